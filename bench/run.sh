@@ -1,0 +1,185 @@
+#!/bin/sh
+# bench/run.sh: `make bench`. Installs the peers, builds the bench programs into build/,
+# runs benchmarks A (churn), B (typed get loop) and C (open) once each, and prints one
+# markdown table (also written to build/bench-results.md). Raw figures: build/bench-raw.txt.
+#
+# Every timed figure is the median of 5 runs after a warm-up (C: median of 21), with the
+# fixed seed below (override with BENCH_SEED=...). Each churn allocator runs in its own
+# process, so its peak RSS is its own.
+set -u
+cd "$(dirname "$0")/.."
+
+B=build
+RAW=$B/bench-raw.txt
+OUT=$B/bench-results.md
+LOG=$B/bench-build.log
+DATA=$B/bench-data
+SEED=${BENCH_SEED:-0x2545F4914F6CDD1D}
+export BENCH_SEED="$SEED"
+
+say() { printf '%s\n' "$*" >&2; }
+die() {
+  say "bench: $*"
+  exit 1
+}
+
+# ---- 1. Peers: mimalloc and Boost (headers only), installed once.
+missing=""
+for p in libmimalloc-dev libboost-dev; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  say "bench: installing$missing"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  # shellcheck disable=SC2086
+  $SUDO apt-get install -y -qq $missing >/dev/null ||
+    { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq $missing >/dev/null; } ||
+    die "cannot install$missing"
+fi
+
+# ---- 2. Build.
+mkdir -p "$B" "$DATA"
+: >"$LOG"
+CWARN="-Wall -Wextra"
+build() { # output, then the compiler command line
+  out=$1
+  shift
+  say "  build $out"
+  printf '$ %s\n' "$*" >>"$LOG"
+  "$@" >>"$LOG" 2>&1 || {
+    cat "$LOG" >&2
+    die "build of $out failed (log: $LOG)"
+  }
+}
+say "bench: building"
+build $B/bench-churn gcc -std=c11 -O2 $CWARN -o $B/bench-churn bench/churn.c
+build $B/bench-churn-mi gcc -std=c11 -O2 $CWARN -DCHURN_WITH_MIMALLOC -o $B/bench-churn-mi \
+  bench/churn.c -lmimalloc
+build $B/bench-churn-boost g++ -std=c++17 -O2 $CWARN -o $B/bench-churn-boost \
+  bench/churn_boost.cpp -pthread
+build $B/bench-typed-O2 gcc -std=c11 -O2 $CWARN -o $B/bench-typed-O2 bench/typed.c
+build $B/bench-typed-O3native gcc -std=c11 -O3 -march=native $CWARN -o $B/bench-typed-O3native \
+  bench/typed.c
+build $B/bench-open gcc -std=c11 -O2 $CWARN -o $B/bench-open bench/open.c
+if grep -q 'warning:' "$LOG"; then
+  say "bench: compiler warnings (see $LOG):"
+  grep 'warning:' "$LOG" | sort -u >&2
+fi
+
+# ---- 3. Run. Each program prints "R key value" lines; failures are recorded, not fatal.
+: >"$RAW"
+failed=""
+run() { # label, then the command
+  label=$1
+  shift
+  "$@" >>"$RAW" || {
+    say "bench: $label FAILED (exit $?)"
+    failed="$failed $label"
+  }
+}
+start=$(date +%s)
+say "bench: A churn (seed $SEED)"
+run "churn backing MEMORY" $B/bench-churn memory
+dir=$DATA/churn.$$
+rm -rf "$dir"
+run "churn backing MMAP" $B/bench-churn mmap "$dir"
+rm -rf "$dir"
+sync
+run "churn glibc malloc" $B/bench-churn malloc
+run "churn mimalloc" $B/bench-churn-mi mimalloc
+bfile=/tmp/bench-churn-boost.$$.bin
+run "churn Boost" $B/bench-churn-boost "$bfile"
+rm -f "$bfile"
+sync
+say "bench: B typed get loop"
+run "typed -O2" $B/bench-typed-O2 O2
+run "typed -O3 -march=native" $B/bench-typed-O3native O3native
+say "bench: C open"
+dir=$DATA/open.$$
+rm -rf "$dir"
+run "open" $B/bench-open "$dir"
+rm -rf "$dir"
+rmdir "$DATA" 2>/dev/null
+elapsed=$(($(date +%s) - start))
+
+# ---- 4. Report.
+cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: *//')
+[ -n "$cpu" ] || cpu=$(uname -m)
+{
+  echo "# backing.h benchmarks"
+  echo
+  echo "- Machine: $(nproc) CPUs, $cpu, kernel $(uname -sr), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM"
+  echo "- Compilers: $(gcc --version | head -1); $(g++ --version | head -1)"
+  echo "- Peers: mimalloc $(dpkg-query -W -f='${Version}' libmimalloc-dev 2>/dev/null), Boost $(dpkg-query -W -f='${Version}' libboost-dev 2>/dev/null) (Interprocess managed_mapped_file, default rbtree_best_fit)"
+  echo "- backing.h $(sed -n 's/^#define BACKING_VERSION_STRING "\(.*\)"/\1/p' backing.h), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- backing.h 2>/dev/null || echo ' (backing.h modified)'); run $(date -u '+%Y-%m-%d %H:%M UTC'), ${elapsed}s, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- Seed: $SEED (xorshift64). Every timed figure: median of 5 runs after a warm-up run (C: median of 21 after 3 warm-ups)."
+  echo "- A churn: 10,000 live blocks, then 1,000,000 calls (500,000 free of a uniformly random live block + 500,000 alloc into its slot); sizes 90% U[16,256], 9% U[257,4096], 1% U[4097,65536]; first 8 bytes of every block written. ns/call = timed loop / 1,000,000 (no per-call timer). Per-call figures: a separate pass with a timer around each call ($(sed -n 's/^R churn.timer //p' "$RAW" | head -1); timer overhead $(awk '$2=="churn.backing_memory.timer_overhead_ns"{printf "%.0f", $3}' "$RAW") ns, included). Peak RSS = ru_maxrss of the allocator's own process, including about $(awk '$2=="churn.backing_memory.rss_harness_mib"{printf "%.0f", $3}' "$RAW") MiB of harness (op arrays, timing buffer, libc) before any allocation. backing MEMORY: all-zero config; backing MMAP: fresh store in $DATA/; Boost: 1 GiB file in /tmp."
+  echo "- B typed get: MEMORY store, arena_size 512 MiB, one 256 MiB block of int32 (67,108,864 values); sum via backing_get_i32 vs a plain int32_t* loop, each in an out-of-line function; ms per pass."
+  echo "- C open: MMAP store of 64 arenas x 16 MiB (file $(awk '$2=="open.file_mib"{printf "%.0f", $3}' "$RAW") MiB); backing_open + root_get + get_u64 + close vs open + mmap(1 GiB, PROT_READ, MAP_SHARED) + read u64 + munmap + close on the same file, page cache warm."
+  echo
+  awk -f - "$RAW" <<'AWK'
+$1 == "R" { v[$2] = $3; for (i = 4; i <= NF; i++) v[$2] = v[$2] " " $i }
+function has(k) { return (k in v) && v[k] != "" }
+function num(k) { return has(k) ? v[k] + 0 : -1 }
+function f(x, d) { return x < 0 ? "n/a" : sprintf("%." d "f", x) }
+function ratio(a, b) { return (a < 0 || b <= 0) ? "n/a" : sprintf("%.2fx", a / b) }
+function goal(a, b, op, g) {
+  if (a < 0 || b <= 0) return op " " g "x (n/a)"
+  r = a / b
+  ok = (op == "<=") ? (r <= g + 1e-9) : (r >= g - 1e-9)
+  return op " " g "x: " (ok ? "met" : "**missed**")
+}
+function row(b, s, m, val, base, rat, g) {
+  printf "| %s | %s | %s | %s | %s | %s | %s |\n", b, s, m, val, base, rat, g
+}
+BEGIN {
+  n = split("backing_memory backing_mmap malloc mimalloc boost", keys, " ")
+  split("backing MEMORY|backing MMAP|glibc malloc|mimalloc|Boost.Interprocess", names, "|")
+}
+END {
+  print "| Bench | Subject | Measure | Value | Baseline | Ratio | Goal |"
+  print "|---|---|---|---|---|---|---|"
+  mi = num("churn.mimalloc.ns_per_call"); mirss = num("churn.mimalloc.rss_mib")
+  for (i = 1; i <= n; i++) {
+    k = "churn." keys[i] "."; isb = keys[i] ~ /^backing/
+    t = num(k "ns_per_call")
+    row("A churn", names[i], "time per call", f(t, 1) " ns", keys[i] == "mimalloc" ? "baseline" : "mimalloc",
+        ratio(t, mi), isb ? goal(t, mi, "<=", "1.0") : "")
+    md = num(k "pc_median_ns"); p = num(k "pc_p999_ns"); mx = num(k "pc_max_ns")
+    row("A churn", names[i], "per call: median / p99.9 / max", f(md, 0) " / " f(p, 0) " / " f(mx, 0) " ns" \
+        (has(k "pc_max_worst_ns") ? " (worst max " f(num(k "pc_max_worst_ns"), 0) ")" : ""),
+        "own median", "max/median " ratio(mx, md), isb ? goal(mx, md, "<=", 20) : "")
+    r = num(k "rss_mib")
+    row("A churn", names[i], "peak RSS", f(r, 1) " MiB", keys[i] == "mimalloc" ? "baseline" : "mimalloc",
+        ratio(r, mirss), "")
+  }
+  k = "churn.backing_memory.timer_alone_"
+  row("A churn", "timer alone (no call)", "per call: median / p99.9 / max",
+      f(num(k "median_ns"), 0) " / " f(num(k "p999_ns"), 0) " / " f(num(k "max_ns"), 0) " ns",
+      "", "max/median " ratio(num(k "max_ns"), num(k "median_ns")), "")
+  bo = num("churn.boost.ns_per_call"); bm = num("churn.backing_memory.ns_per_call")
+  row("A churn", "Boost vs backing MEMORY", "time per call, Boost / backing", f(bo, 1) " / " f(bm, 1) " ns",
+      "backing MEMORY", ratio(bo, bm), goal(bo, bm, ">=", 20))
+  split("O2 O3native", lab, " "); split("-O2|-O3 -march=native", labn, "|")
+  for (i = 1; i <= 2; i++) {
+    k = "typed." lab[i] "."; pl = num(k "plain_ms"); bk = num(k "backing_ms")
+    row("B typed get (" labn[i] ")", "plain int32_t* loop", "ms per pass", f(pl, 2) " ms", "baseline", "", "")
+    row("B typed get (" labn[i] ")", "backing_get_i32 loop", "ms per pass", f(bk, 2) " ms", "plain (same build)",
+        "plain/backing " ratio(pl, bk), goal(pl, bk, ">=", 0.95))
+  }
+  rw = num("open.raw_us"); bk = num("open.backing_us")
+  row("C open 1 GiB", "raw open+mmap+read+munmap+close", "time per cycle", f(rw, 1) " us", "baseline", "", "")
+  row("C open 1 GiB", "backing_open+root_get+get_u64+close", "time per cycle", f(bk, 1) " us", "raw",
+      ratio(bk, rw), goal(bk, rw, "<=", 2))
+}
+AWK
+  echo
+  if [ -n "$failed" ]; then
+    echo "FAILED:$failed (their rows read n/a; see the messages above)"
+    echo
+  fi
+} >"$OUT"
+cat "$OUT"
+[ -z "$failed" ]
