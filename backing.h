@@ -85,6 +85,13 @@
 #ifndef BACKING_H_INCLUDED
 #define BACKING_H_INCLUDED
 
+/* The implementation needs POSIX and Linux interfaces (posix_fallocate, MAP_ANONYMOUS,
+   O_CLOEXEC) that strict -std=c99 hides: include backing.h first in the file that defines
+   BACKING_IMPLEMENTATION, or build that file with -D_GNU_SOURCE. */
+#if defined(BACKING_IMPLEMENTATION) && !defined(_GNU_SOURCE) && !defined(_WIN32)
+#define _GNU_SOURCE 1
+#endif
+
 #ifdef BACKING_CONFIG_HEADER
 #include BACKING_CONFIG_HEADER
 #endif
@@ -114,28 +121,28 @@ extern "C" {
 /* ------------------------------------------------------------------------------------ */
 /* Errors: one list makes the codes and their messages.                                 */
 
-#define BACKING_ERRORS(X)                                                                \
-  X(BACKING_EINVAL, -1, "invalid argument")                                             \
-  X(BACKING_ENOSPACE, -2, "store is full (max_size reached)")                           \
-  X(BACKING_ETOOBIG, -3, "request larger than any block can be")                        \
-  X(BACKING_EBADADDR, -4, "not the address of a live block")                            \
-  X(BACKING_EFREED, -5, "block already freed")                                          \
-  X(BACKING_ETYPE, -6, "wrong kind of block")                                           \
-  X(BACKING_ECORRUPT, -7, "store fails validation")                                     \
-  X(BACKING_EVERSION, -8, "incompatible format version")                                \
-  X(BACKING_EMISMATCH, -9, "configuration or platform differs from the stored one")     \
-  X(BACKING_ERDONLY, -10, "write through a read-only handle")                           \
-  X(BACKING_ENOTFOUND, -11, "key or root not found")                                    \
-  X(BACKING_EREFERENCED, -12, "block is still referenced")                              \
-  X(BACKING_EBUSY, -13, "busy")                                                         \
-  X(BACKING_ERECOVER, -14, "store needs recovery this handle cannot do")                \
+#define BACKING_ERRORS(X)                                                           \
+  X(BACKING_EINVAL, -1, "invalid argument")                                         \
+  X(BACKING_ENOSPACE, -2, "store is full (max_size reached)")                       \
+  X(BACKING_ETOOBIG, -3, "request larger than any block can be")                    \
+  X(BACKING_EBADADDR, -4, "not the address of a live block")                        \
+  X(BACKING_EFREED, -5, "block already freed")                                      \
+  X(BACKING_ETYPE, -6, "wrong kind of block")                                       \
+  X(BACKING_ECORRUPT, -7, "store fails validation")                                 \
+  X(BACKING_EVERSION, -8, "incompatible format version")                            \
+  X(BACKING_EMISMATCH, -9, "configuration or platform differs from the stored one") \
+  X(BACKING_ERDONLY, -10, "write through a read-only handle")                       \
+  X(BACKING_ENOTFOUND, -11, "key or root not found")                                \
+  X(BACKING_EREFERENCED, -12, "block is still referenced")                          \
+  X(BACKING_EBUSY, -13, "busy")                                                     \
+  X(BACKING_ERECOVER, -14, "store needs recovery this handle cannot do")            \
   X(BACKING_ENOMEM, -15, "out of process memory or address space")
 
 enum backing_error {
 #define BACKING__ENUM(name, value, text) name = value,
   BACKING_ERRORS(BACKING__ENUM)
 #undef BACKING__ENUM
-  BACKING_OK = 0
+      BACKING_OK = 0
 };
 
 /* The message for a BACKING_E* code or a positive errno; never NULL. */
@@ -191,6 +198,7 @@ typedef struct backing_config {
   void *buffer;        /* BUFFER source */
   uint64_t buffer_size;
   const backing_source *custom; /* CUSTOM source */
+  void *alloc_ctx;              /* passed to BACKING_MALLOC / BACKING_FREE */
 } backing_config;
 
 /* Open (or create) a store. Returns 0 and sets *out, or an error and sets *out = NULL:
@@ -250,7 +258,11 @@ enum backing_map_flags {
   BACKING_MAP_PRIVATE = 2, /* read-write, copy-on-write, the file never changes */
   BACKING_MAP_CREATE = 4   /* with SHARED: create the file / extend it to offset+length */
 };
-enum backing_sync_flags { BACKING_SYNC_BLOCK = 0, BACKING_SYNC_ASYNC = 1, BACKING_SYNC_INVALIDATE = 2 };
+enum backing_sync_flags {
+  BACKING_SYNC_BLOCK = 0,
+  BACKING_SYNC_ASYNC = 1,
+  BACKING_SYNC_INVALIDATE = 2
+};
 enum backing_advice {
   BACKING_ADVICE_NORMAL = 0,
   BACKING_ADVICE_RANDOM = 1,
@@ -276,7 +288,8 @@ BACKING_API int backing_file_unmap(backing_map *m);
    whole pages). */
 BACKING_API int backing_msync(void *addr, uint64_t len, int flags);
 BACKING_API int backing_madvise(void *addr, uint64_t len, int advice);
-BACKING_API int backing_mincore(const void *addr, uint64_t len, uint64_t *resident, uint64_t *total);
+BACKING_API int backing_mincore(const void *addr, uint64_t len, uint64_t *resident,
+                                uint64_t *total);
 BACKING_API uint64_t backing_pagesize(void);
 /* The same on a store's address range; len 0 means the whole store. */
 BACKING_API int backing_sync(backing *s, backing_addr a, uint64_t len, int flags);
@@ -299,6 +312,7 @@ typedef struct backing_stats {
   uint64_t gc_waiting;     /* GC blocks at count 0 */
   uint64_t alloc_failures; /* allocation calls that returned 0, this handle */
   uint64_t slabs;          /* 16 KiB slabs holding small blocks */
+  uint64_t max_block;      /* largest usable size one block can have */
 } backing_stats;
 
 BACKING_API int backing_stat(backing *s, backing_stats *st);
@@ -311,8 +325,8 @@ BACKING_API const char *backing_check_detail(backing *s);
 
 enum backing_block_state {
   BACKING_BLOCK_USED = 1,
-  BACKING_BLOCK_FREE = 2,   /* a free block, or untouched space at an arena's end */
-  BACKING_BLOCK_GC = 3      /* a live GC block */
+  BACKING_BLOCK_FREE = 2, /* a free block, or untouched space at an arena's end */
+  BACKING_BLOCK_GC = 3    /* a live GC block */
 };
 /* Called for every block in address order; a nonzero return stops the walk and is
    returned. */
@@ -340,28 +354,28 @@ static inline unsigned char *backing__at(backing *s, backing_addr a) {
   return ((const struct backing__view *)(const void *)s)->base + a;
 }
 
-#define BACKING__ACCESSORS(X)                                                            \
-  X(i8, int8_t)                                                                          \
-  X(u8, uint8_t)                                                                         \
-  X(i16, int16_t)                                                                        \
-  X(u16, uint16_t)                                                                       \
-  X(i32, int32_t)                                                                        \
-  X(u32, uint32_t)                                                                       \
-  X(i64, int64_t)                                                                        \
-  X(u64, uint64_t)                                                                       \
-  X(f32, float)                                                                          \
+#define BACKING__ACCESSORS(X) \
+  X(i8, int8_t)               \
+  X(u8, uint8_t)              \
+  X(i16, int16_t)             \
+  X(u16, uint16_t)            \
+  X(i32, int32_t)             \
+  X(u32, uint32_t)            \
+  X(i64, int64_t)             \
+  X(u64, uint64_t)            \
+  X(f32, float)               \
   X(f64, double)
 
-#define BACKING__DEFINE_ACCESSOR(name, type)                                             \
-  static inline type backing_get_##name(backing *s, backing_addr a) {                    \
-    type v;                                                                              \
-    BACKING__CHECK_ACCESS(s, a, sizeof(type));                                           \
-    memcpy(&v, backing__at(s, a), sizeof(type));                                         \
-    return v;                                                                            \
-  }                                                                                      \
-  static inline void backing_set_##name(backing *s, backing_addr a, type v) {            \
-    BACKING__CHECK_ACCESS(s, a, sizeof(type));                                           \
-    memcpy(backing__at(s, a), &v, sizeof(type));                                         \
+#define BACKING__DEFINE_ACCESSOR(name, type)                                  \
+  static inline type backing_get_##name(backing *s, backing_addr a) {         \
+    type v;                                                                   \
+    BACKING__CHECK_ACCESS(s, a, sizeof(type));                                \
+    memcpy(&v, backing__at(s, a), sizeof(type));                              \
+    return v;                                                                 \
+  }                                                                           \
+  static inline void backing_set_##name(backing *s, backing_addr a, type v) { \
+    BACKING__CHECK_ACCESS(s, a, sizeof(type));                                \
+    memcpy(backing__at(s, a), &v, sizeof(type));                              \
   }
 BACKING__ACCESSORS(BACKING__DEFINE_ACCESSOR)
 #undef BACKING__DEFINE_ACCESSOR
@@ -398,20 +412,20 @@ static inline int backing_copy(backing *s, backing_addr dst, backing_addr src, u
    add returns the previous value; cas returns 1 if *a was `expected` and is now
    `desired`, else 0 and stores the value seen in *expected. Sequentially consistent. */
 #if defined(__GNUC__) || defined(__clang__)
-#define BACKING__DEFINE_ATOMICS(name, type)                                               \
-  static inline type backing_atomic_load_##name(backing *s, backing_addr a) {             \
-    return __atomic_load_n((type *)(void *)backing__at(s, a), __ATOMIC_SEQ_CST);          \
-  }                                                                                       \
-  static inline void backing_atomic_store_##name(backing *s, backing_addr a, type v) {    \
-    __atomic_store_n((type *)(void *)backing__at(s, a), v, __ATOMIC_SEQ_CST);             \
-  }                                                                                       \
-  static inline type backing_atomic_add_##name(backing *s, backing_addr a, type v) {      \
-    return __atomic_fetch_add((type *)(void *)backing__at(s, a), v, __ATOMIC_SEQ_CST);    \
-  }                                                                                       \
-  static inline int backing_atomic_cas_##name(backing *s, backing_addr a, type *expected, \
-                                              type desired) {                             \
-    return __atomic_compare_exchange_n((type *)(void *)backing__at(s, a), expected,       \
-                                       desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);   \
+#define BACKING__DEFINE_ATOMICS(name, type)                                                     \
+  static inline type backing_atomic_load_##name(backing *s, backing_addr a) {                   \
+    return __atomic_load_n((type *)(void *)backing__at(s, a), __ATOMIC_SEQ_CST);                \
+  }                                                                                             \
+  static inline void backing_atomic_store_##name(backing *s, backing_addr a, type v) {          \
+    __atomic_store_n((type *)(void *)backing__at(s, a), v, __ATOMIC_SEQ_CST);                   \
+  }                                                                                             \
+  static inline type backing_atomic_add_##name(backing *s, backing_addr a, type v) {            \
+    return __atomic_fetch_add((type *)(void *)backing__at(s, a), v, __ATOMIC_SEQ_CST);          \
+  }                                                                                             \
+  static inline int backing_atomic_cas_##name(backing *s, backing_addr a, type *expected,       \
+                                              type desired) {                                   \
+    return __atomic_compare_exchange_n((type *)(void *)backing__at(s, a), expected, desired, 0, \
+                                       __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);                     \
   }
 BACKING__DEFINE_ATOMICS(u32, uint32_t)
 BACKING__DEFINE_ATOMICS(u64, uint64_t)
@@ -424,3 +438,1914 @@ BACKING__DEFINE_ATOMICS(u64, uint64_t)
 }
 #endif
 #endif /* BACKING_H_INCLUDED */
+
+/* ==================================================================================== */
+/* IMPLEMENTATION                                                                       */
+/* ==================================================================================== */
+#if defined(BACKING_IMPLEMENTATION) && !defined(BACKING_IMPLEMENTATION_INCLUDED)
+#define BACKING_IMPLEMENTATION_INCLUDED
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifndef BACKING_ASSERT
+#include <assert.h>
+#define BACKING_ASSERT(x) assert(x)
+#endif
+
+#if defined(BACKING_MALLOC) && defined(BACKING_FREE)
+#elif !defined(BACKING_MALLOC) && !defined(BACKING_FREE)
+#define BACKING_MALLOC(sz, ctx) ((void)(ctx), malloc(sz))
+#define BACKING_FREE(p, ctx) ((void)(ctx), free(p))
+#else
+#error "backing.h: define both BACKING_MALLOC and BACKING_FREE, or neither"
+#endif
+
+#ifndef BACKING_RESERVE
+#if UINTPTR_MAX > 0xffffffffu
+#define BACKING_RESERVE ((uint64_t)1 << 38) /* 256 GiB of address space, not memory */
+#else
+#define BACKING_RESERVE ((uint64_t)1 << 30)
+#endif
+#endif
+
+#if defined(BACKING_NO_THREADS)
+#define BACKING__TLS
+#elif defined(__cplusplus) && __cplusplus >= 201103L
+#define BACKING__TLS thread_local
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L && !defined(__STDC_NO_THREADS__)
+#define BACKING__TLS _Thread_local
+#elif defined(__GNUC__)
+#define BACKING__TLS __thread
+#elif defined(_MSC_VER)
+#define BACKING__TLS __declspec(thread)
+#else
+#define BACKING__TLS
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define BACKING__LIKELY(x) __builtin_expect(!!(x), 1)
+#define BACKING__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define BACKING__CTZ32(x) ((unsigned)__builtin_ctz(x))
+#define BACKING__CLZ64(x) ((unsigned)__builtin_clzll(x))
+#define BACKING__POPCNT64(x) ((unsigned)__builtin_popcountll(x))
+#endif
+
+#if defined(__cplusplus)
+#define BACKING__STATIC_ASSERT(c, m) static_assert(c, #m)
+#else
+#define BACKING__STATIC_ASSERT(c, m) typedef char backing__sa_##m[(c) ? 1 : -1]
+#endif
+
+/* >>errors ------------------------------------------------------------------------- */
+
+static BACKING__TLS int backing__last_err;
+
+static int backing__err(int e) {
+  backing__last_err = e;
+  return e;
+}
+/* For functions returning an address or a size: record e, return 0. */
+#define BACKING__FAIL(e) (backing__err(e), 0)
+
+BACKING_API int backing_last_error(void) {
+  return backing__last_err;
+}
+
+BACKING_API const char *backing_strerror(int err) {
+  switch (err) {
+  case 0:
+    return "success";
+#define BACKING__MSG(name, value, text) \
+  case value:                           \
+    return text;
+    BACKING_ERRORS(BACKING__MSG)
+#undef BACKING__MSG
+  default:
+    break;
+  }
+  if (err > 0) {
+    const char *m = strerror(err);
+    return m ? m : "system error";
+  }
+  return "unknown error";
+}
+
+/* >>layout ------------------------------------------------------------------------- */
+/*
+   An address is (arena index << arena_shift) | offset. Every arena is laid out as:
+
+     [0, 64)        header: identity and checksum (backing__ident)
+     [64, 2048)     allocator state (backing__arena, after the header)
+     [2048, ...)    slab map: one byte per 16 KiB of the arena, nonzero where a slab starts
+     [H, H + 4096)  arena 0 only: store state (arena count, roots)
+     [data, top)    blocks, walked by their sizes
+     [top, A)       untouched space, handed out by bumping `top`
+
+   H = round_up(2048 + A / 16384, 4096); data = H (arena 0: H + 4096).
+
+   Large block (16-byte header at offset B, user data at B + 16):
+     +0 u32 prev   size of the previous block, valid only when PREV_FREE is set
+     +4 u32 check  hash of (B, size) and the store's salt
+     +8 u32 size   total bytes including the header, a multiple of 16; flags in bits 0-3
+     +12 u32 aux   reserved (GC)
+   A free block keeps its list links at B + 16 (u32 next, u32 prev, arena offsets).
+
+   Slab: a large block of 16384 bytes whose user data X is 16 KiB-aligned. X holds a
+   160-byte backing__slab (class, counts, free-slot list head, in-use bitmap); slots follow.
+*/
+
+#define BACKING__MAGIC 0x00474E494B434142ull /* "BACKING\0" little-endian */
+#define BACKING__ENDIAN 0x0102030405060708ull
+#define BACKING__MIN_SHIFT 16
+#define BACKING__MAX_SHIFT 32
+#define BACKING__DEFAULT_SHIFT 24
+#define BACKING__PM_OFF 2048u
+#define BACKING__STORE_SIZE 4096u
+#define BACKING__SLAB_SHIFT 14
+#define BACKING__SLAB ((uint32_t)1 << BACKING__SLAB_SHIFT)
+#define BACKING__SLAB_HDR 160u
+#define BACKING__NCLASS 20
+#define BACKING__SMALL_MAX 1024u
+#define BACKING__HDR 16u
+#define BACKING__MIN_BLOCK 32u
+#define BACKING__FL 25
+#define BACKING__SL 16
+#define BACKING__MAX_ALIGN 4096u
+
+#define BACKING__USED 1u
+#define BACKING__PREV_FREE 2u
+#define BACKING__SLABBLK 4u
+#define BACKING__GC 8u
+#define BACKING__FLAGS 15u
+
+#define BACKING__ARENA_STORE 1u /* flags: this arena carries the store state */
+
+typedef struct backing__ident {
+  uint64_t magic;
+  uint32_t format;
+  uint32_t data_start;
+  uint64_t endian;
+  uint32_t abi;
+  uint32_t shift;
+  uint8_t id[16];
+  uint32_t index;
+  uint32_t flags;
+  uint64_t checksum;
+} backing__ident;
+
+typedef struct backing__arena {
+  backing__ident ident;
+  uint64_t top;                             /* bump pointer */
+  uint32_t fl_map;                          /* rows with a nonempty list */
+  uint32_t sl_map[BACKING__FL];             /* lists with a block, per row */
+  uint32_t heads[BACKING__FL][BACKING__SL]; /* first free block of each list */
+  uint32_t partial[BACKING__NCLASS];        /* slabs with a free slot, per class */
+  uint32_t reserved[8];
+} backing__arena;
+
+typedef struct backing__blk {
+  uint32_t prev;
+  uint32_t check;
+  uint32_t size;
+  uint32_t aux;
+} backing__blk;
+
+typedef struct backing__slab {
+  uint32_t magic;
+  uint16_t cls;
+  uint16_t kind;
+  uint16_t nslots;
+  uint16_t used;
+  uint32_t free; /* arena offset of the first free slot, 0 if none */
+  uint32_t bump; /* slots [0, bump) have been handed out at least once */
+  uint32_t next; /* partial list links (arena offsets of slabs) */
+  uint32_t prev;
+  uint32_t pad;
+  uint64_t bits[16]; /* 1 = slot in use */
+} backing__slab;
+
+typedef struct backing__root {
+  char name[56];
+  uint64_t addr;
+} backing__root;
+
+typedef struct backing__store {
+  uint64_t arena_count;
+  uint64_t reserved[31];
+  backing__root roots[BACKING_ROOT_MAX];
+} backing__store;
+
+#define BACKING__SLAB_MAGIC 0x534C4142u
+
+BACKING__STATIC_ASSERT(sizeof(backing__ident) == 64, ident_is_64_bytes);
+BACKING__STATIC_ASSERT(sizeof(backing__arena) <= BACKING__PM_OFF, arena_state_fits);
+BACKING__STATIC_ASSERT(sizeof(backing__blk) == BACKING__HDR, block_header_is_16_bytes);
+BACKING__STATIC_ASSERT(sizeof(backing__slab) == BACKING__SLAB_HDR, slab_header_is_160_bytes);
+BACKING__STATIC_ASSERT(sizeof(backing__store) == BACKING__STORE_SIZE, store_state_is_4096);
+BACKING__STATIC_ASSERT(sizeof(backing__root) == 64, root_is_64_bytes);
+
+static const uint16_t backing__class_size[BACKING__NCLASS] = {
+    16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512, 640, 768, 896, 1024};
+
+/* ceil(2^32 / class size): slot index = (byte offset * recip) >> 32, exact below 2^18. */
+#define BACKING__RECIP(c) ((uint32_t)((((uint64_t)1 << 32) + (c)-1) / (c)))
+static const uint32_t backing__class_recip[BACKING__NCLASS] = {
+    BACKING__RECIP(16),  BACKING__RECIP(32),  BACKING__RECIP(48),  BACKING__RECIP(64),
+    BACKING__RECIP(80),  BACKING__RECIP(96),  BACKING__RECIP(112), BACKING__RECIP(128),
+    BACKING__RECIP(160), BACKING__RECIP(192), BACKING__RECIP(224), BACKING__RECIP(256),
+    BACKING__RECIP(320), BACKING__RECIP(384), BACKING__RECIP(448), BACKING__RECIP(512),
+    BACKING__RECIP(640), BACKING__RECIP(768), BACKING__RECIP(896), BACKING__RECIP(1024)};
+static uint32_t backing__slot_index(uint32_t rel, unsigned cls) {
+  return (uint32_t)(((uint64_t)rel * backing__class_recip[cls]) >> 32);
+}
+
+/* class_of[(size + 15) >> 4] for sizes up to 1024. */
+static const uint8_t backing__class_of[65] = {
+    0,  0,  1,  2,  3,  4,  5,  6,  7,  8,  8,  9,  9,  10, 10, 11, 11, 12, 12, 12, 12, 13,
+    13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15, 16, 16, 16, 16, 16, 16, 16, 16, 17, 17, 17,
+    17, 17, 17, 17, 17, 18, 18, 18, 18, 18, 18, 18, 18, 19, 19, 19, 19, 19, 19, 19, 19};
+
+/* >>os ----------------------------------------------------------------------------- */
+/* Every OS call goes through these few functions (POSIX today). */
+
+#ifndef BACKING_NO_MMAP
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+static uint64_t backing__os_pagesize(void) {
+  long p = sysconf(_SC_PAGESIZE);
+  return p > 0 ? (uint64_t)p : 4096u;
+}
+
+/* Reserve address space: no memory, no swap. */
+static int backing__os_reserve(uint64_t len, void **out) {
+  void *p = mmap(NULL, (size_t)len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return errno == ENOMEM ? BACKING_ENOMEM : errno;
+  *out = p;
+  return 0;
+}
+
+static int backing__os_commit_anon(void *at, uint64_t len) {
+  void *p =
+      mmap(at, (size_t)len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+  return p == MAP_FAILED ? errno : 0;
+}
+
+static int backing__os_map_file(void *at, uint64_t len, int fd, uint64_t off, int writable) {
+  int prot = PROT_READ | (writable ? PROT_WRITE : 0);
+  void *p = mmap(at, (size_t)len, prot, MAP_SHARED | MAP_FIXED, fd, (off_t)off);
+  return p == MAP_FAILED ? errno : 0;
+}
+
+static void backing__os_unmap(void *p, uint64_t len) {
+  if (p && len) munmap(p, (size_t)len);
+}
+
+static int backing__os_sync(void *p, uint64_t len, int flags) {
+  int f = (flags & BACKING_SYNC_ASYNC) ? MS_ASYNC : MS_SYNC;
+  if (flags & BACKING_SYNC_INVALIDATE) f |= MS_INVALIDATE;
+  return msync(p, (size_t)len, f) ? errno : 0;
+}
+
+/* Fully back [off, off + len) of a file; returns the errno (posix_fallocate's result). */
+static int backing__os_fallocate(int fd, uint64_t off, uint64_t len) {
+  int r;
+  do r = posix_fallocate(fd, (off_t)off, (off_t)len);
+  while (r == EINTR);
+  return r;
+}
+
+static int backing__os_mkdirs(const char *dir) {
+  char buf[4096];
+  size_t n = strlen(dir), i;
+  if (n == 0 || n >= sizeof buf) return n ? ENAMETOOLONG : 0;
+  memcpy(buf, dir, n + 1);
+  for (i = 1; i <= n; i++) {
+    if (buf[i] == '/' || buf[i] == 0) {
+      char c = buf[i];
+      buf[i] = 0;
+      if (mkdir(buf, 0777) != 0 && errno != EEXIST) return errno;
+      buf[i] = c;
+    }
+  }
+  return 0;
+}
+
+static void backing__os_random(uint8_t *out, size_t n) {
+  int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  size_t got = 0;
+  if (fd >= 0) {
+    while (got < n) {
+      ssize_t r = read(fd, out + got, n - got);
+      if (r <= 0) break;
+      got += (size_t)r;
+    }
+    close(fd);
+  }
+  if (got < n) { /* no urandom: time, pid and an address are unique enough */
+    uint64_t x = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)out;
+    for (; got < n; got++) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+      out[got] = (uint8_t)x;
+    }
+  }
+}
+#endif /* !BACKING_NO_MMAP */
+
+/* >>handle ------------------------------------------------------------------------- */
+
+struct backing {
+  struct backing__view view; /* must be first: the inline accessors read it */
+  unsigned shift;
+  uint64_t mask;
+  uint32_t hdr_size;  /* H: slab map end, where arena 0 keeps its store state */
+  uint32_t salt;      /* mixed into block header checks */
+  uint32_t count;     /* arenas known to this handle */
+  uint32_t cur;       /* arena tried first */
+  uint64_t reserve;   /* bytes of address space this handle owns from base */
+  uint64_t max_bytes; /* cap on arena bytes */
+  uint64_t alloc_failures;
+  uint8_t *ok; /* per arena: header validated by this handle */
+  uint32_t ok_cap;
+  int source;
+  int flags;
+  uint32_t lifetime;
+  void *alloc_ctx;
+  backing_source src; /* CUSTOM callbacks */
+  /* MMAP */
+  int fd;
+  uint64_t file_size;
+  char *path;
+  char *tmp_path; /* while creating: the file that becomes `path` */
+  /* MEMORY without mmap */
+  void *heap_block;
+  char detail[200];
+};
+
+static backing__arena *backing__ar(backing *s, uint32_t i) {
+  return (backing__arena *)(void *)(s->view.base + ((uint64_t)i << s->shift));
+}
+static backing__blk *backing__hdr(backing__arena *ar, uint64_t off) {
+  return (backing__blk *)(void *)((unsigned char *)ar + off);
+}
+static uint32_t *backing__u32(backing__arena *ar, uint64_t off) {
+  return (uint32_t *)(void *)((unsigned char *)ar + off);
+}
+static uint8_t *backing__pagemap(backing__arena *ar) {
+  return (uint8_t *)ar + BACKING__PM_OFF;
+}
+static backing__store *backing__st(backing *s) {
+  return (backing__store *)(void *)(s->view.base + s->hdr_size);
+}
+static uint32_t backing__data_start(backing *s, uint32_t i) {
+  return s->hdr_size + (i == 0 ? BACKING__STORE_SIZE : 0u);
+}
+static uint32_t backing__check_of(backing *s, uint64_t off, uint32_t size) {
+  uint64_t x = (off << 32 | (size & ~BACKING__FLAGS)) * 0x9E3779B97F4A7C15ull;
+  uint32_t c = (uint32_t)(x >> 32) ^ s->salt;
+  return c ? c : 1u;
+}
+static void backing__set_hdr(backing *s, backing__arena *ar, uint64_t off, uint32_t size_flags) {
+  backing__blk *h = backing__hdr(ar, off);
+  h->size = size_flags;
+  h->check = backing__check_of(s, off, size_flags);
+}
+static uint64_t backing__round16(uint64_t n) {
+  return (n + 15) & ~(uint64_t)15;
+}
+static uint64_t backing__hsize(uint64_t arena_size) {
+  return (BACKING__PM_OFF + (arena_size >> BACKING__SLAB_SHIFT) + 4095) & ~(uint64_t)4095;
+}
+/* Largest usable size of one block: a whole arena other than arena 0. */
+static uint64_t backing__max_block(backing *s) {
+  return ((uint64_t)1 << s->shift) - s->hdr_size - BACKING__HDR;
+}
+
+static uint64_t backing__fnv(const void *p, size_t n) {
+  const unsigned char *b = (const unsigned char *)p;
+  uint64_t h = 0xcbf29ce484222325ull;
+  size_t i;
+  for (i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+  return h;
+}
+
+static uint32_t backing__abi(void) {
+  struct probe {
+    char c;
+    uint64_t u;
+  };
+  return (uint32_t)(sizeof(void *) << 8 | offsetof(struct probe, u));
+}
+
+/* >>tlsf --------------------------------------------------------------------------- */
+/* Segregated free lists: row fl = log2(size) - 7 (sizes below 256 share row 0 in 16-byte
+   steps), 16 lists per row, and a bitmap per level so a fit is found in O(1). */
+
+static unsigned backing__log2(uint64_t x) {
+  return 63u - BACKING__CLZ64(x);
+}
+
+static void backing__mapping(uint64_t size, unsigned *fl, unsigned *sl) {
+  if (size < 256) {
+    *fl = 0;
+    *sl = (unsigned)(size >> 4);
+  } else {
+    unsigned t = backing__log2(size);
+    *fl = t - 7;
+    *sl = (unsigned)(size >> (t - 4)) & 15u;
+  }
+}
+
+static void backing__list_insert(backing__arena *ar, uint64_t off, uint32_t size) {
+  unsigned fl, sl;
+  uint32_t head;
+  backing__mapping(size, &fl, &sl);
+  head = ar->heads[fl][sl];
+  *backing__u32(ar, off + 16) = head;
+  *backing__u32(ar, off + 20) = 0;
+  if (head) *backing__u32(ar, head + 20) = (uint32_t)off;
+  ar->heads[fl][sl] = (uint32_t)off;
+  ar->fl_map |= 1u << fl;
+  ar->sl_map[fl] |= 1u << sl;
+}
+
+static void backing__list_remove(backing__arena *ar, uint64_t off, uint32_t size) {
+  unsigned fl, sl;
+  uint32_t next = *backing__u32(ar, off + 16), prev = *backing__u32(ar, off + 20);
+  backing__mapping(size, &fl, &sl);
+  if (next) *backing__u32(ar, next + 20) = prev;
+  if (prev)
+    *backing__u32(ar, prev + 16) = next;
+  else {
+    ar->heads[fl][sl] = next;
+    if (!next) {
+      ar->sl_map[fl] &= ~(1u << sl);
+      if (!ar->sl_map[fl]) ar->fl_map &= ~(1u << fl);
+    }
+  }
+}
+
+/* First free block in a list whose every block is >= size; 0 if none. */
+static uint32_t backing__find(backing__arena *ar, uint64_t size) {
+  unsigned fl, sl;
+  uint32_t m;
+  if (size >= 256) size += ((uint64_t)1 << (backing__log2(size) - 4)) - 1;
+  backing__mapping(size, &fl, &sl);
+  if (fl >= BACKING__FL) return 0;
+  m = ar->sl_map[fl] & (~0u << sl);
+  if (!m) {
+    uint32_t f = fl + 1 < 32 ? ar->fl_map & (~0u << (fl + 1)) : 0;
+    if (!f) return 0;
+    fl = BACKING__CTZ32(f);
+    m = ar->sl_map[fl];
+  }
+  return ar->heads[fl][BACKING__CTZ32(m)];
+}
+
+/* Give [off, off + size) back: merge with free neighbours or the untouched top. The block
+   header at off need not be valid. */
+static void backing__release(backing *s, backing__arena *ar, uint64_t off, uint32_t size,
+                             uint32_t prev_free_flag, uint32_t prev_size) {
+  uint64_t next;
+  /* First mark it free: a header left inside a bigger free region must never say USED,
+     so that a second free of it is refused (EFREED) rather than obeyed. */
+  backing__set_hdr(s, ar, off, size);
+  if (prev_free_flag) {
+    uint64_t p = off - prev_size;
+    backing__list_remove(ar, p, prev_size);
+    off = p;
+    size += prev_size;
+  }
+  next = off + size;
+  if (next == ar->top) {
+    ar->top = off;
+    return;
+  }
+  {
+    backing__blk *n = backing__hdr(ar, next);
+    if (!(n->size & BACKING__USED)) {
+      uint32_t ns = n->size & ~BACKING__FLAGS;
+      backing__list_remove(ar, next, ns);
+      size += ns;
+      next = off + size;
+      n = backing__hdr(ar, next);
+    }
+    backing__set_hdr(s, ar, off, size);
+    n->size |= BACKING__PREV_FREE;
+    n->prev = size;
+  }
+  backing__list_insert(ar, off, size);
+}
+
+/* Carve a block of `total` bytes whose user data is `align`-aligned (align >= 16) from the
+   free lists or the top. Returns the block's offset or 0. */
+static uint64_t backing__carve(backing *s, backing__arena *ar, uint64_t total, uint64_t align,
+                               uint32_t kind) {
+  uint64_t arena_size = (uint64_t)1 << s->shift;
+  uint64_t want = total + (align > 16 ? align + BACKING__MIN_BLOCK : 0);
+  uint64_t off, size, gap = 0;
+  uint32_t flags = 0;
+  uint32_t found = want <= arena_size ? backing__find(ar, want) : 0;
+  off = found ? found : ar->top;
+  if (align > 16) {
+    uint64_t user = off + BACKING__HDR;
+    gap = ((user + align - 1) & ~(align - 1)) - user;
+    if (gap && gap < BACKING__MIN_BLOCK) gap += align;
+  }
+  if (found) {
+    backing__blk *h = backing__hdr(ar, found);
+    size = h->size & ~BACKING__FLAGS;
+    flags = h->size & BACKING__PREV_FREE;
+    backing__list_remove(ar, off, (uint32_t)size);
+  } else {
+    if (off > arena_size || arena_size - off < gap + total) return 0;
+    size = 0; /* from the top */
+  }
+  if (gap) {                            /* the leading gap becomes a free block of its own */
+    if (size == 0) ar->top = off + gap; /* from the top: gap is below the new block */
+    backing__set_hdr(s, ar, off, (uint32_t)gap | flags);
+    backing__list_insert(ar, off, (uint32_t)gap);
+    off += gap;
+    if (size) size -= gap;
+    flags = BACKING__PREV_FREE;
+    backing__hdr(ar, off)->prev = (uint32_t)gap;
+  }
+  if (size == 0) { /* from the top */
+    ar->top = off + total;
+    backing__set_hdr(s, ar, off, (uint32_t)total | flags | BACKING__USED | kind);
+    return off;
+  }
+  if (size - total >= BACKING__MIN_BLOCK) { /* split: the tail stays free */
+    uint64_t rest = off + total;
+    uint32_t rs = (uint32_t)(size - total);
+    backing__set_hdr(s, ar, rest, rs);
+    backing__hdr(ar, rest + rs)->prev = rs; /* its PREV_FREE bit is already set */
+    backing__list_insert(ar, rest, rs);
+    size = total;
+  } else {
+    backing__hdr(ar, off + size)->size &= ~BACKING__PREV_FREE;
+  }
+  backing__set_hdr(s, ar, off, (uint32_t)size | flags | BACKING__USED | kind);
+  return off;
+}
+
+/* >>slabs -------------------------------------------------------------------------- */
+
+static backing__slab *backing__slab_at(backing__arena *ar, uint64_t x) {
+  return (backing__slab *)(void *)((unsigned char *)ar + x);
+}
+
+static void backing__partial_push(backing__arena *ar, uint32_t x, backing__slab *sl) {
+  uint32_t head = ar->partial[sl->cls];
+  sl->prev = 0;
+  sl->next = head;
+  if (head) backing__slab_at(ar, head)->prev = x;
+  ar->partial[sl->cls] = x;
+}
+
+static void backing__partial_remove(backing__arena *ar, backing__slab *sl) {
+  if (sl->next) backing__slab_at(ar, sl->next)->prev = sl->prev;
+  if (sl->prev)
+    backing__slab_at(ar, sl->prev)->next = sl->next;
+  else
+    ar->partial[sl->cls] = sl->next;
+}
+
+static uint32_t backing__new_slab(backing *s, backing__arena *ar, unsigned cls, uint32_t kind) {
+  uint64_t off = backing__carve(s, ar, BACKING__SLAB, BACKING__SLAB, BACKING__SLABBLK);
+  uint32_t x;
+  backing__slab *sl;
+  if (!off) return 0;
+  x = (uint32_t)off + BACKING__HDR;
+  sl = backing__slab_at(ar, x);
+  memset(sl, 0, sizeof *sl);
+  sl->magic = BACKING__SLAB_MAGIC;
+  sl->cls = (uint16_t)cls;
+  sl->kind = (uint16_t)kind;
+  sl->nslots =
+      (uint16_t)((BACKING__SLAB - BACKING__HDR - BACKING__SLAB_HDR) / backing__class_size[cls]);
+  backing__pagemap(ar)[x >> BACKING__SLAB_SHIFT] = 1;
+  backing__partial_push(ar, x, sl);
+  return x;
+}
+
+static uint64_t backing__slab_alloc(backing *s, backing__arena *ar, unsigned cls, uint32_t kind) {
+  uint32_t x = ar->partial[cls], slot, idx;
+  backing__slab *sl;
+  if (BACKING__UNLIKELY(!x)) {
+    x = backing__new_slab(s, ar, cls, kind);
+    if (!x) return 0;
+  }
+  sl = backing__slab_at(ar, x);
+  if (sl->free) {
+    slot = sl->free;
+    sl->free = *backing__u32(ar, slot);
+    idx = backing__slot_index(slot - x - BACKING__SLAB_HDR, cls);
+  } else {
+    idx = sl->bump++;
+    slot = x + BACKING__SLAB_HDR + idx * backing__class_size[cls];
+  }
+  sl->bits[idx >> 6] |= (uint64_t)1 << (idx & 63);
+  if (++sl->used == sl->nslots) backing__partial_remove(ar, sl);
+  return slot;
+}
+
+/* >>sources ------------------------------------------------------------------------ */
+/* MEMORY, MMAP and BUFFER are built in; CUSTOM calls the user's callbacks. */
+
+static int backing__src_extend(backing *s, uint64_t old_size, uint64_t new_size) {
+  switch (s->source) {
+  case BACKING_SOURCE_CUSTOM:
+    return s->src.extend(s->src.ctx, s->view.base, old_size, new_size);
+  case BACKING_SOURCE_BUFFER:
+    return 0;
+#ifndef BACKING_NO_MMAP
+  case BACKING_SOURCE_MEMORY:
+    return backing__os_commit_anon(s->view.base + old_size, new_size - old_size);
+  case BACKING_SOURCE_MMAP: {
+    int r;
+    if (new_size > s->file_size) {
+      r = backing__os_fallocate(s->fd, s->file_size, new_size - s->file_size);
+      if (r) {
+        if (ftruncate(s->fd, (off_t)s->file_size) != 0) { /* best effort */
+        }
+        return r;
+      }
+      s->file_size = new_size;
+    }
+    return backing__os_map_file(s->view.base + old_size, new_size - old_size, s->fd, old_size, 1);
+  }
+#else
+  case BACKING_SOURCE_MEMORY:
+    return 0;
+#endif
+  default:
+    return BACKING_EINVAL;
+  }
+}
+
+static void backing__src_release(backing *s) {
+  switch (s->source) {
+  case BACKING_SOURCE_CUSTOM:
+    if (s->src.release) s->src.release(s->src.ctx, s->view.base, s->reserve, s->view.limit);
+    break;
+#ifndef BACKING_NO_MMAP
+  case BACKING_SOURCE_MEMORY:
+  case BACKING_SOURCE_MMAP:
+    backing__os_unmap(s->view.base, s->reserve);
+    break;
+#endif
+  default:
+    break;
+  }
+  if (s->heap_block) BACKING_FREE(s->heap_block, s->alloc_ctx);
+  s->heap_block = NULL;
+#ifndef BACKING_NO_MMAP
+  if (s->fd >= 0) close(s->fd);
+  s->fd = -1;
+  if (s->tmp_path) unlink(s->tmp_path);
+#endif
+}
+
+static char *backing__strdup2(void *ctx, const char *a, const char *b, const char *c) {
+  size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
+  char *p = (char *)BACKING_MALLOC(la + lb + lc + 1, ctx);
+  if (!p) return NULL;
+  memcpy(p, a, la);
+  memcpy(p + la, b, lb);
+  memcpy(p + la + lb, c, lc + 1);
+  (void)ctx;
+  return p;
+}
+
+/* Reserve the address space and find what is already there. Sets base, reserve and
+ *existing (bytes holding a store; 0 for a new one). */
+static int backing__src_reserve(backing *s, const backing_config *cfg, uint64_t want,
+                                uint64_t *existing) {
+  *existing = 0;
+  switch (s->source) {
+  case BACKING_SOURCE_CUSTOM: {
+    void *base = NULL;
+    uint64_t size = 0;
+    int r = s->src.reserve(s->src.ctx, want, &base, &size);
+    if (r) return r;
+    if (!base || ((uintptr_t)base & 4095u)) return BACKING_EINVAL;
+    s->view.base = (unsigned char *)base;
+    s->reserve = want;
+    *existing = size;
+    return 0;
+  }
+  case BACKING_SOURCE_BUFFER: {
+    uintptr_t b = (uintptr_t)cfg->buffer, a = (b + 4095u) & ~(uintptr_t)4095u;
+    uint64_t avail;
+    if (cfg->buffer_size < (uint64_t)(a - b) + ((uint64_t)1 << BACKING__MIN_SHIFT))
+      return BACKING_EINVAL;
+    avail = cfg->buffer_size - (a - b);
+    s->view.base = (unsigned char *)a;
+    s->reserve = avail < want ? avail : want;
+    if (((const backing__ident *)(const void *)s->view.base)->magic == BACKING__MAGIC)
+      *existing = s->reserve;
+    return 0;
+  }
+#ifdef BACKING_NO_MMAP
+  case BACKING_SOURCE_MEMORY: {
+    uint64_t n = cfg->max_size ? want : ((uint64_t)64 << 20);
+    void *p;
+    if (n + 4096 > (size_t)-1) return BACKING_ENOMEM;
+    p = BACKING_MALLOC((size_t)(n + 4096), s->alloc_ctx);
+    if (!p) return BACKING_ENOMEM;
+    s->heap_block = p;
+    s->view.base = (unsigned char *)(((uintptr_t)p + 4095u) & ~(uintptr_t)4095u);
+    s->reserve = n;
+    return 0;
+  }
+#else
+  case BACKING_SOURCE_MEMORY: {
+    void *p;
+    int r = backing__os_reserve(want, &p);
+    if (r) return r;
+    s->view.base = (unsigned char *)p;
+    s->reserve = want;
+    return 0;
+  }
+  case BACKING_SOURCE_MMAP: {
+    struct stat st;
+    void *p;
+    int r, fd;
+    const char *name = cfg->name && cfg->name[0] ? cfg->name : "store";
+    if (strchr(name, '/')) return BACKING_EINVAL;
+    s->path = backing__strdup2(s->alloc_ctx, cfg->dirname, "/", name);
+    if (!s->path) return BACKING_ENOMEM;
+    {
+      char *full = backing__strdup2(s->alloc_ctx, s->path, ".backing", "");
+      if (!full) return BACKING_ENOMEM;
+      BACKING_FREE(s->path, s->alloc_ctx);
+      s->path = full;
+    }
+    fd = open(s->path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+      if (errno != ENOENT) return errno;
+      if (cfg->flags & BACKING_NOCREATE) return ENOENT;
+      r = backing__os_mkdirs(cfg->dirname);
+      if (r) return r;
+      r = backing__os_reserve(want, &p);
+      if (r) return r;
+      s->view.base = (unsigned char *)p;
+      s->reserve = want;
+      return 0; /* new store: the file is made in backing__create */
+    }
+    s->fd = fd;
+    if (fstat(fd, &st) != 0) return errno;
+    if (!S_ISREG(st.st_mode)) return BACKING_ECORRUPT;
+    if (fcntl(fd, F_SETFL, 0) != 0) return errno;
+    if (st.st_size <= 0) return BACKING_ECORRUPT; /* an empty file is not a store */
+    if (cfg->flags & BACKING_EXCL) return EEXIST;
+    s->file_size = (uint64_t)st.st_size;
+    if (s->file_size > want) want = (s->file_size + 65535u) & ~(uint64_t)65535u;
+    r = backing__os_reserve(want, &p);
+    if (r) return r;
+    s->view.base = (unsigned char *)p;
+    s->reserve = want;
+    r = backing__os_map_file(p, s->file_size, fd, 0, 1);
+    if (r) return r;
+    *existing = s->file_size;
+    return 0;
+  }
+#endif
+  default:
+    return BACKING_EINVAL;
+  }
+}
+
+#ifndef BACKING_NO_MMAP
+/* A new MMAP store is built in a temporary file and linked into place once arena 0 is
+   written, so a crash never leaves a half-made store under the real name. */
+static int backing__mmap_begin(backing *s) {
+  char pid[32];
+  long v = (long)getpid();
+  int n = 0;
+  char tmp[24];
+  do tmp[n++] = (char)('0' + v % 10);
+  while ((v /= 10) && n < 20);
+  pid[0] = '.';
+  {
+    int i;
+    for (i = 0; i < n; i++) pid[1 + i] = tmp[n - 1 - i];
+    pid[1 + n] = 0;
+  }
+  s->tmp_path = backing__strdup2(s->alloc_ctx, s->path, pid, ".tmp");
+  if (!s->tmp_path) return BACKING_ENOMEM;
+  s->fd = open(s->tmp_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (s->fd < 0) return errno;
+  s->file_size = 0;
+  return 0;
+}
+
+static int backing__mmap_commit(backing *s) {
+  int r = 0;
+  if (fsync(s->fd) != 0) r = errno;
+  if (!r && link(s->tmp_path, s->path) != 0) r = errno;
+  unlink(s->tmp_path);
+  BACKING_FREE(s->tmp_path, s->alloc_ctx);
+  s->tmp_path = NULL;
+  return r;
+}
+#endif
+
+/* >>arenas ------------------------------------------------------------------------- */
+
+static void backing__seal(backing__ident *id) {
+  id->checksum = backing__fnv(id, offsetof(backing__ident, checksum));
+}
+
+/* Write a fresh arena i (its memory is usable). */
+static void backing__format_arena(backing *s, uint32_t i, const uint8_t *store_id) {
+  backing__arena *ar = backing__ar(s, i);
+  memset(ar, 0, s->hdr_size);
+  ar->ident.magic = BACKING__MAGIC;
+  ar->ident.format = BACKING_FORMAT_VERSION;
+  ar->ident.data_start = backing__data_start(s, i);
+  ar->ident.endian = BACKING__ENDIAN;
+  ar->ident.abi = backing__abi();
+  ar->ident.shift = s->shift;
+  memcpy(ar->ident.id, store_id, 16);
+  ar->ident.index = i;
+  ar->ident.flags = i == 0 ? BACKING__ARENA_STORE : 0u;
+  backing__seal(&ar->ident);
+  ar->top = ar->ident.data_start;
+}
+
+/* Validate arena i's header against arena 0's. 0 or ECORRUPT (detail set). */
+static int backing__validate_arena(backing *s, uint32_t i) {
+  const backing__ident *z = &backing__ar(s, 0)->ident;
+  const backing__arena *ar = backing__ar(s, i);
+  const backing__ident *id = &ar->ident;
+  uint64_t a = (uint64_t)1 << s->shift;
+  const char *why = NULL;
+  if (id->magic != BACKING__MAGIC)
+    why = "bad magic";
+  else if (id->format != BACKING_FORMAT_VERSION)
+    why = "bad format version";
+  else if (id->checksum != backing__fnv(id, offsetof(backing__ident, checksum)))
+    why = "header checksum";
+  else if (id->endian != BACKING__ENDIAN || id->abi != z->abi || id->shift != s->shift ||
+           memcmp(id->id, z->id, 16) != 0)
+    why = "header does not belong to this store";
+  else if (id->index != i || id->data_start != backing__data_start(s, i))
+    why = "arena index or layout";
+  else if (ar->top < id->data_start || ar->top > a || (ar->top & 15))
+    why = "top out of range";
+  if (why) {
+    snprintf(s->detail, sizeof s->detail, "arena %u: %s", (unsigned)i, why);
+    return BACKING_ECORRUPT;
+  }
+  return 0;
+}
+
+static int backing__ok_reserve(backing *s, uint32_t n) {
+  if (n > s->ok_cap) {
+    uint32_t cap = s->ok_cap ? s->ok_cap : 16;
+    uint8_t *p;
+    while (cap < n) cap *= 2;
+    p = (uint8_t *)BACKING_MALLOC(cap, s->alloc_ctx);
+    if (!p) return BACKING_ENOMEM;
+    memset(p, 0, cap);
+    if (s->ok) {
+      memcpy(p, s->ok, s->ok_cap);
+      BACKING_FREE(s->ok, s->alloc_ctx);
+    }
+    s->ok = p;
+    s->ok_cap = cap;
+  }
+  return 0;
+}
+
+/* Make arena i usable by this handle: known, mapped and validated. */
+static int backing__arena_ready(backing *s, uint32_t i) {
+  if (i >= s->count) {
+    uint64_t n = backing__st(s)->arena_count; /* another handle may have grown the store */
+    if (i >= n || n > (s->reserve >> s->shift)) return BACKING_EBADADDR;
+    if (s->source == BACKING_SOURCE_MMAP || s->source == BACKING_SOURCE_CUSTOM)
+      return BACKING_EBADADDR; /* attaching arenas added elsewhere: the sharing layer */
+    if (backing__ok_reserve(s, (uint32_t)n)) return BACKING_ENOMEM;
+    s->count = (uint32_t)n;
+    s->view.limit = n << s->shift;
+  }
+  if (!s->ok[i]) {
+    int r = backing__validate_arena(s, i);
+    if (r) return r;
+    s->ok[i] = 1;
+  }
+  return 0;
+}
+
+/* Add one arena. 0 or an error (ENOSPACE at max_size, errno from the OS). */
+static int backing__grow(backing *s) {
+  uint64_t a = (uint64_t)1 << s->shift, old = (uint64_t)s->count << s->shift;
+  int r;
+  if (old + a > s->max_bytes || old + a > s->reserve) return BACKING_ENOSPACE;
+  if (backing__ok_reserve(s, s->count + 1)) return BACKING_ENOMEM;
+  r = backing__src_extend(s, old, old + a);
+  if (r) return r;
+  backing__format_arena(s, s->count, backing__ar(s, 0)->ident.id);
+  s->ok[s->count] = 1;
+  s->count++;
+  s->view.limit = old + a;
+  backing__st(s)->arena_count = s->count; /* publish last */
+  return 0;
+}
+
+/* >>open --------------------------------------------------------------------------- */
+
+static int backing__check_config(const backing_config *c) {
+  if (c->arena_size && (c->arena_size & (c->arena_size - 1))) return BACKING_EINVAL;
+  if (c->arena_size && (c->arena_size < ((uint64_t)1 << BACKING__MIN_SHIFT) ||
+                        c->arena_size > ((uint64_t)1 << BACKING__MAX_SHIFT)))
+    return BACKING_EINVAL;
+  if (c->flags & ~(BACKING_NOCREATE | BACKING_EXCL)) return BACKING_EINVAL;
+  switch (c->source) {
+  case BACKING_SOURCE_DEFAULT:
+  case BACKING_SOURCE_MEMORY:
+    break;
+  case BACKING_SOURCE_MMAP:
+#ifdef BACKING_NO_MMAP
+    return BACKING_EINVAL;
+#else
+    if (!c->dirname || !c->dirname[0]) return BACKING_EINVAL;
+    break;
+#endif
+  case BACKING_SOURCE_BUFFER:
+    if (!c->buffer || !c->buffer_size) return BACKING_EINVAL;
+    break;
+  case BACKING_SOURCE_CUSTOM:
+    if (!c->custom || !c->custom->reserve || !c->custom->extend) return BACKING_EINVAL;
+    break;
+  default:
+    return BACKING_EINVAL;
+  }
+  return 0;
+}
+
+static void backing__set_shift(backing *s, unsigned shift) {
+  s->shift = shift;
+  s->mask = ((uint64_t)1 << shift) - 1;
+  s->hdr_size = (uint32_t)backing__hsize((uint64_t)1 << shift);
+}
+
+/* Validate an existing store whose first `size` bytes are at base. */
+static int backing__attach(backing *s, const backing_config *cfg, uint64_t size) {
+  const backing__ident *id = (const backing__ident *)(const void *)s->view.base;
+  uint64_t a, n;
+  if (size < sizeof(backing__ident)) return BACKING_ECORRUPT;
+  if (id->magic != BACKING__MAGIC) return BACKING_ECORRUPT;
+  if (id->format != BACKING_FORMAT_VERSION) return BACKING_EVERSION;
+  if (id->endian != BACKING__ENDIAN || id->abi != backing__abi()) return BACKING_EMISMATCH;
+  if (id->checksum != backing__fnv(id, offsetof(backing__ident, checksum))) return BACKING_ECORRUPT;
+  if (id->shift < BACKING__MIN_SHIFT || id->shift > BACKING__MAX_SHIFT) return BACKING_ECORRUPT;
+  a = (uint64_t)1 << id->shift;
+  if (cfg->arena_size && cfg->arena_size != a) return BACKING_EMISMATCH;
+  if (id->index != 0 || !(id->flags & BACKING__ARENA_STORE)) return BACKING_ECORRUPT;
+  backing__set_shift(s, id->shift);
+  if (id->data_start != backing__data_start(s, 0)) return BACKING_ECORRUPT;
+  if (size < a) return BACKING_ECORRUPT; /* truncated */
+  n = backing__st(s)->arena_count;
+  if (n == 0 || n > size / a || n > 0xffffffffu) return BACKING_ECORRUPT;
+  if ((n << id->shift) > s->reserve) return BACKING_ENOMEM;
+  if (backing__ok_reserve(s, (uint32_t)n)) return BACKING_ENOMEM;
+  s->count = (uint32_t)n;
+  s->view.limit = n << id->shift;
+  memcpy(&s->salt, id->id, 4);
+  if (backing__validate_arena(s, 0)) return BACKING_ECORRUPT;
+  s->ok[0] = 1;
+  return 0;
+}
+
+static int backing__create(backing *s, const backing_config *cfg) {
+  uint8_t id[16];
+  uint64_t a;
+  int r;
+  backing__set_shift(s, cfg->arena_size ? backing__log2(cfg->arena_size) : BACKING__DEFAULT_SHIFT);
+  a = (uint64_t)1 << s->shift;
+  if (a > s->reserve || a > s->max_bytes) return BACKING_EINVAL;
+#ifndef BACKING_NO_MMAP
+  if (s->source == BACKING_SOURCE_MMAP && (r = backing__mmap_begin(s)) != 0) return r;
+#endif
+  r = backing__src_extend(s, 0, a);
+  if (r) return r;
+#ifndef BACKING_NO_MMAP
+  backing__os_random(id, sizeof id);
+#else
+  {
+    uint64_t x = (uint64_t)(uintptr_t)s ^ 0x9E3779B97F4A7C15ull;
+    int i;
+    for (i = 0; i < 16; i++) x ^= x << 13, x ^= x >> 7, x ^= x << 17, id[i] = (uint8_t)x;
+  }
+#endif
+  if (backing__ok_reserve(s, 1)) return BACKING_ENOMEM;
+  memset(s->view.base + s->hdr_size, 0, BACKING__STORE_SIZE);
+  backing__format_arena(s, 0, id);
+  memcpy(&s->salt, id, 4);
+  s->count = 1;
+  s->ok[0] = 1;
+  s->view.limit = a;
+  backing__st(s)->arena_count = 1;
+#ifndef BACKING_NO_MMAP
+  if (s->source == BACKING_SOURCE_MMAP) return backing__mmap_commit(s);
+#endif
+  return 0;
+}
+
+static void backing__free_handle(backing *s) {
+  backing__src_release(s);
+  if (s->ok) BACKING_FREE(s->ok, s->alloc_ctx);
+  if (s->path) BACKING_FREE(s->path, s->alloc_ctx);
+  if (s->tmp_path) BACKING_FREE(s->tmp_path, s->alloc_ctx);
+  BACKING_FREE(s, s->alloc_ctx);
+}
+
+BACKING_API int backing_open(backing **out, const backing_config *cfg) {
+  backing *s;
+  uint64_t existing = 0, want;
+  int r, attempt;
+  if (out) *out = NULL;
+  if (!out || !cfg) return backing__err(BACKING_EINVAL);
+  if ((r = backing__check_config(cfg)) != 0) return backing__err(r);
+  for (attempt = 0; attempt < 2; attempt++) {
+    s = (backing *)BACKING_MALLOC(sizeof *s, cfg->alloc_ctx);
+    if (!s) return backing__err(BACKING_ENOMEM);
+    memset(s, 0, sizeof *s);
+    s->alloc_ctx = cfg->alloc_ctx;
+    s->fd = -1;
+    s->flags = cfg->flags;
+    s->lifetime = cfg->lifetime ? cfg->lifetime : 2;
+    s->source = cfg->source ? cfg->source
+                            : (cfg->dirname && cfg->dirname[0] ? BACKING_SOURCE_MMAP
+                                                               : BACKING_SOURCE_MEMORY);
+#ifdef BACKING_NO_MMAP
+    if (s->source == BACKING_SOURCE_MMAP) {
+      BACKING_FREE(s, s->alloc_ctx);
+      return backing__err(BACKING_EINVAL);
+    }
+#endif
+    if (s->source == BACKING_SOURCE_CUSTOM) s->src = *cfg->custom;
+    want = cfg->max_size ? cfg->max_size : BACKING_RESERVE;
+    want = (want + 65535u) & ~(uint64_t)65535u;
+    if (!want) want = BACKING_RESERVE; /* rounding overflowed */
+    r = backing__src_reserve(s, cfg, want, &existing);
+    s->max_bytes = cfg->max_size ? cfg->max_size : s->reserve;
+    if (!r) {
+      if (existing) {
+        r = (cfg->flags & BACKING_EXCL) ? EEXIST : backing__attach(s, cfg, existing);
+      } else if (cfg->flags & BACKING_NOCREATE) {
+        r = ENOENT;
+      } else {
+        r = backing__create(s, cfg);
+      }
+    }
+    if (r == EEXIST && !(cfg->flags & BACKING_EXCL) && attempt == 0) {
+      backing__free_handle(s); /* another process created it first: open theirs */
+      continue;
+    }
+    if (r) {
+      backing__free_handle(s);
+      return backing__err(r);
+    }
+    s->detail[0] = 0;
+    *out = s;
+    return 0;
+  }
+  return backing__err(BACKING_EBUSY);
+}
+
+BACKING_API int backing_close(backing *s) {
+  int r = 0;
+  if (!s) return backing__err(BACKING_EINVAL);
+#ifndef BACKING_NO_MMAP
+  if (s->source == BACKING_SOURCE_MMAP && s->view.limit)
+    r = backing__os_sync(s->view.base, s->view.limit, 0);
+#endif
+  backing__free_handle(s);
+  return r ? backing__err(r) : 0;
+}
+
+BACKING_API int backing_destroy(const backing_config *cfg) {
+  if (!cfg) return backing__err(BACKING_EINVAL);
+  if (cfg->source == BACKING_SOURCE_MMAP ||
+      (cfg->source == BACKING_SOURCE_DEFAULT && cfg->dirname && cfg->dirname[0])) {
+#ifdef BACKING_NO_MMAP
+    return backing__err(BACKING_EINVAL);
+#else
+    const char *name = cfg->name && cfg->name[0] ? cfg->name : "store";
+    char *path;
+    int r = 0;
+    if (!cfg->dirname || strchr(name, '/')) return backing__err(BACKING_EINVAL);
+    path = backing__strdup2(cfg->alloc_ctx, cfg->dirname, "/", name);
+    if (!path) return backing__err(BACKING_ENOMEM);
+    {
+      char *full = backing__strdup2(cfg->alloc_ctx, path, ".backing", "");
+      BACKING_FREE(path, cfg->alloc_ctx);
+      if (!full) return backing__err(BACKING_ENOMEM);
+      if (unlink(full) != 0) r = errno;
+      BACKING_FREE(full, cfg->alloc_ctx);
+    }
+    return r ? backing__err(r) : 0;
+#endif
+  }
+  return 0;
+}
+
+/* >>alloc -------------------------------------------------------------------------- */
+
+/* Where a block lives, found from its address with every read bounds-checked. */
+typedef struct backing__loc {
+  backing__arena *ar;
+  uint64_t off;      /* arena offset of the user data */
+  backing__slab *sl; /* small block: its slab, else NULL */
+  uint32_t x, idx;   /* small block: slab offset and slot index */
+  backing__blk *h;   /* large block: its header */
+  uint64_t usable;
+  uint32_t kind; /* BACKING__GC or 0 */
+} backing__loc;
+
+static int backing__locate(backing *s, backing_addr a, backing__loc *L) {
+  uint64_t i = a >> s->shift, off = a & s->mask;
+  backing__arena *ar;
+  if (BACKING__UNLIKELY(i >= s->count || !s->ok[i])) {
+    int r;
+    if (i >= 0xffffffffu) return BACKING_EBADADDR;
+    r = backing__arena_ready(s, (uint32_t)i);
+    if (r) return r;
+  }
+  ar = backing__ar(s, (uint32_t)i);
+  if ((off & 15) || off < backing__data_start(s, (uint32_t)i) + BACKING__HDR)
+    return BACKING_EBADADDR;
+  if (off >= ar->top) return BACKING_EFREED; /* untouched space, or given back to it */
+  L->ar = ar;
+  L->off = off;
+  if (backing__pagemap(ar)[off >> BACKING__SLAB_SHIFT]) {
+    uint32_t x = (uint32_t)off & ~(BACKING__SLAB - 1), rel, idx;
+    backing__slab *sl = backing__slab_at(ar, x);
+    unsigned cls = sl->cls;
+    if (off < x + BACKING__SLAB_HDR || cls >= BACKING__NCLASS) return BACKING_EBADADDR;
+    rel = (uint32_t)off - x - BACKING__SLAB_HDR;
+    idx = backing__slot_index(rel, cls);
+    if (idx * backing__class_size[cls] != rel || idx >= sl->bump || idx >= sl->nslots)
+      return BACKING_EBADADDR;
+    if (!(sl->bits[idx >> 6] & ((uint64_t)1 << (idx & 63)))) return BACKING_EFREED;
+    L->sl = sl;
+    L->x = x;
+    L->idx = idx;
+    L->h = NULL;
+    L->usable = backing__class_size[cls];
+    L->kind = sl->kind;
+  } else {
+    backing__blk *h = backing__hdr(ar, off - BACKING__HDR);
+    uint32_t size = h->size & ~BACKING__FLAGS;
+    if (h->check != backing__check_of(s, off - BACKING__HDR, size) || size < BACKING__MIN_BLOCK ||
+        size > ar->top - (off - BACKING__HDR))
+      return BACKING_EBADADDR;
+    if (!(h->size & BACKING__USED)) return BACKING_EFREED;
+    if (h->size & BACKING__SLABBLK) return BACKING_EBADADDR;
+    L->sl = NULL;
+    L->h = h;
+    L->usable = size - BACKING__HDR;
+    L->kind = h->size & BACKING__GC;
+  }
+  return 0;
+}
+
+static uint64_t backing__free_loc(backing *s, backing__loc *L) {
+  backing__arena *ar = L->ar;
+  if (L->sl) {
+    backing__slab *sl = L->sl;
+    sl->bits[L->idx >> 6] &= ~((uint64_t)1 << (L->idx & 63));
+    *backing__u32(ar, L->off) = sl->free;
+    sl->free = (uint32_t)L->off;
+    if (sl->used-- == sl->nslots) backing__partial_push(ar, L->x, sl);
+    if (sl->used == 0) { /* an empty slab goes back to the arena */
+      backing__blk *h = backing__hdr(ar, L->x - BACKING__HDR);
+      backing__partial_remove(ar, sl);
+      backing__pagemap(ar)[L->x >> BACKING__SLAB_SHIFT] = 0;
+      sl->magic = 0;
+      backing__release(s, ar, L->x - BACKING__HDR, BACKING__SLAB, h->size & BACKING__PREV_FREE,
+                       h->prev);
+    }
+  } else {
+    backing__blk *h = L->h;
+    backing__release(s, ar, L->off - BACKING__HDR, h->size & ~BACKING__FLAGS,
+                     h->size & BACKING__PREV_FREE, h->prev);
+  }
+  return L->usable;
+}
+
+/* Allocate in arena i; returns the arena offset of the user data or 0. */
+static uint64_t backing__alloc_in(backing *s, uint32_t i, uint64_t size, uint64_t align,
+                                  uint32_t kind) {
+  backing__arena *ar = backing__ar(s, i);
+  uint64_t total, off;
+  if (size <= BACKING__SMALL_MAX && align <= 16)
+    return backing__slab_alloc(s, ar, backing__class_of[(size + 15) >> 4], kind);
+  total = backing__round16(size) + BACKING__HDR;
+  if (total < BACKING__MIN_BLOCK) total = BACKING__MIN_BLOCK;
+  off = backing__carve(s, ar, total, align, kind);
+  return off ? off + BACKING__HDR : 0;
+}
+
+static backing_addr backing__alloc(backing *s, uint64_t size, uint64_t align, uint32_t kind) {
+  uint64_t off;
+  uint32_t n;
+  int r;
+  off = backing__alloc_in(s, s->cur, size, align, kind);
+  if (BACKING__LIKELY(off != 0)) return ((uint64_t)s->cur << s->shift) | off;
+  for (n = 1; n < s->count; n++) { /* the current arena is full: try the others in turn */
+    uint32_t i = (s->cur + n) % s->count;
+    if (!s->ok[i] && backing__arena_ready(s, i) != 0) continue;
+    off = backing__alloc_in(s, i, size, align, kind);
+    if (off) {
+      s->cur = i;
+      return ((uint64_t)i << s->shift) | off;
+    }
+  }
+  r = backing__grow(s);
+  if (r) {
+    s->alloc_failures++;
+    return BACKING__FAIL(r);
+  }
+  s->cur = s->count - 1;
+  off = backing__alloc_in(s, s->cur, size, align, kind);
+  if (!off) {
+    s->alloc_failures++;
+    return BACKING__FAIL(BACKING_ENOSPACE);
+  }
+  return ((uint64_t)s->cur << s->shift) | off;
+}
+
+static int backing__size_ok(backing *s, uint64_t size, uint64_t align) {
+  uint64_t max = backing__max_block(s);
+  if (align > 16) max -= align + BACKING__MIN_BLOCK;
+  if (size > max) {
+    s->alloc_failures++;
+    backing__err(BACKING_ETOOBIG);
+    return 0;
+  }
+  return 1;
+}
+
+BACKING_API backing_addr backing_alloc(backing *s, uint64_t size) {
+  if (BACKING__UNLIKELY(!s)) return BACKING__FAIL(BACKING_EINVAL);
+  if (BACKING__UNLIKELY(!backing__size_ok(s, size, 16))) return 0;
+  return backing__alloc(s, size, 16, 0);
+}
+
+BACKING_API backing_addr backing_alloc_aligned(backing *s, uint64_t size, uint64_t align) {
+  if (!s || align == 0 || (align & (align - 1)) || align > BACKING__MAX_ALIGN)
+    return BACKING__FAIL(BACKING_EINVAL);
+  if (align < 16) align = 16;
+  if (!backing__size_ok(s, size, align)) return 0;
+  return backing__alloc(s, size, align, 0);
+}
+
+BACKING_API backing_addr backing_calloc(backing *s, uint64_t size) {
+  backing_addr a = backing_alloc(s, size);
+  if (a) {
+    backing__loc L;
+    if (backing__locate(s, a, &L) == 0) memset(s->view.base + a, 0, (size_t)L.usable);
+  }
+  return a;
+}
+
+BACKING_API uint64_t backing_free(backing *s, backing_addr a) {
+  backing__loc L;
+  int r;
+  if (BACKING__UNLIKELY(!s)) return BACKING__FAIL(BACKING_EINVAL);
+  r = backing__locate(s, a, &L);
+  if (BACKING__UNLIKELY(r != 0)) return BACKING__FAIL(r);
+  if (BACKING__UNLIKELY(L.kind != 0)) return BACKING__FAIL(BACKING_ETYPE);
+  return backing__free_loc(s, &L);
+}
+
+BACKING_API uint64_t backing_sizeof(backing *s, backing_addr a) {
+  backing__loc L;
+  int r;
+  if (!s) return BACKING__FAIL(BACKING_EINVAL);
+  r = backing__locate(s, a, &L);
+  if (r) return BACKING__FAIL(r);
+  return L.usable;
+}
+
+/* Grow or shrink a large block where it is; 1 if done. */
+static int backing__resize_in_place(backing *s, backing__loc *L, uint64_t size) {
+  backing__arena *ar = L->ar;
+  backing__blk *h = L->h;
+  uint64_t boff = L->off - BACKING__HDR, arena_size = (uint64_t)1 << s->shift;
+  uint32_t bsize = h->size & ~BACKING__FLAGS, keep = h->size & BACKING__FLAGS;
+  uint64_t total = backing__round16(size) + BACKING__HDR, next = boff + bsize;
+  if (total < BACKING__MIN_BLOCK) total = BACKING__MIN_BLOCK;
+  if (total <= bsize) { /* shrink: the tail goes back */
+    if (bsize - total >= BACKING__MIN_BLOCK) {
+      backing__set_hdr(s, ar, boff, (uint32_t)total | keep);
+      backing__release(s, ar, boff + total, bsize - (uint32_t)total, 0, 0);
+    }
+    return 1;
+  }
+  if (next == ar->top) { /* the last block: bump the top */
+    if (arena_size - boff < total) return 0;
+    ar->top = boff + total;
+    backing__set_hdr(s, ar, boff, (uint32_t)total | keep);
+    return 1;
+  }
+  {
+    backing__blk *n = backing__hdr(ar, next);
+    uint32_t ns = n->size & ~BACKING__FLAGS, combined;
+    if ((n->size & BACKING__USED) || (uint64_t)bsize + ns < total) return 0;
+    backing__list_remove(ar, next, ns);
+    combined = bsize + ns;
+    if (combined - total >= BACKING__MIN_BLOCK) {
+      uint64_t rest = boff + total;
+      uint32_t rs = combined - (uint32_t)total;
+      backing__set_hdr(s, ar, boff, (uint32_t)total | keep);
+      backing__set_hdr(s, ar, rest, rs);
+      backing__hdr(ar, rest + rs)->prev = rs; /* PREV_FREE is already set there */
+      backing__list_insert(ar, rest, rs);
+    } else {
+      backing__set_hdr(s, ar, boff, combined | keep);
+      backing__hdr(ar, boff + combined)->size &= ~BACKING__PREV_FREE;
+    }
+  }
+  return 1;
+}
+
+BACKING_API backing_addr backing_realloc(backing *s, backing_addr a, uint64_t size) {
+  backing__loc L;
+  backing_addr n;
+  int r;
+  if (!s) return BACKING__FAIL(BACKING_EINVAL);
+  if (a == 0) return backing_alloc(s, size);
+  r = backing__locate(s, a, &L);
+  if (r) return BACKING__FAIL(r);
+  if (L.kind) return BACKING__FAIL(BACKING_ETYPE);
+  if (!backing__size_ok(s, size, 16)) return 0;
+  if (L.sl ? size <= L.usable : backing__resize_in_place(s, &L, size)) return a;
+  n = backing__alloc(s, size, 16, 0);
+  if (!n) return 0;
+  memcpy(s->view.base + n, s->view.base + a, (size_t)(L.usable < size ? L.usable : size));
+  backing__free_loc(s, &L);
+  return n;
+}
+
+BACKING_API void *backing_ptr(backing *s, backing_addr a) {
+  if (!s || a == 0) return backing__err(BACKING_EBADADDR), (void *)NULL;
+  if (a >= s->view.limit &&
+      (a >> s->shift >= 0xffffffffu || backing__arena_ready(s, (uint32_t)(a >> s->shift)) != 0))
+    return backing__err(BACKING_EBADADDR), (void *)NULL;
+  return s->view.base + a;
+}
+
+BACKING_API backing_addr backing_addr_of(backing *s, const void *p) {
+  const unsigned char *c = (const unsigned char *)p;
+  if (!s || !p || c <= s->view.base || (uint64_t)(c - s->view.base) >= s->view.limit)
+    return BACKING__FAIL(BACKING_EBADADDR);
+  return (backing_addr)(c - s->view.base);
+}
+
+/* >>roots -------------------------------------------------------------------------- */
+
+static int backing__name_ok(const char *name) {
+  size_t n = 0;
+  if (!name) return 0;
+  while (n <= BACKING_ROOT_NAME_MAX && name[n]) n++;
+  return n >= 1 && n <= BACKING_ROOT_NAME_MAX;
+}
+
+static backing__root *backing__root_find(backing *s, const char *name) {
+  backing__root *r = backing__st(s)->roots;
+  int i;
+  for (i = 0; i < BACKING_ROOT_MAX; i++)
+    if (r[i].addr && strncmp(r[i].name, name, sizeof r[i].name) == 0) return &r[i];
+  return NULL;
+}
+
+BACKING_API int backing_root_set(backing *s, const char *name, backing_addr a) {
+  backing__root *r;
+  int i;
+  if (!s || !backing__name_ok(name) || a == 0 || a >= s->view.limit)
+    return backing__err(BACKING_EINVAL);
+  r = backing__root_find(s, name);
+  if (!r) {
+    backing__root *t = backing__st(s)->roots;
+    for (i = 0; i < BACKING_ROOT_MAX && !r; i++)
+      if (!t[i].addr) r = &t[i];
+    if (!r) return backing__err(BACKING_ENOSPACE);
+    memset(r->name, 0, sizeof r->name);
+    memcpy(r->name, name, strlen(name));
+  }
+  r->addr = a; /* one 8-byte store publishes the root */
+  return 0;
+}
+
+BACKING_API backing_addr backing_root_get(backing *s, const char *name) {
+  backing__root *r;
+  if (!s || !backing__name_ok(name)) return BACKING__FAIL(BACKING_EINVAL);
+  r = backing__root_find(s, name);
+  return r ? r->addr : BACKING__FAIL(BACKING_ENOTFOUND);
+}
+
+BACKING_API int backing_root_del(backing *s, const char *name) {
+  backing__root *r;
+  if (!s || !backing__name_ok(name)) return backing__err(BACKING_EINVAL);
+  r = backing__root_find(s, name);
+  if (!r) return backing__err(BACKING_ENOTFOUND);
+  r->addr = 0;
+  return 0;
+}
+
+/* >>mapping ------------------------------------------------------------------------ */
+
+#ifndef BACKING_NO_MMAP
+BACKING_API uint64_t backing_pagesize(void) {
+  return backing__os_pagesize();
+}
+
+/* Widen [addr, addr + len) to whole pages. */
+static void backing__pages(const void *addr, uint64_t len, uintptr_t *start, size_t *n) {
+  uintptr_t ps = (uintptr_t)backing__os_pagesize(), a = (uintptr_t)addr;
+  *start = a & ~(ps - 1);
+  *n = (size_t)(((a + len + ps - 1) & ~(ps - 1)) - *start);
+}
+
+BACKING_API int backing_file_map(backing_map *m, const char *path, uint64_t offset, uint64_t length,
+                                 int flags) {
+  int mode = flags & 3, fd, prot, r = 0;
+  struct stat st;
+  uint64_t ps = backing__os_pagesize(), aoff, mlen, end;
+  void *p;
+  if (!m) return backing__err(BACKING_EINVAL);
+  memset(m, 0, sizeof *m);
+  if (!path || mode == 3 || (flags & ~7) || ((flags & BACKING_MAP_CREATE) && mode != 1))
+    return backing__err(BACKING_EINVAL);
+  fd = open(path,
+            (mode == BACKING_MAP_SHARED ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY |
+                ((flags & BACKING_MAP_CREATE) ? O_CREAT : 0),
+            0644);
+  if (fd < 0) return backing__err(errno);
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    r = S_ISREG(st.st_mode) ? errno : BACKING_EINVAL;
+    goto done;
+  }
+  if (length == 0) {
+    if (offset >= (uint64_t)st.st_size) {
+      r = BACKING_EINVAL;
+      goto done;
+    }
+    length = (uint64_t)st.st_size - offset;
+  }
+  end = offset + length;
+  if (end < offset || end > (uint64_t)INT64_MAX) {
+    r = BACKING_EINVAL;
+    goto done;
+  }
+  if (end > (uint64_t)st.st_size) { /* past the end: refused, or fully backed on CREATE */
+    if (!(flags & BACKING_MAP_CREATE)) {
+      r = BACKING_EINVAL;
+      goto done;
+    }
+    r = backing__os_fallocate(fd, (uint64_t)st.st_size, end - (uint64_t)st.st_size);
+    if (r) goto done;
+  }
+  aoff = offset & ~(ps - 1);
+  mlen = end - aoff;
+  if (mlen > (uint64_t)(size_t)-1) {
+    r = BACKING_ENOMEM;
+    goto done;
+  }
+  prot = PROT_READ | (mode ? PROT_WRITE : 0);
+  p = mmap(NULL, (size_t)mlen, prot, mode == BACKING_MAP_PRIVATE ? MAP_PRIVATE : MAP_SHARED, fd,
+           (off_t)aoff);
+  if (p == MAP_FAILED) {
+    r = errno;
+    goto done;
+  }
+  m->map_base = p;
+  m->map_length = mlen;
+  m->data = (unsigned char *)p + (offset - aoff);
+  m->length = length;
+done:
+  close(fd);
+  return r ? backing__err(r) : 0;
+}
+
+BACKING_API int backing_file_unmap(backing_map *m) {
+  if (!m || !m->map_base) return backing__err(BACKING_EINVAL);
+  if (munmap(m->map_base, (size_t)m->map_length) != 0) return backing__err(errno);
+  memset(m, 0, sizeof *m);
+  return 0;
+}
+
+BACKING_API int backing_msync(void *addr, uint64_t len, int flags) {
+  uintptr_t start;
+  size_t n;
+  int r;
+  if (!addr || (flags & ~3)) return backing__err(BACKING_EINVAL);
+  if (len == 0) return 0;
+  backing__pages(addr, len, &start, &n);
+  r = backing__os_sync((void *)start, n, flags);
+  return r ? backing__err(r) : 0;
+}
+
+BACKING_API int backing_madvise(void *addr, uint64_t len, int advice) {
+  static const int adv[] = {MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED,
+                            MADV_DONTNEED};
+  uintptr_t start;
+  size_t n;
+  if (!addr || advice < 0 || advice > 4) return backing__err(BACKING_EINVAL);
+  if (len == 0) return 0;
+  backing__pages(addr, len, &start, &n);
+  if (madvise((void *)start, n, adv[advice]) != 0) return backing__err(errno);
+  return 0;
+}
+
+BACKING_API int backing_mincore(const void *addr, uint64_t len, uint64_t *resident,
+                                uint64_t *total) {
+  uintptr_t start;
+  size_t n, pages, i, chunk = 4096, done = 0;
+  uint64_t res = 0;
+  unsigned char vec[4096];
+  size_t ps = (size_t)backing__os_pagesize();
+  if (!addr || !resident || !total) return backing__err(BACKING_EINVAL);
+  backing__pages(addr, len, &start, &n);
+  pages = n / ps;
+  while (done < pages) { /* a fixed buffer, so any length works without allocating */
+    size_t k = pages - done < chunk ? pages - done : chunk;
+    if (mincore((void *)(start + done * ps), k * ps, vec) != 0) return backing__err(errno);
+    for (i = 0; i < k; i++) res += vec[i] & 1;
+    done += k;
+  }
+  *resident = res;
+  *total = pages;
+  return 0;
+}
+#else
+BACKING_API uint64_t backing_pagesize(void) {
+  return 4096;
+}
+BACKING_API int backing_file_map(backing_map *m, const char *path, uint64_t offset, uint64_t length,
+                                 int flags) {
+  (void)path, (void)offset, (void)length, (void)flags;
+  if (m) memset(m, 0, sizeof *m);
+  return backing__err(BACKING_EINVAL);
+}
+BACKING_API int backing_file_unmap(backing_map *m) {
+  (void)m;
+  return backing__err(BACKING_EINVAL);
+}
+BACKING_API int backing_msync(void *addr, uint64_t len, int flags) {
+  (void)addr, (void)len, (void)flags;
+  return 0;
+}
+BACKING_API int backing_madvise(void *addr, uint64_t len, int advice) {
+  (void)addr, (void)len;
+  return advice < 0 || advice > 4 ? backing__err(BACKING_EINVAL) : 0;
+}
+BACKING_API int backing_mincore(const void *addr, uint64_t len, uint64_t *resident,
+                                uint64_t *total) {
+  if (!addr || !resident || !total) return backing__err(BACKING_EINVAL);
+  *total = *resident = (len + 4095) / 4096; /* plain memory is always resident */
+  return 0;
+}
+#endif
+
+/* A store range [a, a + len); len 0 means from a to the end. */
+static int backing__store_range(backing *s, backing_addr a, uint64_t *len) {
+  if (!s || a >= s->view.limit) return BACKING_EBADADDR;
+  if (*len == 0) *len = s->view.limit - a;
+  if (*len > s->view.limit - a) return BACKING_EBADADDR;
+  return 0;
+}
+
+BACKING_API int backing_sync(backing *s, backing_addr a, uint64_t len, int flags) {
+  int r = backing__store_range(s, a, &len);
+  if (r) return backing__err(r);
+  if (flags & ~3) return backing__err(BACKING_EINVAL);
+  switch (s->source) {
+  case BACKING_SOURCE_MMAP:
+    return backing_msync(s->view.base + a, len, flags);
+  case BACKING_SOURCE_CUSTOM:
+    r = s->src.sync ? s->src.sync(s->src.ctx, s->view.base, a, len, flags) : 0;
+    return r ? backing__err(r) : 0;
+  default:
+    return 0; /* memory has nothing to make durable */
+  }
+}
+
+BACKING_API int backing_advise(backing *s, backing_addr a, uint64_t len, int advice) {
+  int r = backing__store_range(s, a, &len);
+  if (r) return backing__err(r);
+  return backing_madvise(s->view.base + a, len, advice);
+}
+
+BACKING_API int backing_incore(backing *s, backing_addr a, uint64_t len, uint64_t *resident,
+                               uint64_t *total) {
+  int r = backing__store_range(s, a, &len);
+  if (r) return backing__err(r);
+  return backing_mincore(s->view.base + a, len, resident, total);
+}
+
+/* >>check -------------------------------------------------------------------------- */
+/* One walker serves stat, walk and check. It trusts nothing it reads: every size and
+   offset is checked against the arena before use, and every loop is bounded. */
+
+typedef struct backing__visit {
+  backing_walk_fn fn;
+  void *ctx;
+  backing_stats *st;
+  int full;         /* check: free lists, slab lists, slab map */
+  uint8_t *freemap; /* full: one bit per 16 bytes, set at each free block */
+  uint32_t nfree;   /* free blocks seen in this arena */
+  uint32_t nslabs;  /* slabs seen in this arena */
+  uint32_t partial[BACKING__NCLASS];
+} backing__visit;
+
+static int backing__corrupt(backing *s, uint32_t i, uint64_t off, const char *what) {
+  snprintf(s->detail, sizeof s->detail, "arena %u offset %llu: %s", (unsigned)i,
+           (unsigned long long)off, what);
+  return BACKING_ECORRUPT;
+}
+
+static int backing__emit(backing__visit *v, backing *s, backing_addr a, uint64_t size, int state) {
+  if (v->st) {
+    if (state == BACKING_BLOCK_FREE) {
+      v->st->free_bytes += size;
+      v->st->free_blocks++;
+      if (size > v->st->largest_free) v->st->largest_free = size;
+    } else {
+      v->st->used_bytes += size;
+      v->st->used_blocks++;
+    }
+  }
+  return v->fn ? v->fn(s, a, size, state, v->ctx) : 0;
+}
+
+static int backing__visit_slab(backing *s, uint32_t i, backing__arena *ar, uint32_t x,
+                               backing__visit *v) {
+  backing__slab *sl = backing__slab_at(ar, x);
+  uint64_t base = (uint64_t)i << s->shift;
+  unsigned cls = sl->cls, k, cnt = 0;
+  uint32_t csize, idx;
+  if (sl->magic != BACKING__SLAB_MAGIC || cls >= BACKING__NCLASS)
+    return backing__corrupt(s, i, x, "slab header");
+  csize = backing__class_size[cls];
+  if (sl->nslots != (BACKING__SLAB - BACKING__HDR - BACKING__SLAB_HDR) / csize ||
+      sl->bump > sl->nslots || sl->used > sl->bump || sl->used == 0)
+    return backing__corrupt(s, i, x, "slab counts");
+  if (backing__pagemap(ar)[x >> BACKING__SLAB_SHIFT] == 0)
+    return backing__corrupt(s, i, x, "slab missing from the slab map");
+  for (k = 0; k < 16; k++) cnt += BACKING__POPCNT64(sl->bits[k]);
+  if (cnt != sl->used) return backing__corrupt(s, i, x, "slab bitmap and count disagree");
+  for (idx = sl->bump; idx < 16u * 64u; idx++)
+    if (sl->bits[idx >> 6] & ((uint64_t)1 << (idx & 63)))
+      return backing__corrupt(s, i, x, "slab bit set past its bump");
+  if (v->full) { /* the free-slot list: bounded, inside the slab, unused slots, no repeats */
+    uint64_t seen[16];
+    uint32_t e = sl->free, n = 0;
+    memset(seen, 0, sizeof seen);
+    while (e) {
+      uint32_t rel;
+      if (n++ >= sl->nslots || e < x + BACKING__SLAB_HDR || e >= x + BACKING__SLAB)
+        return backing__corrupt(s, i, x, "slab free list leaves the slab or loops");
+      rel = e - x - BACKING__SLAB_HDR;
+      idx = backing__slot_index(rel, cls);
+      if (idx * csize != rel || idx >= sl->bump || (sl->bits[idx >> 6] >> (idx & 63) & 1) ||
+          (seen[idx >> 6] >> (idx & 63) & 1))
+        return backing__corrupt(s, i, x, "slab free list holds a bad slot");
+      seen[idx >> 6] |= (uint64_t)1 << (idx & 63);
+      e = *backing__u32(ar, e);
+    }
+    if (n != sl->bump - sl->used) return backing__corrupt(s, i, x, "slab loses free slots");
+    if (sl->used < sl->nslots) v->partial[cls]++;
+  }
+  for (idx = 0; idx < sl->bump; idx++) {
+    if (sl->bits[idx >> 6] >> (idx & 63) & 1) {
+      int r = backing__emit(v, s, base + x + BACKING__SLAB_HDR + (uint64_t)idx * csize, csize,
+                            sl->kind ? BACKING_BLOCK_GC : BACKING_BLOCK_USED);
+      if (r) return r;
+    }
+  }
+  return 0;
+}
+
+/* Free lists and slab lists of one arena, after its blocks were walked. */
+static int backing__check_lists(backing *s, uint32_t i, backing__arena *ar, backing__visit *v) {
+  uint64_t arena_size = (uint64_t)1 << s->shift;
+  uint32_t listed = 0, fl, sl, c, pm = 0, k;
+  for (fl = 0; fl < BACKING__FL; fl++) {
+    if (!!(ar->fl_map >> fl & 1) != !!ar->sl_map[fl])
+      return backing__corrupt(s, i, 0, "first-level bitmap");
+    for (sl = 0; sl < BACKING__SL; sl++) {
+      uint32_t e = ar->heads[fl][sl], prev = 0;
+      if (!!(ar->sl_map[fl] >> sl & 1) != !!e)
+        return backing__corrupt(s, i, 0, "second-level bitmap");
+      while (e) {
+        unsigned f2, s2;
+        uint32_t size;
+        if (e >= ar->top || (e & 15) || !(v->freemap[e >> 7] >> (e >> 4 & 7) & 1))
+          return backing__corrupt(s, i, e, "free list holds a stray or repeats a block");
+        v->freemap[e >> 7] &= (uint8_t) ~(1u << (e >> 4 & 7));
+        size = backing__hdr(ar, e)->size & ~BACKING__FLAGS;
+        backing__mapping(size, &f2, &s2);
+        if (f2 != fl || s2 != sl) return backing__corrupt(s, i, e, "free block in the wrong list");
+        if (*backing__u32(ar, e + 20) != prev)
+          return backing__corrupt(s, i, e, "free list back link");
+        listed++;
+        prev = e;
+        e = *backing__u32(ar, e + 16);
+      }
+    }
+  }
+  if (listed != v->nfree) return backing__corrupt(s, i, 0, "free block missing from the lists");
+  for (c = 0; c < BACKING__NCLASS; c++) {
+    uint32_t x = ar->partial[c], prev = 0, n = 0;
+    while (x) {
+      backing__slab *p;
+      if (n++ >= v->partial[c] || x >= arena_size || (x & (BACKING__SLAB - 1)) ||
+          !backing__pagemap(ar)[x >> BACKING__SLAB_SHIFT])
+        return backing__corrupt(s, i, x, "partial slab list holds a stray or loops");
+      p = backing__slab_at(ar, x);
+      if (p->cls != c || p->prev != prev)
+        return backing__corrupt(s, i, x, "partial slab list links");
+      prev = x;
+      x = p->next;
+    }
+    if (n != v->partial[c]) return backing__corrupt(s, i, 0, "slab with free slots not listed");
+  }
+  for (k = 0; k < (uint32_t)(arena_size >> BACKING__SLAB_SHIFT); k++)
+    pm += !!backing__pagemap(ar)[k];
+  if (pm != v->nslabs) return backing__corrupt(s, i, 0, "slab map marks a page that is no slab");
+  return 0;
+}
+
+static int backing__visit_arena(backing *s, uint32_t i, backing__visit *v) {
+  backing__arena *ar = backing__ar(s, i);
+  uint64_t arena_size = (uint64_t)1 << s->shift, base = (uint64_t)i << s->shift;
+  uint64_t off = backing__data_start(s, i), top = ar->top, prev_size = 0;
+  int prev_free = 0, r;
+  v->nfree = v->nslabs = 0;
+  memset(v->partial, 0, sizeof v->partial);
+  while (off < top) { /* each step advances >= 32 bytes: bounded by the arena */
+    backing__blk *h = backing__hdr(ar, off);
+    uint32_t size = h->size & ~BACKING__FLAGS;
+    if (top - off < BACKING__MIN_BLOCK) return backing__corrupt(s, i, off, "block runs past top");
+    if (size < BACKING__MIN_BLOCK || size > top - off)
+      return backing__corrupt(s, i, off, "bad block size");
+    if (h->check != backing__check_of(s, off, size))
+      return backing__corrupt(s, i, off, "block header check");
+    if (!!(h->size & BACKING__PREV_FREE) != prev_free || (prev_free && h->prev != prev_size))
+      return backing__corrupt(s, i, off, "boundary tag disagrees with previous block");
+    if (!(h->size & BACKING__USED)) {
+      if (prev_free) return backing__corrupt(s, i, off, "two free blocks side by side");
+      if (h->size & (BACKING__SLABBLK | BACKING__GC))
+        return backing__corrupt(s, i, off, "free block with a kind");
+      if (v->full) v->freemap[off >> 7] |= (uint8_t)(1u << (off >> 4 & 7));
+      v->nfree++;
+      r = backing__emit(v, s, base + off, size, BACKING_BLOCK_FREE);
+    } else if (h->size & BACKING__SLABBLK) {
+      if (size != BACKING__SLAB || ((off + BACKING__HDR) & (BACKING__SLAB - 1)))
+        return backing__corrupt(s, i, off, "slab block size or alignment");
+      v->nslabs++;
+      if (v->st) v->st->slabs++;
+      r = backing__visit_slab(s, i, ar, (uint32_t)off + BACKING__HDR, v);
+    } else {
+      r = backing__emit(v, s, base + off + BACKING__HDR, size - BACKING__HDR,
+                        (h->size & BACKING__GC) ? BACKING_BLOCK_GC : BACKING_BLOCK_USED);
+    }
+    if (r) return r;
+    prev_free = !(h->size & BACKING__USED);
+    prev_size = size;
+    off += size;
+  }
+  if (off != top) return backing__corrupt(s, i, off, "blocks overrun top");
+  if (prev_free) return backing__corrupt(s, i, off, "free block not merged into top");
+  if (v->full) {
+    r = backing__check_lists(s, i, ar, v);
+    if (r) return r;
+  }
+  if (top < arena_size)
+    return backing__emit(v, s, base + top, arena_size - top, BACKING_BLOCK_FREE);
+  return 0;
+}
+
+static int backing__visit_all(backing *s, backing__visit *v) {
+  uint32_t i;
+  int r;
+  if (!s) return BACKING_EINVAL;
+  s->detail[0] = 0;
+  for (i = 0; i < s->count; i++) {
+    if (!s->ok[i] && (r = backing__arena_ready(s, i)) != 0) return r;
+    if (v->full) memset(v->freemap, 0, (size_t)((uint64_t)1 << s->shift >> 7));
+    r = backing__visit_arena(s, i, v);
+    if (r) return r;
+  }
+  return 0;
+}
+
+BACKING_API int backing_stat(backing *s, backing_stats *st) {
+  backing__visit v;
+  int r;
+  if (!s || !st) return backing__err(BACKING_EINVAL);
+  memset(st, 0, sizeof *st);
+  memset(&v, 0, sizeof v);
+  v.st = st;
+  r = backing__visit_all(s, &v);
+  st->arena_size = (uint64_t)1 << s->shift;
+  st->arena_count = s->count;
+  st->capacity = (uint64_t)s->count << s->shift;
+  st->alloc_failures = s->alloc_failures;
+  st->max_block = backing__max_block(s);
+  return r ? backing__err(r) : 0;
+}
+
+BACKING_API int backing_walk(backing *s, backing_walk_fn fn, void *ctx) {
+  backing__visit v;
+  int r;
+  if (!s || !fn) return backing__err(BACKING_EINVAL);
+  memset(&v, 0, sizeof v);
+  v.fn = fn;
+  v.ctx = ctx;
+  r = backing__visit_all(s, &v);
+  return r < 0 ? backing__err(r) : r;
+}
+
+BACKING_API int backing_check(backing *s) {
+  backing__visit v;
+  int r, k;
+  if (!s) return backing__err(BACKING_EINVAL);
+  memset(&v, 0, sizeof v);
+  v.full = 1;
+  v.freemap = (uint8_t *)BACKING_MALLOC((size_t)((uint64_t)1 << s->shift >> 7), s->alloc_ctx);
+  if (!v.freemap) return backing__err(BACKING_ENOMEM);
+  for (k = 0; k < (int)s->count; k++) s->ok[k] = 0; /* re-validate every header */
+  r = backing__visit_all(s, &v);
+  BACKING_FREE(v.freemap, s->alloc_ctx);
+  if (!r) {
+    backing__store *st = backing__st(s);
+    if (st->arena_count != s->count) r = backing__corrupt(s, 0, s->hdr_size, "arena count");
+    for (k = 0; !r && k < BACKING_ROOT_MAX; k++) {
+      backing__root *rt = &st->roots[k];
+      if (rt->addr && (rt->addr >= s->view.limit || memchr(rt->name, 0, sizeof rt->name) == NULL ||
+                       !rt->name[0]))
+        r = backing__corrupt(s, 0, s->hdr_size, "root table entry");
+    }
+  }
+  return r ? backing__err(r) : 0;
+}
+
+BACKING_API const char *backing_check_detail(backing *s) {
+  return s ? s->detail : "";
+}
+
+#ifdef BACKING_DEBUG
+#ifndef BACKING_DEBUG_BAD_ACCESS
+#define BACKING_DEBUG_BAD_ACCESS(s, a, n) ((void)0)
+#endif
+typedef struct backing__find_ctx {
+  backing_addr a;
+  uint64_t n;
+  int found;
+} backing__find_ctx;
+static int backing__find_cb(backing *s, backing_addr b, uint64_t size, int state, void *ctx) {
+  backing__find_ctx *f = (backing__find_ctx *)ctx;
+  (void)s;
+  if (f->a >= b && f->a - b < size) {
+    f->found = state != BACKING_BLOCK_FREE && f->n <= size - (f->a - b);
+    return 1;
+  }
+  return 0;
+}
+/* Debug builds: is [a, a + n) inside one live block? O(store) per access. */
+BACKING_API void backing__debug_access(backing *s, backing_addr a, uint64_t n) {
+  backing__find_ctx f;
+  f.a = a;
+  f.n = n;
+  f.found = 0;
+  if (s) backing_walk(s, backing__find_cb, &f);
+  if (!f.found) {
+    backing__err(BACKING_EBADADDR);
+    BACKING_DEBUG_BAD_ACCESS(s, a, n);
+  }
+}
+#endif
+
+#endif /* BACKING_IMPLEMENTATION */
+
+/*
+   MIT License. Copyright (c) 2026 the backing.h authors. See LICENSE.md for the full text:
+   permission is granted, free of charge, to deal in the software without restriction,
+   provided the copyright notice and this permission notice are included in all copies.
+   THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND.
+*/
