@@ -107,7 +107,9 @@
 #define BACKING_FORMAT_VERSION 1
 
 #ifndef BACKING_API
-#ifdef BACKING_STATIC
+#if defined(BACKING_STATIC) && (defined(__GNUC__) || defined(__clang__))
+#define BACKING_API static __attribute__((unused))
+#elif defined(BACKING_STATIC)
 #define BACKING_API static
 #else
 #define BACKING_API extern
@@ -1114,6 +1116,7 @@ static void backing__src_release(backing *s) {
 #endif
 }
 
+#ifndef BACKING_NO_MMAP
 static char *backing__strdup2(void *ctx, const char *a, const char *b, const char *c) {
   size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
   char *p = (char *)BACKING_MALLOC(la + lb + lc + 1, ctx);
@@ -1124,6 +1127,7 @@ static char *backing__strdup2(void *ctx, const char *a, const char *b, const cha
   (void)ctx;
   return p;
 }
+#endif
 
 /* Reserve the address space and find what is already there. Sets base, reserve and
  *existing (bytes holding a store; 0 for a new one). */
