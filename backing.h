@@ -1161,7 +1161,7 @@ static int backing__src_reserve(backing *s, const backing_config *cfg, uint64_t 
 #ifdef BACKING_NO_MMAP
   case BACKING_SOURCE_MEMORY: {
     uint64_t n = cfg->max_size ? want : ((uint64_t)64 << 20);
-    void *p;
+    void *p = NULL;
     if (n + 4096 > (size_t)-1) return BACKING_ENOMEM;
     p = BACKING_MALLOC((size_t)(n + 4096), s->alloc_ctx);
     if (!p) return BACKING_ENOMEM;
@@ -1172,7 +1172,7 @@ static int backing__src_reserve(backing *s, const backing_config *cfg, uint64_t 
   }
 #else
   case BACKING_SOURCE_MEMORY: {
-    void *p;
+    void *p = NULL;
     int r = backing__os_reserve(want, &p);
     if (r) return r;
     s->view.base = (unsigned char *)p;
@@ -1181,7 +1181,7 @@ static int backing__src_reserve(backing *s, const backing_config *cfg, uint64_t 
   }
   case BACKING_SOURCE_MMAP: {
     struct stat st;
-    void *p;
+    void *p = NULL;
     int r, fd;
     const char *name = cfg->name && cfg->name[0] ? cfg->name : "store";
     if (strchr(name, '/')) return BACKING_EINVAL;
