@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,22 +106,19 @@ BENCH_FN double bench_rss_mib(void) {
   return (double)res * 4096.0 / (1024.0 * 1024.0);
 }
 
-BENCH_FN int bench_cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-BENCH_FN int bench_cmp_u32(const void *a, const void *b) {
-  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-  return (x > y) - (x < y);
-}
+/* No qsort here: glibc's qsort mallocs a scratch buffer, which would reach the allocator
+   being measured. */
 
 /* Median of n values (n odd in every use here; the mean of the middle two otherwise). */
 BENCH_FN double bench_median(const double *v, int n) {
   double tmp[64];
+  int i, j;
   if (n <= 0 || n > 64) bench_die("bench_median: bad count %d", n);
-  memcpy(tmp, v, (size_t)n * sizeof *v);
-  qsort(tmp, (size_t)n, sizeof *tmp, bench_cmp_double);
+  for (i = 0; i < n; i++) { /* insertion sort */
+    double x = v[i];
+    for (j = i; j > 0 && tmp[j - 1] > x; j--) tmp[j] = tmp[j - 1];
+    tmp[j] = x;
+  }
   return (n & 1) ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
 }
 
@@ -132,13 +130,49 @@ BENCH_FN double bench_max(const double *v, int n) {
   return m;
 }
 
-/* The value at quantile q (0..1) of n sorted values: the smallest value with at least
-   q*n values at or below it. */
-BENCH_FN uint32_t bench_quantile_sorted(const uint32_t *sorted, size_t n, double q) {
+/* The k-th smallest (0-based) of v[0..n), in place (v is reordered); quickselect. */
+BENCH_FN uint32_t bench_select_u32(uint32_t *v, size_t n, size_t k) {
+  ptrdiff_t lo = 0, hi = (ptrdiff_t)n - 1, kk = (ptrdiff_t)k;
+  while (lo < hi) {
+    ptrdiff_t i = lo, j = hi, mid = lo + (hi - lo) / 2;
+    uint32_t a = v[lo], b = v[mid], c = v[hi], pivot, t;
+    pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+    while (i <= j) {
+      while (v[i] < pivot) i++;
+      while (v[j] > pivot) j--;
+      if (i <= j) {
+        t = v[i];
+        v[i] = v[j];
+        v[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (kk <= j)
+      hi = j;
+    else if (kk >= i)
+      lo = i;
+    else
+      return v[kk];
+  }
+  return v[kk];
+}
+
+/* The value at quantile q (0..1] of v[0..n): the smallest value with at least q*n values at
+   or below it. Reorders v. */
+BENCH_FN uint32_t bench_quantile_u32(uint32_t *v, size_t n, double q) {
   size_t k = (size_t)(q * (double)n + 0.999999);
   if (k < 1) k = 1;
   if (k > n) k = n;
-  return sorted[k - 1];
+  return bench_select_u32(v, n, k - 1);
+}
+
+BENCH_FN uint32_t bench_max_u32(const uint32_t *v, size_t n) {
+  uint32_t m = 0;
+  size_t i;
+  for (i = 0; i < n; i++)
+    if (v[i] > m) m = v[i];
+  return m;
 }
 
 /* ---- Per-call ticks: rdtsc calibrated against CLOCK_MONOTONIC, else the clock itself. */
@@ -184,8 +218,7 @@ BENCH_FN double bench_tick_overhead(void) {
     uint64_t a = bench_tick_start(), b = bench_tick_end();
     v[i] = (uint32_t)(b - a);
   }
-  qsort(v, n, sizeof v[0], bench_cmp_u32);
-  return (double)v[n / 2];
+  return (double)bench_quantile_u32(v, n, 0.5);
 }
 
 BENCH_FN void bench_result(const char *key, double value) {

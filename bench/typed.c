@@ -2,8 +2,8 @@
    A MEMORY store (arena_size 512 MiB) holds one 256 MiB block of int32 i at index i.
    It is summed with backing_get_i32 and with a plain int32_t pointer from backing_ptr,
    each loop in its own out-of-line function; a warm-up pass of each, then TYPED_RUNS
-   alternating passes. Prints the median ms per pass. Built at -O2 and -O3 -march=native;
-   LABEL names the build in the result keys. */
+   rounds of one pass each, the order alternating between rounds. Prints the median ms per pass.
+   Built at -O2 and -O3 -march=native; LABEL names the build in the result keys. */
 #define _GNU_SOURCE
 #define BACKING_IMPLEMENTATION
 #include "../backing.h"
@@ -55,13 +55,18 @@ int main(int argc, char **argv) {
   /* warm-up, and a check that both loops see the same numbers */
   if (sum_plain(p, TYPED_COUNT) != expect || sum_backing(s, a, TYPED_COUNT) != expect)
     bench_die("typed: wrong sum");
-  for (r = 0; r < TYPED_RUNS; r++) {
-    t0 = bench_now_ns();
-    sink = sum_plain(p, TYPED_COUNT);
-    plain[r] = (double)(bench_now_ns() - t0) / 1e6;
-    t0 = bench_now_ns();
-    sink = sum_backing(s, a, TYPED_COUNT);
-    typed[r] = (double)(bench_now_ns() - t0) / 1e6;
+  for (r = 0; r < TYPED_RUNS; r++) { /* plain first in even rounds, backing in odd ones */
+    int k;
+    for (k = 0; k < 2; k++) {
+      t0 = bench_now_ns();
+      if ((k ^ r) & 1) {
+        sink = sum_backing(s, a, TYPED_COUNT);
+        typed[r] = (double)(bench_now_ns() - t0) / 1e6;
+      } else {
+        sink = sum_plain(p, TYPED_COUNT);
+        plain[r] = (double)(bench_now_ns() - t0) / 1e6;
+      }
+    }
   }
   backing_close(s);
 
