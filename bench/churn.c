@@ -58,23 +58,33 @@ static void *mmap_setup(const char *dir) {
   return backing_open_or_die(&mmap_cfg);
 }
 
+/* backing's own figures with the churn's blocks all live. */
 static void backing_report(backing *s, const char *key) {
   backing_stats st;
   char k[96];
   if (backing_stat(s, &st) != 0) return;
-  snprintf(k, sizeof k, "churn.%s.arena_count", key);
-  bench_result(k, (double)st.arena_count);
-  snprintf(k, sizeof k, "churn.%s.capacity_mib", key);
-  bench_result(k, (double)st.capacity / (1024.0 * 1024.0));
-  snprintf(k, sizeof k, "churn.%s.slabs", key);
-  bench_result(k, (double)st.slabs);
-  snprintf(k, sizeof k, "churn.%s.used_blocks_after", key);
-  bench_result(k, (double)st.used_blocks);
+#define REPORT(field, scale)                               \
+  (snprintf(k, sizeof k, "churn.%s.peak_%s", key, #field), \
+   bench_result(k, (double)st.field / scale))
+  REPORT(arena_count, 1);
+  REPORT(capacity, 1048576.0);
+  REPORT(used_bytes, 1048576.0);
+  REPORT(free_bytes, 1048576.0);
+  REPORT(largest_free, 1048576.0);
+  REPORT(used_blocks, 1);
+  REPORT(free_blocks, 1);
+  REPORT(slabs, 1);
+#undef REPORT
+}
+static void memory_inspect(void *ctx) {
+  backing_report((backing *)ctx, "backing_memory");
+}
+static void mmap_inspect(void *ctx) {
+  backing_report((backing *)ctx, "backing_mmap");
 }
 
 static void memory_teardown(void *ctx, const char *arg) {
   (void)arg;
-  backing_report((backing *)ctx, "backing_memory");
   if (backing_check((backing *)ctx) != 0)
     fprintf(stderr, "churn memory: backing_check failed: %s\n",
             backing_check_detail((backing *)ctx));
@@ -83,7 +93,6 @@ static void memory_teardown(void *ctx, const char *arg) {
 
 static void mmap_teardown(void *ctx, const char *dir) {
   int err;
-  backing_report((backing *)ctx, "backing_mmap");
   if (backing_check((backing *)ctx) != 0)
     fprintf(stderr, "churn mmap: backing_check failed: %s\n", backing_check_detail((backing *)ctx));
   err = backing_close((backing *)ctx);
@@ -133,12 +142,13 @@ static void none_teardown(void *ctx, const char *arg) {
 }
 
 static const churn_allocator allocators[] = {
-    {"backing_memory", "backing MEMORY", memory_setup, memory_teardown, backing_run},
-    {"backing_mmap", "backing MMAP", mmap_setup, mmap_teardown, backing_run},
+    {"backing_memory", "backing MEMORY", memory_setup, memory_teardown, backing_run,
+     memory_inspect},
+    {"backing_mmap", "backing MMAP", mmap_setup, mmap_teardown, backing_run, mmap_inspect},
 #ifdef CHURN_WITH_MIMALLOC
-    {"mimalloc", "mimalloc", none_setup, none_teardown, mimalloc_run},
+    {"mimalloc", "mimalloc", none_setup, none_teardown, mimalloc_run, NULL},
 #else
-    {"malloc", "glibc malloc", none_setup, none_teardown, malloc_run},
+    {"malloc", "glibc malloc", none_setup, none_teardown, malloc_run, NULL},
 #endif
 };
 

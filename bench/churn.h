@@ -75,9 +75,11 @@ BENCH_INLINE void churn_drain(void *ctx, churn_free_fn ff, uint64_t *live) {
   for (i = 0; i < CHURN_LIVE; i++) ff(ctx, live[i]);
 }
 
-/* One run without per-call timers; returns the nanoseconds of the CHURN_CALLS calls. */
+/* One run without per-call timers; returns the nanoseconds of the CHURN_CALLS calls.
+   inspect: NULL, or called with every block of the churn still live (untimed). */
 BENCH_INLINE uint64_t churn_run_total(void *ctx, churn_alloc_fn af, churn_free_fn ff,
-                                      churn_touch_fn tf, const churn_ops *o, uint64_t *live) {
+                                      churn_touch_fn tf, const churn_ops *o, uint64_t *live,
+                                      void (*inspect)(void *ctx)) {
   const uint32_t *victim = o->victim, *size = o->size + CHURN_LIVE;
   uint64_t t0, t1;
   uint32_t k;
@@ -94,6 +96,7 @@ BENCH_INLINE uint64_t churn_run_total(void *ctx, churn_alloc_fn af, churn_free_f
     live[CHURN_LIVE - 1] = h;
   }
   t1 = bench_now_ns();
+  if (inspect) inspect(ctx); /* at the end of the churn, before the drain */
   churn_drain(ctx, ff, live);
   return t1 - t0;
 }
@@ -126,20 +129,22 @@ BENCH_INLINE void churn_run_percall(void *ctx, churn_alloc_fn af, churn_free_fn 
 }
 
 /* What a driver provides for one allocator. run: lat == NULL for a whole-run timing
-   (returns ns), else a per-call run (returns 0). */
+   (returns ns), else a per-call run (returns 0); CHURN_DEFINE_RUN makes one. */
 typedef struct churn_allocator {
   const char *key;  /* result key: churn.<key>.* */
   const char *name; /* for messages */
   void *(*setup)(const char *arg);
   void (*teardown)(void *ctx, const char *arg);
-  uint64_t (*run)(void *ctx, const churn_ops *o, uint64_t *live, uint32_t *lat);
+  uint64_t (*run)(void *ctx, const churn_ops *o, uint64_t *live, uint32_t *lat,
+                  void (*inspect)(void *ctx));
+  void (*inspect)(void *ctx); /* NULL, or prints the allocator's own figures */
 } churn_allocator;
 
 /* Defines name(ctx, o, live, lat), one allocator's run function, from its three calls. */
 #define CHURN_DEFINE_RUN(name, af, ff, tf)                                           \
   static BENCH_NOINLINE uint64_t name(void *ctx, const churn_ops *o, uint64_t *live, \
-                                      uint32_t *lat) {                               \
-    if (!lat) return churn_run_total(ctx, af, ff, tf, o, live);                      \
+                                      uint32_t *lat, void (*inspect)(void *)) {      \
+    if (!lat) return churn_run_total(ctx, af, ff, tf, o, live, inspect);             \
     churn_run_percall(ctx, af, ff, tf, o, live, lat);                                \
     return 0;                                                                        \
   }
@@ -201,15 +206,17 @@ static int churn_main(const churn_allocator *al, const char *arg) {
   rss_harness = bench_rss_mib();
 
   ctx = al->setup(arg);
-  al->run(ctx, &o, live, NULL); /* warm-up */
-  for (r = 0; r < CHURN_RUNS; r++) total[r] = (double)al->run(ctx, &o, live, NULL) / CHURN_CALLS;
+  al->run(ctx, &o, live, NULL, NULL); /* warm-up */
+  for (r = 0; r < CHURN_RUNS; r++)
+    total[r] = (double)al->run(ctx, &o, live, NULL, NULL) / CHURN_CALLS;
   for (r = 0; r < CHURN_RUNS; r++) {
-    al->run(ctx, &o, live, lat);
+    al->run(ctx, &o, live, lat, NULL);
     churn_print_slowest(al->key, r, &o, lat, tick_ns);
     mx[r] = bench_max_u32(lat, CHURN_CALLS) * tick_ns;
     med[r] = bench_quantile_u32(lat, CHURN_CALLS, 0.5) * tick_ns;
     p999[r] = bench_quantile_u32(lat, CHURN_CALLS, 0.999) * tick_ns;
   }
+  if (al->inspect) al->run(ctx, &o, live, NULL, al->inspect); /* one more, untimed */
   al->teardown(ctx, arg);
 
 #define CHURN_KEY(suffix) (snprintf(key, sizeof key, "churn.%s.%s", al->key, suffix), key)

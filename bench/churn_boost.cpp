@@ -40,8 +40,8 @@ static void boost_teardown(void *ctx, const char *path) {
 }
 
 int main(int argc, char **argv) {
-  static const churn_allocator boost_allocator = {"boost", "Boost.Interprocess", boost_setup,
-                                                  boost_teardown, boost_run};
+  static const churn_allocator boost_allocator = {
+      "boost", "Boost.Interprocess", boost_setup, boost_teardown, boost_run, NULL};
   if (argc < 2) {
     fprintf(stderr, "usage: %s FILE\n", argv[0]);
     return 2;
