@@ -542,12 +542,12 @@ BACKING_API const char *backing_strerror(int err) {
 
      [0, 64)        header: identity and checksum (backing__ident)
      [64, 2048)     allocator state (backing__arena, after the header)
-     [2048, ...)    slab map: one byte per 16 KiB of the arena, nonzero where a slab starts
+     [2048, ...)    slab table: a 320-byte backing__slab per 32 KiB page of the arena
      [H, H + 4096)  arena 0 only: store state (arena count, roots)
      [data, top)    blocks, walked by their sizes
      [top, A)       untouched space, handed out by bumping `top`
 
-   H = round_up(2048 + A / 16384, 4096); data = H (arena 0: H + 4096).
+   H = round_up(2048 + 320 * A / 32768, 4096); data = H (arena 0: H + 4096).
 
    Large block (16-byte header at offset B, user data at B + 16):
      +0 u32 prev   size of the previous block, valid only when PREV_FREE is set
@@ -556,8 +556,10 @@ BACKING_API const char *backing_strerror(int err) {
      +12 u32 aux   reserved (GC)
    A free block keeps its list links at B + 16 (u32 next, u32 prev, arena offsets).
 
-   Slab: a large block of 16384 bytes whose user data X is 16 KiB-aligned. X holds a
-   160-byte backing__slab (class, counts, free-slot list head, in-use bitmap); slots follow.
+   Slab: a large block of 32768 bytes whose user data X is 32 KiB-aligned; its slots fill
+   [X, X + 32752). Its backing__slab (class, counts, free-slot list head, in-use bitmap)
+   sits in the slab table, not in the slab, so that slab headers do not all fall in the
+   same cache sets (32 KiB-aligned addresses alias in L1).
 */
 
 #define BACKING__MAGIC 0x00474E494B434142ull /* "BACKING\0" little-endian */
@@ -567,11 +569,11 @@ BACKING_API const char *backing_strerror(int err) {
 #define BACKING__DEFAULT_SHIFT 24
 #define BACKING__PM_OFF 2048u
 #define BACKING__STORE_SIZE 4096u
-#define BACKING__SLAB_SHIFT 14
+#define BACKING__SLAB_SHIFT 15
 #define BACKING__SLAB ((uint32_t)1 << BACKING__SLAB_SHIFT)
-#define BACKING__SLAB_HDR 160u
-#define BACKING__NCLASS 20
-#define BACKING__SMALL_MAX 1024u
+#define BACKING__META 320u /* one slab table entry */
+#define BACKING__NCLASS 28
+#define BACKING__SMALL_MAX 4096u
 #define BACKING__HDR 16u
 #define BACKING__MIN_BLOCK 32u
 #define BACKING__FL 25
@@ -627,7 +629,8 @@ typedef struct backing__slab {
   uint32_t next; /* partial list links (arena offsets of slabs) */
   uint32_t prev;
   uint32_t pad;
-  uint64_t bits[16]; /* 1 = slot in use */
+  uint64_t bits[32]; /* 1 = slot in use */
+  uint64_t spare[4];
 } backing__slab;
 
 typedef struct backing__root {
@@ -646,30 +649,47 @@ typedef struct backing__store {
 BACKING__STATIC_ASSERT(sizeof(backing__ident) == 64, ident_is_64_bytes);
 BACKING__STATIC_ASSERT(sizeof(backing__arena) <= BACKING__PM_OFF, arena_state_fits);
 BACKING__STATIC_ASSERT(sizeof(backing__blk) == BACKING__HDR, block_header_is_16_bytes);
-BACKING__STATIC_ASSERT(sizeof(backing__slab) == BACKING__SLAB_HDR, slab_header_is_160_bytes);
+BACKING__STATIC_ASSERT(sizeof(backing__slab) == BACKING__META, slab_entry_is_320_bytes);
 BACKING__STATIC_ASSERT(sizeof(backing__store) == BACKING__STORE_SIZE, store_state_is_4096);
 BACKING__STATIC_ASSERT(sizeof(backing__root) == 64, root_is_64_bytes);
 
 static const uint16_t backing__class_size[BACKING__NCLASS] = {
-    16, 32, 48, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512, 640, 768, 896, 1024};
+    16,  32,  48,  64,  80,  96,   112,  128,  160,  192,  224,  256,  320,  384,
+    448, 512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096};
 
-/* ceil(2^32 / class size): slot index = (byte offset * recip) >> 32, exact below 2^18. */
+/* ceil(2^32 / class size): slot index = (byte offset * recip) >> 32, exact for offsets
+   below 2^15 because 2^15 / 2^32 < 1 / 4096. */
 #define BACKING__RECIP(c) ((uint32_t)((((uint64_t)1 << 32) + (c)-1) / (c)))
 static const uint32_t backing__class_recip[BACKING__NCLASS] = {
-    BACKING__RECIP(16),  BACKING__RECIP(32),  BACKING__RECIP(48),  BACKING__RECIP(64),
-    BACKING__RECIP(80),  BACKING__RECIP(96),  BACKING__RECIP(112), BACKING__RECIP(128),
-    BACKING__RECIP(160), BACKING__RECIP(192), BACKING__RECIP(224), BACKING__RECIP(256),
-    BACKING__RECIP(320), BACKING__RECIP(384), BACKING__RECIP(448), BACKING__RECIP(512),
-    BACKING__RECIP(640), BACKING__RECIP(768), BACKING__RECIP(896), BACKING__RECIP(1024)};
+    BACKING__RECIP(16),   BACKING__RECIP(32),   BACKING__RECIP(48),   BACKING__RECIP(64),
+    BACKING__RECIP(80),   BACKING__RECIP(96),   BACKING__RECIP(112),  BACKING__RECIP(128),
+    BACKING__RECIP(160),  BACKING__RECIP(192),  BACKING__RECIP(224),  BACKING__RECIP(256),
+    BACKING__RECIP(320),  BACKING__RECIP(384),  BACKING__RECIP(448),  BACKING__RECIP(512),
+    BACKING__RECIP(640),  BACKING__RECIP(768),  BACKING__RECIP(896),  BACKING__RECIP(1024),
+    BACKING__RECIP(1280), BACKING__RECIP(1536), BACKING__RECIP(1792), BACKING__RECIP(2048),
+    BACKING__RECIP(2560), BACKING__RECIP(3072), BACKING__RECIP(3584), BACKING__RECIP(4096)};
 static uint32_t backing__slot_index(uint32_t rel, unsigned cls) {
   return (uint32_t)(((uint64_t)rel * backing__class_recip[cls]) >> 32);
 }
 
-/* class_of[(size + 15) >> 4] for sizes up to 1024. */
-static const uint8_t backing__class_of[65] = {
-    0,  0,  1,  2,  3,  4,  5,  6,  7,  8,  8,  9,  9,  10, 10, 11, 11, 12, 12, 12, 12, 13,
-    13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15, 16, 16, 16, 16, 16, 16, 16, 16, 17, 17, 17,
-    17, 17, 17, 17, 17, 18, 18, 18, 18, 18, 18, 18, 18, 19, 19, 19, 19, 19, 19, 19, 19};
+/* Size class of a request up to 4096, by (size + 15) / 16: 16-byte steps to 128, then
+   four classes per power of two, so rounding wastes at most 25%. A table, not a formula:
+   random sizes would make the formula's branch unpredictable. */
+static const uint8_t backing__class_tab[257] = {
+    0,  0,  1,  2,  3,  4,  5,  6,  7,  8,  8,  9,  9,  10, 10, 11, 11, 12, 12, 12, 12, 13, 13, 13,
+    13, 14, 14, 14, 14, 15, 15, 15, 15, 16, 16, 16, 16, 16, 16, 16, 16, 17, 17, 17, 17, 17, 17, 17,
+    17, 18, 18, 18, 18, 18, 18, 18, 18, 19, 19, 19, 19, 19, 19, 19, 19, 20, 20, 20, 20, 20, 20, 20,
+    20, 20, 20, 20, 20, 20, 20, 20, 20, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21, 21,
+    21, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 22, 23, 23, 23, 23, 23, 23, 23,
+    23, 23, 23, 23, 23, 23, 23, 23, 23, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24,
+    24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 24, 25, 25, 25, 25, 25, 25, 25,
+    25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25, 25,
+    25, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26, 26,
+    26, 26, 26, 26, 26, 26, 26, 26, 26, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27,
+    27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27, 27};
+static unsigned backing__class_of(uint64_t size) {
+  return backing__class_tab[(size + 15) >> 4];
+}
 
 /* >>os ----------------------------------------------------------------------------- */
 /* Every OS call goes through these few functions (POSIX today). */
@@ -767,15 +787,15 @@ struct backing {
   struct backing__view view; /* must be first: the inline accessors read it */
   unsigned shift;
   uint64_t mask;
-  uint32_t hdr_size;  /* H: slab map end, where arena 0 keeps its store state */
+  uint32_t hdr_size;  /* H: slab table end, where arena 0 keeps its store state */
   uint32_t salt;      /* mixed into block header checks */
   uint32_t count;     /* arenas known to this handle */
   uint32_t cur;       /* arena tried first */
   uint64_t reserve;   /* bytes of address space this handle owns from base */
   uint64_t max_bytes; /* cap on arena bytes */
   uint64_t alloc_failures;
-  uint8_t *ok; /* per arena: header validated by this handle */
-  uint32_t ok_cap;
+  uint32_t valid;       /* arenas [0, valid) have validated headers */
+  uint64_t valid_limit; /* valid << shift */
   int source;
   int flags;
   uint32_t lifetime;
@@ -788,6 +808,7 @@ struct backing {
   char *tmp_path; /* while creating: the file that becomes `path` */
   /* MEMORY without mmap */
   void *heap_block;
+  int fresh; /* the last extend handed out memory known to be zero */
   char detail[200];
 };
 
@@ -800,8 +821,9 @@ static backing__blk *backing__hdr(backing__arena *ar, uint64_t off) {
 static uint32_t *backing__u32(backing__arena *ar, uint64_t off) {
   return (uint32_t *)(void *)((unsigned char *)ar + off);
 }
-static uint8_t *backing__pagemap(backing__arena *ar) {
-  return (uint8_t *)ar + BACKING__PM_OFF;
+/* The slab table entry of 32 KiB page p; its magic is set while a slab starts there. */
+static backing__slab *backing__meta(backing__arena *ar, uint64_t p) {
+  return (backing__slab *)(void *)((unsigned char *)ar + BACKING__PM_OFF + p * BACKING__META);
 }
 static backing__store *backing__st(backing *s) {
   return (backing__store *)(void *)(s->view.base + s->hdr_size);
@@ -823,7 +845,8 @@ static uint64_t backing__round16(uint64_t n) {
   return (n + 15) & ~(uint64_t)15;
 }
 static uint64_t backing__hsize(uint64_t arena_size) {
-  return (BACKING__PM_OFF + (arena_size >> BACKING__SLAB_SHIFT) + 4095) & ~(uint64_t)4095;
+  return (BACKING__PM_OFF + (arena_size >> BACKING__SLAB_SHIFT) * BACKING__META + 4095) &
+         ~(uint64_t)4095;
 }
 /* Largest usable size of one block: a whole arena other than arena 0. */
 static uint64_t backing__max_block(backing *s) {
@@ -1001,7 +1024,7 @@ static uint64_t backing__carve(backing *s, backing__arena *ar, uint64_t total, u
 /* >>slabs -------------------------------------------------------------------------- */
 
 static backing__slab *backing__slab_at(backing__arena *ar, uint64_t x) {
-  return (backing__slab *)(void *)((unsigned char *)ar + x);
+  return backing__meta(ar, x >> BACKING__SLAB_SHIFT);
 }
 
 static void backing__partial_push(backing__arena *ar, uint32_t x, backing__slab *sl) {
@@ -1031,38 +1054,73 @@ static uint32_t backing__new_slab(backing *s, backing__arena *ar, unsigned cls, 
   sl->magic = BACKING__SLAB_MAGIC;
   sl->cls = (uint16_t)cls;
   sl->kind = (uint16_t)kind;
-  sl->nslots =
-      (uint16_t)((BACKING__SLAB - BACKING__HDR - BACKING__SLAB_HDR) / backing__class_size[cls]);
-  backing__pagemap(ar)[x >> BACKING__SLAB_SHIFT] = 1;
+  sl->nslots = (uint16_t)((BACKING__SLAB - BACKING__HDR) / backing__class_size[cls]);
   backing__partial_push(ar, x, sl);
   return x;
 }
 
-static uint64_t backing__slab_alloc(backing *s, backing__arena *ar, unsigned cls, uint32_t kind) {
-  uint32_t x = ar->partial[cls], slot, idx;
-  backing__slab *sl;
-  if (BACKING__UNLIKELY(!x)) {
-    x = backing__new_slab(s, ar, cls, kind);
-    if (!x) return 0;
-  }
-  sl = backing__slab_at(ar, x);
+/* Take a slot from slab x (which has one free). Returns its arena offset. */
+static inline uint32_t backing__slab_take(backing__arena *ar, uint32_t x, unsigned cls) {
+  backing__slab *sl = backing__slab_at(ar, x);
+  uint32_t slot, idx;
   if (sl->free) {
     slot = sl->free;
     sl->free = *backing__u32(ar, slot);
-    idx = backing__slot_index(slot - x - BACKING__SLAB_HDR, cls);
+    idx = backing__slot_index(slot - x, cls);
   } else {
     idx = sl->bump++;
-    slot = x + BACKING__SLAB_HDR + idx * backing__class_size[cls];
+    slot = x + idx * backing__class_size[cls];
   }
   sl->bits[idx >> 6] |= (uint64_t)1 << (idx & 63);
   if (++sl->used == sl->nslots) backing__partial_remove(ar, sl);
   return slot;
 }
 
+static uint64_t backing__slab_alloc(backing *s, backing__arena *ar, unsigned cls, uint32_t kind) {
+  uint32_t x = ar->partial[cls];
+  if (!x) x = backing__new_slab(s, ar, cls, kind);
+  return x ? backing__slab_take(ar, x, cls) : 0;
+}
+
+/* The slot at arena offset off, in the slab that the slab table says covers it. 0, or
+   EBADADDR (not a slot start) or EFREED (a free slot). */
+static inline int backing__slot_of(backing__arena *ar, uint64_t off, backing__slab **slp,
+                                   uint32_t *xp, uint32_t *idxp) {
+  uint32_t x = (uint32_t)off & ~(BACKING__SLAB - 1), rel, idx;
+  backing__slab *sl = backing__slab_at(ar, x);
+  unsigned cls = sl->cls;
+  if (cls >= BACKING__NCLASS) return BACKING_EBADADDR;
+  rel = (uint32_t)off - x;
+  idx = backing__slot_index(rel, cls); /* < 2048: rel < 2^15, class >= 16 */
+  if (idx * backing__class_size[cls] != rel || idx >= sl->bump) return BACKING_EBADADDR;
+  if (!(sl->bits[idx >> 6] >> (idx & 63) & 1)) return BACKING_EFREED;
+  *slp = sl;
+  *xp = x;
+  *idxp = idx;
+  return 0;
+}
+
+/* Free a slot found by backing__slot_of; an emptied slab goes back to the arena. */
+static inline uint64_t backing__slot_free(backing *s, backing__arena *ar, backing__slab *sl,
+                                          uint32_t x, uint32_t idx, uint64_t off) {
+  sl->bits[idx >> 6] &= ~((uint64_t)1 << (idx & 63));
+  *backing__u32(ar, off) = sl->free;
+  sl->free = (uint32_t)off;
+  if (sl->used-- == sl->nslots) backing__partial_push(ar, x, sl);
+  if (BACKING__UNLIKELY(sl->used == 0)) {
+    backing__blk *h = backing__hdr(ar, x - BACKING__HDR);
+    backing__partial_remove(ar, sl);
+    sl->magic = 0;
+    backing__release(s, ar, x - BACKING__HDR, BACKING__SLAB, h->size & BACKING__PREV_FREE, h->prev);
+  }
+  return backing__class_size[sl->cls];
+}
+
 /* >>sources ------------------------------------------------------------------------ */
 /* MEMORY, MMAP and BUFFER are built in; CUSTOM calls the user's callbacks. */
 
 static int backing__src_extend(backing *s, uint64_t old_size, uint64_t new_size) {
+  s->fresh = s->source == BACKING_SOURCE_MEMORY && !s->heap_block;
   switch (s->source) {
   case BACKING_SOURCE_CUSTOM:
     return s->src.extend(s->src.ctx, s->view.base, old_size, new_size);
@@ -1073,6 +1131,7 @@ static int backing__src_extend(backing *s, uint64_t old_size, uint64_t new_size)
     return backing__os_commit_anon(s->view.base + old_size, new_size - old_size);
   case BACKING_SOURCE_MMAP: {
     int r;
+    s->fresh = old_size >= s->file_size; /* beyond the old end: new, zeroed space */
     if (new_size > s->file_size) {
       r = backing__os_fallocate(s->fd, s->file_size, new_size - s->file_size);
       if (r) {
@@ -1272,7 +1331,9 @@ static void backing__seal(backing__ident *id) {
 /* Write a fresh arena i (its memory is usable). */
 static void backing__format_arena(backing *s, uint32_t i, const uint8_t *store_id) {
   backing__arena *ar = backing__ar(s, i);
-  memset(ar, 0, s->hdr_size);
+  /* Fresh anonymous memory and newly allocated file space read as zeros already: clear
+     the slab table only when the memory may hold old bytes, so growth touches one page. */
+  memset(ar, 0, s->fresh ? BACKING__PM_OFF : s->hdr_size);
   ar->ident.magic = BACKING__MAGIC;
   ar->ident.format = BACKING_FORMAT_VERSION;
   ar->ident.data_start = backing__data_start(s, i);
@@ -1313,39 +1374,27 @@ static int backing__validate_arena(backing *s, uint32_t i) {
   return 0;
 }
 
-static int backing__ok_reserve(backing *s, uint32_t n) {
-  if (n > s->ok_cap) {
-    uint32_t cap = s->ok_cap ? s->ok_cap : 16;
-    uint8_t *p;
-    while (cap < n) cap *= 2;
-    p = (uint8_t *)BACKING_MALLOC(cap, s->alloc_ctx);
-    if (!p) return BACKING_ENOMEM;
-    memset(p, 0, cap);
-    if (s->ok) {
-      memcpy(p, s->ok, s->ok_cap);
-      BACKING_FREE(s->ok, s->alloc_ctx);
-    }
-    s->ok = p;
-    s->ok_cap = cap;
-  }
-  return 0;
+static void backing__set_valid(backing *s, uint32_t n) {
+  s->valid = n;
+  s->valid_limit = (uint64_t)n << s->shift;
 }
 
-/* Make arena i usable by this handle: known, mapped and validated. */
+/* Make arena i usable by this handle: known and validated. Arenas are validated in order,
+   once per handle, when first used (so open reads one header whatever the store's size);
+   every address below valid_limit is in a validated arena. */
 static int backing__arena_ready(backing *s, uint32_t i) {
   if (i >= s->count) {
     uint64_t n = backing__st(s)->arena_count; /* another handle may have grown the store */
     if (i >= n || n > (s->reserve >> s->shift)) return BACKING_EBADADDR;
     if (s->source == BACKING_SOURCE_MMAP || s->source == BACKING_SOURCE_CUSTOM)
       return BACKING_EBADADDR; /* attaching arenas added elsewhere: the sharing layer */
-    if (backing__ok_reserve(s, (uint32_t)n)) return BACKING_ENOMEM;
     s->count = (uint32_t)n;
     s->view.limit = n << s->shift;
   }
-  if (!s->ok[i]) {
-    int r = backing__validate_arena(s, i);
+  while (s->valid <= i) {
+    int r = backing__validate_arena(s, s->valid);
     if (r) return r;
-    s->ok[i] = 1;
+    backing__set_valid(s, s->valid + 1);
   }
   return 0;
 }
@@ -1355,11 +1404,10 @@ static int backing__grow(backing *s) {
   uint64_t a = (uint64_t)1 << s->shift, old = (uint64_t)s->count << s->shift;
   int r;
   if (old + a > s->max_bytes || old + a > s->reserve) return BACKING_ENOSPACE;
-  if (backing__ok_reserve(s, s->count + 1)) return BACKING_ENOMEM;
   r = backing__src_extend(s, old, old + a);
   if (r) return r;
   backing__format_arena(s, s->count, backing__ar(s, 0)->ident.id);
-  s->ok[s->count] = 1;
+  if (s->valid == s->count) backing__set_valid(s, s->count + 1);
   s->count++;
   s->view.limit = old + a;
   backing__st(s)->arena_count = s->count; /* publish last */
@@ -1422,12 +1470,11 @@ static int backing__attach(backing *s, const backing_config *cfg, uint64_t size)
   n = backing__st(s)->arena_count;
   if (n == 0 || n > size / a || n > 0xffffffffu) return BACKING_ECORRUPT;
   if ((n << id->shift) > s->reserve) return BACKING_ENOMEM;
-  if (backing__ok_reserve(s, (uint32_t)n)) return BACKING_ENOMEM;
   s->count = (uint32_t)n;
   s->view.limit = n << id->shift;
   memcpy(&s->salt, id->id, 4);
   if (backing__validate_arena(s, 0)) return BACKING_ECORRUPT;
-  s->ok[0] = 1;
+  backing__set_valid(s, 1);
   return 0;
 }
 
@@ -1452,12 +1499,11 @@ static int backing__create(backing *s, const backing_config *cfg) {
     for (i = 0; i < 16; i++) x ^= x << 13, x ^= x >> 7, x ^= x << 17, id[i] = (uint8_t)x;
   }
 #endif
-  if (backing__ok_reserve(s, 1)) return BACKING_ENOMEM;
   memset(s->view.base + s->hdr_size, 0, BACKING__STORE_SIZE);
   backing__format_arena(s, 0, id);
   memcpy(&s->salt, id, 4);
   s->count = 1;
-  s->ok[0] = 1;
+  backing__set_valid(s, 1);
   s->view.limit = a;
   backing__st(s)->arena_count = 1;
 #ifndef BACKING_NO_MMAP
@@ -1468,7 +1514,6 @@ static int backing__create(backing *s, const backing_config *cfg) {
 
 static void backing__free_handle(backing *s) {
   backing__src_release(s);
-  if (s->ok) BACKING_FREE(s->ok, s->alloc_ctx);
   if (s->path) BACKING_FREE(s->path, s->alloc_ctx);
   if (s->tmp_path) BACKING_FREE(s->tmp_path, s->alloc_ctx);
   BACKING_FREE(s, s->alloc_ctx);
@@ -1581,7 +1626,7 @@ typedef struct backing__loc {
 static int backing__locate(backing *s, backing_addr a, backing__loc *L) {
   uint64_t i = a >> s->shift, off = a & s->mask;
   backing__arena *ar;
-  if (BACKING__UNLIKELY(i >= s->count || !s->ok[i])) {
+  if (BACKING__UNLIKELY(a >= s->valid_limit)) {
     int r;
     if (i >= 0xffffffffu) return BACKING_EBADADDR;
     r = backing__arena_ready(s, (uint32_t)i);
@@ -1593,22 +1638,12 @@ static int backing__locate(backing *s, backing_addr a, backing__loc *L) {
   if (off >= ar->top) return BACKING_EFREED; /* untouched space, or given back to it */
   L->ar = ar;
   L->off = off;
-  if (backing__pagemap(ar)[off >> BACKING__SLAB_SHIFT]) {
-    uint32_t x = (uint32_t)off & ~(BACKING__SLAB - 1), rel, idx;
-    backing__slab *sl = backing__slab_at(ar, x);
-    unsigned cls = sl->cls;
-    if (off < x + BACKING__SLAB_HDR || cls >= BACKING__NCLASS) return BACKING_EBADADDR;
-    rel = (uint32_t)off - x - BACKING__SLAB_HDR;
-    idx = backing__slot_index(rel, cls);
-    if (idx * backing__class_size[cls] != rel || idx >= sl->bump || idx >= sl->nslots)
-      return BACKING_EBADADDR;
-    if (!(sl->bits[idx >> 6] & ((uint64_t)1 << (idx & 63)))) return BACKING_EFREED;
-    L->sl = sl;
-    L->x = x;
-    L->idx = idx;
+  if (backing__meta(ar, off >> BACKING__SLAB_SHIFT)->magic == BACKING__SLAB_MAGIC) {
+    int r = backing__slot_of(ar, off, &L->sl, &L->x, &L->idx);
+    if (r) return r;
     L->h = NULL;
-    L->usable = backing__class_size[cls];
-    L->kind = sl->kind;
+    L->usable = backing__class_size[L->sl->cls];
+    L->kind = L->sl->kind;
   } else {
     backing__blk *h = backing__hdr(ar, off - BACKING__HDR);
     uint32_t size = h->size & ~BACKING__FLAGS;
@@ -1626,26 +1661,9 @@ static int backing__locate(backing *s, backing_addr a, backing__loc *L) {
 }
 
 static uint64_t backing__free_loc(backing *s, backing__loc *L) {
-  backing__arena *ar = L->ar;
-  if (L->sl) {
-    backing__slab *sl = L->sl;
-    sl->bits[L->idx >> 6] &= ~((uint64_t)1 << (L->idx & 63));
-    *backing__u32(ar, L->off) = sl->free;
-    sl->free = (uint32_t)L->off;
-    if (sl->used-- == sl->nslots) backing__partial_push(ar, L->x, sl);
-    if (sl->used == 0) { /* an empty slab goes back to the arena */
-      backing__blk *h = backing__hdr(ar, L->x - BACKING__HDR);
-      backing__partial_remove(ar, sl);
-      backing__pagemap(ar)[L->x >> BACKING__SLAB_SHIFT] = 0;
-      sl->magic = 0;
-      backing__release(s, ar, L->x - BACKING__HDR, BACKING__SLAB, h->size & BACKING__PREV_FREE,
-                       h->prev);
-    }
-  } else {
-    backing__blk *h = L->h;
-    backing__release(s, ar, L->off - BACKING__HDR, h->size & ~BACKING__FLAGS,
-                     h->size & BACKING__PREV_FREE, h->prev);
-  }
+  if (L->sl) return backing__slot_free(s, L->ar, L->sl, L->x, L->idx, L->off);
+  backing__release(s, L->ar, L->off - BACKING__HDR, L->h->size & ~BACKING__FLAGS,
+                   L->h->size & BACKING__PREV_FREE, L->h->prev);
   return L->usable;
 }
 
@@ -1654,8 +1672,11 @@ static uint64_t backing__alloc_in(backing *s, uint32_t i, uint64_t size, uint64_
                                   uint32_t kind) {
   backing__arena *ar = backing__ar(s, i);
   uint64_t total, off;
-  if (size <= BACKING__SMALL_MAX && align <= 16)
-    return backing__slab_alloc(s, ar, backing__class_of[(size + 15) >> 4], kind);
+  if (size <= BACKING__SMALL_MAX && align <= 16) {
+    off = backing__slab_alloc(s, ar, backing__class_of(size), kind);
+    if (off) return off;
+    /* no room for another slab here: the small block becomes a large one */
+  }
   total = backing__round16(size) + BACKING__HDR;
   if (total < BACKING__MIN_BLOCK) total = BACKING__MIN_BLOCK;
   off = backing__carve(s, ar, total, align, kind);
@@ -1670,7 +1691,7 @@ static backing_addr backing__alloc(backing *s, uint64_t size, uint64_t align, ui
   if (BACKING__LIKELY(off != 0)) return ((uint64_t)s->cur << s->shift) | off;
   for (n = 1; n < s->count; n++) { /* the current arena is full: try the others in turn */
     uint32_t i = (s->cur + n) % s->count;
-    if (!s->ok[i] && backing__arena_ready(s, i) != 0) continue;
+    if (i >= s->valid && backing__arena_ready(s, i) != 0) continue;
     off = backing__alloc_in(s, i, size, align, kind);
     if (off) {
       s->cur = i;
@@ -1703,6 +1724,13 @@ static int backing__size_ok(backing *s, uint64_t size, uint64_t align) {
 }
 
 BACKING_API backing_addr backing_alloc(backing *s, uint64_t size) {
+  if (BACKING__LIKELY(s != NULL && size <= BACKING__SMALL_MAX)) { /* fast path */
+    unsigned cls = backing__class_of(size);
+    backing__arena *ar = backing__ar(s, s->cur);
+    uint32_t x = ar->partial[cls];
+    if (BACKING__LIKELY(x != 0))
+      return ((uint64_t)s->cur << s->shift) | backing__slab_take(ar, x, cls);
+  }
   if (BACKING__UNLIKELY(!s)) return BACKING__FAIL(BACKING_EINVAL);
   if (BACKING__UNLIKELY(!backing__size_ok(s, size, 16))) return 0;
   return backing__alloc(s, size, 16, 0);
@@ -1728,6 +1756,15 @@ BACKING_API backing_addr backing_calloc(backing *s, uint64_t size) {
 BACKING_API uint64_t backing_free(backing *s, backing_addr a) {
   backing__loc L;
   int r;
+  if (BACKING__LIKELY(s != NULL && a < s->valid_limit)) { /* fast path: a live plain slot */
+    backing__arena *ar = backing__ar(s, (uint32_t)(a >> s->shift));
+    uint64_t off = a & s->mask;
+    backing__slab *sl;
+    uint32_t x, idx;
+    if (backing__meta(ar, off >> BACKING__SLAB_SHIFT)->magic == BACKING__SLAB_MAGIC &&
+        !(off & 15) && backing__slot_of(ar, off, &sl, &x, &idx) == 0 && sl->kind == 0)
+      return backing__slot_free(s, ar, sl, x, idx, off);
+  }
   if (BACKING__UNLIKELY(!s)) return BACKING__FAIL(BACKING_EINVAL);
   r = backing__locate(s, a, &L);
   if (BACKING__UNLIKELY(r != 0)) return BACKING__FAIL(r);
@@ -2069,7 +2106,7 @@ typedef struct backing__visit {
   backing_walk_fn fn;
   void *ctx;
   backing_stats *st;
-  int full;         /* check: free lists, slab lists, slab map */
+  int full;         /* check: free lists, slab lists, slab table */
   uint8_t *freemap; /* full: one bit per 16 bytes, set at each free block */
   uint32_t nfree;   /* free blocks seen in this arena */
   uint32_t nslabs;  /* slabs seen in this arena */
@@ -2105,25 +2142,23 @@ static int backing__visit_slab(backing *s, uint32_t i, backing__arena *ar, uint3
   if (sl->magic != BACKING__SLAB_MAGIC || cls >= BACKING__NCLASS)
     return backing__corrupt(s, i, x, "slab header");
   csize = backing__class_size[cls];
-  if (sl->nslots != (BACKING__SLAB - BACKING__HDR - BACKING__SLAB_HDR) / csize ||
-      sl->bump > sl->nslots || sl->used > sl->bump || sl->used == 0)
+  if (sl->nslots != (BACKING__SLAB - BACKING__HDR) / csize || sl->bump > sl->nslots ||
+      sl->used > sl->bump || sl->used == 0)
     return backing__corrupt(s, i, x, "slab counts");
-  if (backing__pagemap(ar)[x >> BACKING__SLAB_SHIFT] == 0)
-    return backing__corrupt(s, i, x, "slab missing from the slab map");
-  for (k = 0; k < 16; k++) cnt += BACKING__POPCNT64(sl->bits[k]);
+  for (k = 0; k < 32; k++) cnt += BACKING__POPCNT64(sl->bits[k]);
   if (cnt != sl->used) return backing__corrupt(s, i, x, "slab bitmap and count disagree");
-  for (idx = sl->bump; idx < 16u * 64u; idx++)
+  for (idx = sl->bump; idx < 32u * 64u; idx++)
     if (sl->bits[idx >> 6] & ((uint64_t)1 << (idx & 63)))
       return backing__corrupt(s, i, x, "slab bit set past its bump");
   if (v->full) { /* the free-slot list: bounded, inside the slab, unused slots, no repeats */
-    uint64_t seen[16];
+    uint64_t seen[32];
     uint32_t e = sl->free, n = 0;
     memset(seen, 0, sizeof seen);
     while (e) {
       uint32_t rel;
-      if (n++ >= sl->nslots || e < x + BACKING__SLAB_HDR || e >= x + BACKING__SLAB)
+      if (n++ >= sl->nslots || e < x || e >= x + BACKING__SLAB - BACKING__HDR)
         return backing__corrupt(s, i, x, "slab free list leaves the slab or loops");
-      rel = e - x - BACKING__SLAB_HDR;
+      rel = e - x;
       idx = backing__slot_index(rel, cls);
       if (idx * csize != rel || idx >= sl->bump || (sl->bits[idx >> 6] >> (idx & 63) & 1) ||
           (seen[idx >> 6] >> (idx & 63) & 1))
@@ -2136,7 +2171,7 @@ static int backing__visit_slab(backing *s, uint32_t i, backing__arena *ar, uint3
   }
   for (idx = 0; idx < sl->bump; idx++) {
     if (sl->bits[idx >> 6] >> (idx & 63) & 1) {
-      int r = backing__emit(v, s, base + x + BACKING__SLAB_HDR + (uint64_t)idx * csize, csize,
+      int r = backing__emit(v, s, base + x + (uint64_t)idx * csize, csize,
                             sl->kind ? BACKING_BLOCK_GC : BACKING_BLOCK_USED);
       if (r) return r;
     }
@@ -2178,7 +2213,7 @@ static int backing__check_lists(backing *s, uint32_t i, backing__arena *ar, back
     while (x) {
       backing__slab *p;
       if (n++ >= v->partial[c] || x >= arena_size || (x & (BACKING__SLAB - 1)) ||
-          !backing__pagemap(ar)[x >> BACKING__SLAB_SHIFT])
+          backing__slab_at(ar, x)->magic != BACKING__SLAB_MAGIC)
         return backing__corrupt(s, i, x, "partial slab list holds a stray or loops");
       p = backing__slab_at(ar, x);
       if (p->cls != c || p->prev != prev)
@@ -2189,8 +2224,8 @@ static int backing__check_lists(backing *s, uint32_t i, backing__arena *ar, back
     if (n != v->partial[c]) return backing__corrupt(s, i, 0, "slab with free slots not listed");
   }
   for (k = 0; k < (uint32_t)(arena_size >> BACKING__SLAB_SHIFT); k++)
-    pm += !!backing__pagemap(ar)[k];
-  if (pm != v->nslabs) return backing__corrupt(s, i, 0, "slab map marks a page that is no slab");
+    pm += backing__meta(ar, k)->magic == BACKING__SLAB_MAGIC;
+  if (pm != v->nslabs) return backing__corrupt(s, i, 0, "slab table marks a page that is no slab");
   return 0;
 }
 
@@ -2250,7 +2285,7 @@ static int backing__visit_all(backing *s, backing__visit *v) {
   if (!s) return BACKING_EINVAL;
   s->detail[0] = 0;
   for (i = 0; i < s->count; i++) {
-    if (!s->ok[i] && (r = backing__arena_ready(s, i)) != 0) return r;
+    if (i >= s->valid && (r = backing__arena_ready(s, i)) != 0) return r;
     if (v->full) memset(v->freemap, 0, (size_t)((uint64_t)1 << s->shift >> 7));
     r = backing__visit_arena(s, i, v);
     if (r) return r;
@@ -2293,7 +2328,7 @@ BACKING_API int backing_check(backing *s) {
   v.full = 1;
   v.freemap = (uint8_t *)BACKING_MALLOC((size_t)((uint64_t)1 << s->shift >> 7), s->alloc_ctx);
   if (!v.freemap) return backing__err(BACKING_ENOMEM);
-  for (k = 0; k < (int)s->count; k++) s->ok[k] = 0; /* re-validate every header */
+  backing__set_valid(s, 0); /* re-validate every header */
   r = backing__visit_all(s, &v);
   BACKING_FREE(v.freemap, s->alloc_ctx);
   if (!r) {
