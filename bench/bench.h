@@ -222,7 +222,7 @@ BENCH_FN double bench_tick_overhead(void) {
 }
 
 BENCH_FN void bench_result(const char *key, double value) {
-  printf("R %s %.6g\n", key, value);
+  printf("R %s %.10g\n", key, value);
 }
 BENCH_FN void bench_result_s(const char *key, const char *value) {
   printf("R %s %s\n", key, value);

@@ -1,6 +1,7 @@
 /* bench/open.c: benchmark C (open). Usage: bench-open DIR
    Builds a 1 GiB MMAP store in DIR (arena_size 16 MiB; blocks of 16 MiB - 8192 until 64
-   arenas), keeps a u64 under root "v", closes it. Then times, OPEN_RUNS times each and
+   arenas, or of the largest size accepted if that is refused as too big), keeps a u64
+   under root "v", closes it. Then times, OPEN_RUNS times each and
    alternating, after OPEN_WARMUP untimed rounds:
      backing: backing_open + backing_root_get + backing_get_u64 + backing_close
      raw:     open + mmap of the same 1 GiB file (PROT_READ, MAP_SHARED) + read one u64
@@ -31,21 +32,54 @@ static void open_config(backing_config *cfg, const char *dir, int flags, uint64_
   cfg->arena_size = arena;
 }
 
+/* The block size used to fill the store: 16 MiB - 8192, or if the store refuses that as
+   too big (ETOOBIG), the largest size it accepts (found by bisection, 16-byte steps). */
+static uint64_t fill_block_size(backing *s) {
+  uint64_t lo = 16, hi = OPEN_ARENA - 8192;
+  backing_addr a = backing_alloc(s, hi);
+  if (a) {
+    backing_free(s, a);
+    return hi;
+  }
+  if (backing_last_error() != BACKING_ETOOBIG)
+    bench_die("open: alloc %llu: %s", (unsigned long long)hi,
+              backing_strerror(backing_last_error()));
+  while (hi - lo > 16) { /* lo is accepted, hi is refused */
+    uint64_t mid = (lo + (hi - lo) / 2) & ~(uint64_t)15;
+    a = backing_alloc(s, mid);
+    if (a) {
+      backing_free(s, a);
+      lo = mid;
+    } else if (backing_last_error() == BACKING_ETOOBIG) {
+      hi = mid;
+    } else {
+      bench_die("open: alloc %llu: %s", (unsigned long long)mid,
+                backing_strerror(backing_last_error()));
+    }
+  }
+  fprintf(stderr, "  open: %llu bytes refused as too big; blocks of %llu bytes instead\n",
+          (unsigned long long)(OPEN_ARENA - 8192), (unsigned long long)lo);
+  return lo;
+}
+
 static void build_store(const char *dir) {
   backing_config cfg;
   backing_stats st;
   backing *s;
   backing_addr first = 0;
+  uint64_t block;
   int err, n;
   open_config(&cfg, dir, BACKING_EXCL, OPEN_ARENA);
   err = backing_open(&s, &cfg);
   if (err) bench_die("open: create store in %s: %s", dir, backing_strerror(err));
+  block = fill_block_size(s);
+  bench_result("open.block_bytes", (double)block);
   for (n = 0;; n++) {
     backing_addr a;
     if (backing_stat(s, &st) != 0) bench_die("open: backing_stat failed");
     if (st.arena_count >= OPEN_ARENAS) break;
     if (n > 4 * OPEN_ARENAS) bench_die("open: store does not grow (%d blocks)", n);
-    a = backing_alloc(s, OPEN_ARENA - 8192);
+    a = backing_alloc(s, block);
     if (!a) bench_die("open: alloc %d: %s", n, backing_strerror(backing_last_error()));
     if (!first) first = a;
   }

@@ -117,7 +117,12 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: *//')
   echo "- Seed: $SEED (xorshift64). Every timed figure: median of 5 runs after a warm-up run (C: median of 21 after 3 warm-ups)."
   echo "- A churn: 10,000 live blocks, then 1,000,000 calls (500,000 free of a uniformly random live block + 500,000 alloc into its slot); sizes 90% U[16,256], 9% U[257,4096], 1% U[4097,65536]; first 8 bytes of every block written. ns/call = timed loop / 1,000,000 (no per-call timer). Per-call figures: a separate pass with a timer around each call ($(sed -n 's/^R churn.timer //p' "$RAW" | head -1); timer overhead $(awk '$2=="churn.backing_memory.timer_overhead_ns"{printf "%.0f", $3}' "$RAW") ns, included). Peak RSS = ru_maxrss of the allocator's own process, including about $(awk '$2=="churn.backing_memory.rss_harness_mib"{printf "%.0f", $3}' "$RAW") MiB of harness (op arrays, timing buffer, libc) before any allocation. backing MEMORY: all-zero config; backing MMAP: fresh store in $DATA/; Boost: 1 GiB file in /tmp."
   echo "- B typed get: MEMORY store, arena_size 512 MiB, one 256 MiB block of int32 (67,108,864 values); sum via backing_get_i32 vs a plain int32_t* loop, each in an out-of-line function; ms per pass."
-  echo "- C open: MMAP store of 64 arenas x 16 MiB (file $(awk '$2=="open.file_mib"{printf "%.0f", $3}' "$RAW") MiB); backing_open + root_get + get_u64 + close vs open + mmap(1 GiB, PROT_READ, MAP_SHARED) + read u64 + munmap + close on the same file, page cache warm."
+  blk=$(awk '$2=="open.block_bytes"{printf "%.0f", $3}' "$RAW")
+  case "$blk" in
+  16769024 | "") blknote="blocks of 16 MiB - 8192" ;;
+  *) blknote="blocks of $blk bytes: 16 MiB - 8192 = 16769024 was refused as too big (ETOOBIG), so the largest accepted size was used" ;;
+  esac
+  echo "- C open: MMAP store of 64 arenas x 16 MiB, $blknote (file $(awk '$2=="open.file_mib"{printf "%.0f", $3}' "$RAW") MiB); backing_open + root_get + get_u64 + close vs open + mmap(1 GiB, PROT_READ, MAP_SHARED) + read u64 + munmap + close on the same file, page cache warm."
   echo
   awk -f - "$RAW" <<'AWK'
 $1 == "R" { v[$2] = $3; for (i = 4; i <= NF; i++) v[$2] = v[$2] " " $i }
@@ -175,6 +180,8 @@ END {
       ratio(bk, rw), goal(bk, rw, "<=", 2))
 }
 AWK
+  echo
+  echo "Per-call figures include the timer's own cost (see \"timer alone\": the same timer around no call, 1,000,000 times, in the backing MEMORY process). Its max is the floor that interrupts and the host put under every allocator's max here. Slowest calls of each run, backing's own figures at the churn's peak and every run's value: $RAW."
   echo
   if [ -n "$failed" ]; then
     echo "FAILED:$failed (their rows read n/a; see the messages above)"
