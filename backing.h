@@ -54,21 +54,25 @@
 
    4. VITAL STATISTICS
      Alignment        16 bytes for every block; backing_alloc_aligned up to 4096.
-     Small blocks     up to 1024 bytes, in 20 size classes carved from 16 KiB slabs;
-                      no per-block header (a slab spends 176 bytes on its header and
-                      bitmap); usable size is the class size (16, 32, ..., 1024).
+     Small blocks     up to 4096 bytes, in 28 size classes (16-byte steps to 128, then
+                      four per power of two) carved from 32 KiB slabs; no per-block
+                      header; usable size is the class size, at most 25% over the
+                      request. A slab costs 16 bytes in the arena plus a 320-byte entry
+                      in the arena's slab table (about 1% of every arena).
      Large blocks     16-byte header; usable size is the request rounded up to 16.
      Smallest block   16 usable bytes (alloc(0) and alloc(1) give 16).
-     Largest block    arena_size - 4096 - 16 bytes (arena_size above 16 MiB: less the
-                      slab map, arena_size / 16384 bytes, rounded to 4096).
+     Largest block    backing_stats.max_block: arena_size - H - 16, where
+                      H = round_up(2048 + 320 * arena_size / 32768, 4096)
+                      (16 MiB arenas: 16,609,264 bytes; 64 KiB arenas: 61,424).
      Arenas           a power of two from 64 KiB to 4 GiB; default 16 MiB.
-     alloc, free      O(1) in the arena tried; when it is full, the other arenas are
-                      tried in turn (one bitmap test each) before the store grows.
-     realloc          O(1) plus the copy when the block must move.
+     alloc, free      O(1) in the arena tried (size-class lists and TLSF bitmaps, no
+                      list scans); only when that arena is full are the others tried
+                      in turn (O(arenas) bitmap tests) before the store grows.
+     realloc          O(1), plus the copy when the block must move.
      ptr, get, set    one add and one load or store (static inline).
      check, walk,
      stat             O(size of the store).
-     Threads          one handle per thread for now (see README: sharing is on the way).
+     Threads          a handle is used by one thread at a time (locking: a later issue).
 
    5. ON-DISK FORMAT
      See README.md, "On-disk format", for byte tables. Every arena starts with a 64-byte
