@@ -921,21 +921,31 @@ static void backing__list_remove(backing__arena *ar, uint64_t off, uint32_t size
   }
 }
 
-/* First free block in a list whose every block is >= size; 0 if none. */
+/* A free block of at least `size` bytes, 0 if none. Good fit: the search starts at the
+   first list whose every block is big enough; failing that, the head of the list that
+   `size` itself maps to is taken if it happens to be big enough, so an exact fit is never
+   missed. */
 static uint32_t backing__find(backing__arena *ar, uint64_t size) {
-  unsigned fl, sl;
+  unsigned fl, sl, fl0, sl0;
   uint32_t m;
-  if (size >= 256) size += ((uint64_t)1 << (backing__log2(size) - 4)) - 1;
-  backing__mapping(size, &fl, &sl);
-  if (fl >= BACKING__FL) return 0;
-  m = ar->sl_map[fl] & (~0u << sl);
-  if (!m) {
-    uint32_t f = fl + 1 < 32 ? ar->fl_map & (~0u << (fl + 1)) : 0;
-    if (!f) return 0;
-    fl = BACKING__CTZ32(f);
-    m = ar->sl_map[fl];
+  uint64_t want = size;
+  backing__mapping(size, &fl0, &sl0);
+  if (size >= 256) want += ((uint64_t)1 << (backing__log2(size) - 4)) - 1;
+  backing__mapping(want, &fl, &sl);
+  if (fl < BACKING__FL) {
+    m = ar->sl_map[fl] & (~0u << sl);
+    if (m) return ar->heads[fl][BACKING__CTZ32(m)];
+    m = fl + 1 < 32 ? ar->fl_map & (~0u << (fl + 1)) : 0;
+    if (m) {
+      fl = BACKING__CTZ32(m);
+      return ar->heads[fl][BACKING__CTZ32(ar->sl_map[fl])];
+    }
   }
-  return ar->heads[fl][BACKING__CTZ32(m)];
+  if (fl0 < BACKING__FL && ar->heads[fl0][sl0]) {
+    uint32_t h = ar->heads[fl0][sl0];
+    if ((backing__hdr(ar, h)->size & ~BACKING__FLAGS) >= size) return h;
+  }
+  return 0;
 }
 
 /* Give [off, off + size) back: merge with free neighbours or the untouched top. The block
