@@ -1416,7 +1416,10 @@ static int backing__arena_ready(backing *s, uint32_t i) {
 /* Add one arena. 0 or an error (ENOSPACE at max_size, errno from the OS). */
 static int backing__grow(backing *s) {
   uint64_t a = (uint64_t)1 << s->shift, old = (uint64_t)s->count << s->shift;
+  uint64_t shared = backing__st(s)->arena_count;
   int r;
+  if (shared > s->count && shared <= 0xffffffffu) /* another handle on this memory grew it */
+    return backing__arena_ready(s, (uint32_t)shared - 1);
   if (old + a > s->max_bytes || old + a > s->reserve) return BACKING_ENOSPACE;
   r = backing__src_extend(s, old, old + a);
   if (r) return r;
