@@ -1,6 +1,6 @@
 /* bench/open.c: benchmark C (open). Usage: bench-open DIR
    Builds a 1 GiB MMAP store in DIR (arena_size 16 MiB; blocks of 16 MiB - 8192 until 64
-   arenas, or of the largest size accepted if that is refused as too big), keeps a u64
+   arenas, or of backing_stats.max_block if that is smaller), keeps a u64
    under root "v", closes it. Then times, OPEN_RUNS times each and
    alternating, after OPEN_WARMUP untimed rounds:
      backing: backing_open + backing_root_get + backing_get_u64 + backing_close
@@ -32,34 +32,16 @@ static void open_config(backing_config *cfg, const char *dir, int flags, uint64_
   cfg->arena_size = arena;
 }
 
-/* The block size used to fill the store: 16 MiB - 8192, or if the store refuses that as
-   too big (ETOOBIG), the largest size it accepts (found by bisection, 16-byte steps). */
+/* The block size used to fill the store: 16 MiB - 8192, or the largest block the store
+   allows (backing_stats.max_block) if that is smaller. */
 static uint64_t fill_block_size(backing *s) {
-  uint64_t lo = 16, hi = OPEN_ARENA - 8192;
-  backing_addr a = backing_alloc(s, hi);
-  if (a) {
-    backing_free(s, a);
-    return hi;
-  }
-  if (backing_last_error() != BACKING_ETOOBIG)
-    bench_die("open: alloc %llu: %s", (unsigned long long)hi,
-              backing_strerror(backing_last_error()));
-  while (hi - lo > 16) { /* lo is accepted, hi is refused */
-    uint64_t mid = (lo + (hi - lo) / 2) & ~(uint64_t)15;
-    a = backing_alloc(s, mid);
-    if (a) {
-      backing_free(s, a);
-      lo = mid;
-    } else if (backing_last_error() == BACKING_ETOOBIG) {
-      hi = mid;
-    } else {
-      bench_die("open: alloc %llu: %s", (unsigned long long)mid,
-                backing_strerror(backing_last_error()));
-    }
-  }
-  fprintf(stderr, "  open: %llu bytes refused as too big; blocks of %llu bytes instead\n",
-          (unsigned long long)(OPEN_ARENA - 8192), (unsigned long long)lo);
-  return lo;
+  backing_stats st;
+  uint64_t want = OPEN_ARENA - 8192;
+  if (backing_stat(s, &st) != 0) bench_die("open: backing_stat failed");
+  if (st.max_block >= want) return want;
+  fprintf(stderr, "  open: %llu bytes is over max_block; blocks of %llu bytes instead\n",
+          (unsigned long long)want, (unsigned long long)st.max_block);
+  return st.max_block;
 }
 
 static void build_store(const char *dir) {

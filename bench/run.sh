@@ -120,7 +120,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: *//')
   blk=$(awk '$2=="open.block_bytes"{printf "%.0f", $3}' "$RAW")
   case "$blk" in
   16769024 | "") blknote="blocks of 16 MiB - 8192" ;;
-  *) blknote="blocks of $blk bytes: 16 MiB - 8192 = 16769024 was refused as too big (ETOOBIG), so the largest accepted size was used" ;;
+  *) blknote="blocks of $blk bytes (backing_stats.max_block; 16 MiB - 8192 = 16769024 is over it)" ;;
   esac
   echo "- C open: MMAP store of 64 arenas x 16 MiB, $blknote (file $(awk '$2=="open.file_mib"{printf "%.0f", $3}' "$RAW") MiB); backing_open + root_get + get_u64 + close vs open + mmap(1 GiB, PROT_READ, MAP_SHARED) + read u64 + munmap + close on the same file, page cache warm."
   echo
