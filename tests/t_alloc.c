@@ -248,6 +248,13 @@ static void live_intact_(backing *s, const struct live_set *l, const char *file,
   }
 }
 
+/* A bad call: 0 with EBADADDR, and then the store checks clean and the live blocks are intact. */
+#define BAD_CALL(expr)                    \
+  do {                                    \
+    EXPECT_FAIL0(expr, BACKING_EBADADDR); \
+    LIVE_INTACT(s, &l);                   \
+  } while (0)
+
 TEST(alloc_free_bad_addresses_are_ebadaddr) {
   backing_config c = mem_cfg(1 * MIB, 0);
   backing *s = OPEN(&c);
@@ -261,46 +268,38 @@ TEST(alloc_free_bad_addresses_are_ebadaddr) {
   b4096 = l.a[2];
   b8000 = l.a[5];
   st = stat_of(s);
-  EXPECT_FAIL0(backing_free(s, 0), BACKING_EBADADDR);
-  LIVE_INTACT(s, &l);
-  EXPECT_FAIL0(backing_free(s, st.capacity), BACKING_EBADADDR);
-  LIVE_INTACT(s, &l);
-  EXPECT_FAIL0(backing_free(s, st.capacity + 4096), BACKING_EBADADDR);
-  EXPECT_FAIL0(backing_free(s, 1ull << 40), BACKING_EBADADDR);
-  EXPECT_FAIL0(backing_free(s, UINT64_MAX), BACKING_EBADADDR);
-  EXPECT_FAIL0(backing_free(s, UINT64_MAX - 15), BACKING_EBADADDR);
-  LIVE_INTACT(s, &l);
-  EXPECT_FAIL0(backing_free(s, 16), BACKING_EBADADDR); /* inside the arena header */
-  EXPECT_FAIL0(backing_free(s, 64), BACKING_EBADADDR);
-  EXPECT_FAIL0(backing_free(s, 4096), BACKING_EBADADDR);
-  LIVE_INTACT(s, &l);
-  EXPECT_FAIL0(backing_free(s, b256 + 8), BACKING_EBADADDR); /* misaligned */
-  EXPECT_FAIL0(backing_free(s, b256 + 1), BACKING_EBADADDR);
-  EXPECT_FAIL0(backing_free(s, b4096 + 8), BACKING_EBADADDR);
-  LIVE_INTACT(s, &l);
-  EXPECT_FAIL0(backing_free(s, b256 + 16), BACKING_EBADADDR); /* interior */
-  EXPECT_FAIL0(backing_free(s, b256 + 128), BACKING_EBADADDR);
-  EXPECT_FAIL0(backing_free(s, b256 + 240), BACKING_EBADADDR);
-  LIVE_INTACT(s, &l);
-  EXPECT_FAIL0(backing_free(s, b4096 + 16), BACKING_EBADADDR);
-  EXPECT_FAIL0(backing_free(s, b4096 + 2048), BACKING_EBADADDR);
-  EXPECT_FAIL0(backing_free(s, b4096 + 4080), BACKING_EBADADDR);
-  EXPECT_FAIL0(backing_free(s, b4096 - 16), BACKING_EBADADDR);
-  LIVE_INTACT(s, &l);
-  EXPECT_FAIL0(backing_free(s, b8000 + 16), BACKING_EBADADDR); /* inside a large block */
-  EXPECT_FAIL0(backing_free(s, b8000 + 4096), BACKING_EBADADDR);
-  EXPECT_FAIL0(backing_free(s, b8000 + 7984), BACKING_EBADADDR);
-  EXPECT_FAIL0(backing_free(s, b8000 - 16), BACKING_EBADADDR); /* its header */
-  EXPECT_FAIL0(backing_free(s, b8000 + 8), BACKING_EBADADDR);
-  LIVE_INTACT(s, &l);
+  BAD_CALL(backing_free(s, 0));
+  BAD_CALL(backing_free(s, st.capacity));
+  BAD_CALL(backing_free(s, st.capacity + 4096));
+  BAD_CALL(backing_free(s, 1ull << 40));
+  BAD_CALL(backing_free(s, UINT64_MAX));
+  BAD_CALL(backing_free(s, UINT64_MAX - 15));
+  BAD_CALL(backing_free(s, 16)); /* inside the arena header */
+  BAD_CALL(backing_free(s, 64));
+  BAD_CALL(backing_free(s, 4096));
+  BAD_CALL(backing_free(s, b256 + 8)); /* misaligned */
+  BAD_CALL(backing_free(s, b256 + 1));
+  BAD_CALL(backing_free(s, b4096 + 8));
+  BAD_CALL(backing_free(s, b256 + 16)); /* interior */
+  BAD_CALL(backing_free(s, b256 + 128));
+  BAD_CALL(backing_free(s, b256 + 240));
+  BAD_CALL(backing_free(s, b4096 + 16));
+  BAD_CALL(backing_free(s, b4096 + 2048));
+  BAD_CALL(backing_free(s, b4096 + 4080));
+  BAD_CALL(backing_free(s, b4096 - 16));
+  BAD_CALL(backing_free(s, b8000 + 16)); /* inside a large block */
+  BAD_CALL(backing_free(s, b8000 + 4096));
+  BAD_CALL(backing_free(s, b8000 + 7984));
+  BAD_CALL(backing_free(s, b8000 - 16)); /* its header */
+  BAD_CALL(backing_free(s, b8000 + 8));
   /* sizeof rejects the same addresses */
-  EXPECT_FAIL0(backing_sizeof(s, 0), BACKING_EBADADDR);
-  EXPECT_FAIL0(backing_sizeof(s, UINT64_MAX), BACKING_EBADADDR);
-  EXPECT_FAIL0(backing_sizeof(s, st.capacity + 64), BACKING_EBADADDR);
-  EXPECT_FAIL0(backing_sizeof(s, b256 + 16), BACKING_EBADADDR);
-  EXPECT_FAIL0(backing_sizeof(s, b4096 + 16), BACKING_EBADADDR);
-  EXPECT_FAIL0(backing_sizeof(s, b4096 + 8), BACKING_EBADADDR);
-  EXPECT_FAIL0(backing_sizeof(s, b8000 + 16), BACKING_EBADADDR);
+  BAD_CALL(backing_sizeof(s, 0));
+  BAD_CALL(backing_sizeof(s, UINT64_MAX));
+  BAD_CALL(backing_sizeof(s, st.capacity + 64));
+  BAD_CALL(backing_sizeof(s, b256 + 16));
+  BAD_CALL(backing_sizeof(s, b4096 + 16));
+  BAD_CALL(backing_sizeof(s, b4096 + 8));
+  BAD_CALL(backing_sizeof(s, b8000 + 16));
   /* a never-allocated, well-aligned address in the untouched part of arena 0 */
   {
     struct walk_list w = walk_collect(s);
@@ -311,9 +310,8 @@ TEST(alloc_free_bad_addresses_are_ebadaddr) {
           w.items[k].a < 1 * MIB)
         untouched = w.items[k].a + 1024;
     free(w.items);
-    if (CHECK(untouched != 0)) EXPECT_FAIL0(backing_free(s, untouched), BACKING_EBADADDR);
+    if (CHECK(untouched != 0)) BAD_CALL(backing_free(s, untouched));
   }
-  LIVE_INTACT(s, &l);
   for (i = 5; i >= 0; i--)
     if (l.a[i]) CHECK_EQ(backing_free(s, l.a[i]), expected_usable(l.n[i]));
   CHECK_ONE_FREE_REGION_PER_ARENA(s);
