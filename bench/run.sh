@@ -81,6 +81,7 @@ run() { # label, then the command
   }
 }
 start=$(date +%s)
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 say "bench: A churn (seed $SEED)"
 run "churn backing MEMORY" $B/bench-churn memory
 dir=$DATA/churn.$$
@@ -114,7 +115,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: *//')
   echo "- Machine: $(nproc) CPUs, $cpu, kernel $(uname -sr), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo) RAM"
   echo "- Compilers: $(gcc --version | head -1); $(g++ --version | head -1)"
   echo "- Peers: mimalloc $(dpkg-query -W -f='${Version}' libmimalloc-dev 2>/dev/null), Boost $(dpkg-query -W -f='${Version}' libboost-dev 2>/dev/null) (Interprocess managed_mapped_file, default rbtree_best_fit)"
-  echo "- backing.h $(sed -n 's/^#define BACKING_VERSION_STRING "\(.*\)"/\1/p' backing.h), commit $rev; run $(date -u '+%Y-%m-%d %H:%M UTC'), ${elapsed}s, load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- backing.h $(sed -n 's/^#define BACKING_VERSION_STRING "\(.*\)"/\1/p' backing.h), commit $rev; run $(date -u '+%Y-%m-%d %H:%M UTC'), ${elapsed}s, load average before: $load"
   echo "- Seed: $SEED (xorshift64). Every timed figure: median of 5 runs after a warm-up run (C: median of 21 after 3 warm-ups)."
   echo "- A churn: 10,000 live blocks, then 1,000,000 calls (500,000 free of a uniformly random live block + 500,000 alloc into its slot); sizes 90% U[16,256], 9% U[257,4096], 1% U[4097,65536]; first 8 bytes of every block written. ns/call = timed loop / 1,000,000 (no per-call timer). Per-call figures: a separate pass with a timer around each call ($(sed -n 's/^R churn.timer //p' "$RAW" | head -1); timer overhead $(awk '$2=="churn.backing_memory.timer_overhead_ns"{printf "%.0f", $3}' "$RAW") ns, included). Peak RSS = ru_maxrss of the allocator's own process, including about $(awk '$2=="churn.backing_memory.rss_harness_mib"{printf "%.0f", $3}' "$RAW") MiB of harness (op arrays, timing buffer, libc) before any allocation. backing MEMORY: all-zero config; backing MMAP: fresh store in $DATA/; Boost: 1 GiB file in /tmp."
   echo "- B typed get: MEMORY store, arena_size 512 MiB, one 256 MiB block of int32 (67,108,864 values); sum via backing_get_i32 vs a plain int32_t* loop, each in an out-of-line function; ms per pass."
