@@ -213,8 +213,8 @@ typedef struct backing_config {
    (NOCREATE and no store), EEXIST (EXCL), other errno from the OS. A store that is
    refused is left byte-for-byte unchanged. O(1): nothing but the first header is read. */
 BACKING_API int backing_open(backing **out, const backing_config *cfg);
-/* Unmap and free the handle. Returns 0, or an errno if the final sync failed (the handle
-   is freed anyway). close(NULL) is BACKING_EINVAL. */
+/* Unmap and free the handle; 0, or BACKING_EINVAL for NULL. It does not wait for the disk
+   (written data is already in the page cache): call backing_sync() first for durability. */
 BACKING_API int backing_close(backing *s);
 /* Delete a closed MMAP store's file. ENOENT if there is none. Other sources: 0. */
 BACKING_API int backing_destroy(const backing_config *cfg);
@@ -1591,14 +1591,11 @@ BACKING_API int backing_open(backing **out, const backing_config *cfg) {
 }
 
 BACKING_API int backing_close(backing *s) {
-  int r = 0;
   if (!s) return backing__err(BACKING_EINVAL);
-#ifndef BACKING_NO_MMAP
-  if (s->source == BACKING_SOURCE_MMAP && s->view.limit)
-    r = backing__os_sync(s->view.base, s->view.limit, 0);
-#endif
+  /* No sync here: what was written is in the page cache and reaches the file whatever
+     happens to this process; backing_sync() is the call that waits for the disk. */
   backing__free_handle(s);
-  return r ? backing__err(r) : 0;
+  return 0;
 }
 
 BACKING_API int backing_destroy(const backing_config *cfg) {
@@ -1650,6 +1647,7 @@ static int backing__locate(backing *s, backing_addr a, backing__loc *L) {
     if (r) return r;
   }
   ar = backing__ar(s, (uint32_t)i);
+  L->x = L->idx = 0;
   if ((off & 15) || off < backing__data_start(s, (uint32_t)i) + BACKING__HDR)
     return BACKING_EBADADDR;
   if (off >= ar->top) return BACKING_EFREED; /* untouched space, or given back to it */
@@ -2081,7 +2079,8 @@ BACKING_API int backing_mincore(const void *addr, uint64_t len, uint64_t *reside
 
 /* A store range [a, a + len); len 0 means from a to the end. */
 static int backing__store_range(backing *s, backing_addr a, uint64_t *len) {
-  if (!s || a >= s->view.limit) return BACKING_EBADADDR;
+  if (!s) return BACKING_EINVAL;
+  if (a >= s->view.limit) return BACKING_EBADADDR;
   if (*len == 0) *len = s->view.limit - a;
   if (*len > s->view.limit - a) return BACKING_EBADADDR;
   return 0;
@@ -2301,6 +2300,12 @@ static int backing__visit_all(backing *s, backing__visit *v) {
   int r;
   if (!s) return BACKING_EINVAL;
   s->detail[0] = 0;
+  {
+    uint64_t shared = backing__st(s)->arena_count; /* arenas another handle added */
+    if (shared > s->count && shared <= 0xffffffffu &&
+        (r = backing__arena_ready(s, (uint32_t)shared - 1)) != 0)
+      return r == BACKING_EBADADDR ? backing__corrupt(s, 0, s->hdr_size, "arena count") : r;
+  }
   for (i = 0; i < s->count; i++) {
     if (i >= s->valid && (r = backing__arena_ready(s, i)) != 0) return r;
     if (v->full) memset(v->freemap, 0, (size_t)((uint64_t)1 << s->shift >> 7));
