@@ -16,6 +16,7 @@
 #include "t_persist.c"
 #include "t_roots.c"
 #include "t_diag.c"
+#include "t_threads.c"
 #include "t_hostile.c"
 #include "t_fulldisk.c"
 #include "t_mapping.c"

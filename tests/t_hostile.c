@@ -122,7 +122,11 @@ TEST(hostile_header_layout_as_documented) {
     CHECKF(memcmp(h + H_ID, zero_id, 16) != 0, "arena %zu: store id is all zero", k);
     CHECK_EQ(get32(h + H_INDEX), k);
     CHECK_EQ(get64(h + H_SUM), fnv1a64(h, 56));
-    CHECK_EQ(get32(h + H_ABI), get32(img + H_ABI));
+    /* README: ABI mark sizeof(void *) << 8 | alignof(uint64_t); arena 0's data start is one
+       page further (the store state) and its flags bit 0 says so */
+    CHECK_EQ(get32(h + H_ABI), (uint32_t)(sizeof(void *) << 8 | _Alignof(uint64_t)));
+    CHECK_EQ(get32(h + H_DATA_START), k == 0 ? 8192 : 4096);
+    CHECK_EQ(get32(h + H_FLAGS) & 1, k == 0 ? 1 : 0);
   }
   CHECK_EQ(get64(img + H_COUNT), 3);
   free(img);
@@ -304,6 +308,43 @@ TEST(hostile_arena_count_larger_than_file) {
     put64(m + H_COUNT, counts[i]);
     snprintf(what, sizeof what, "arena count %llu", (unsigned long long)counts[i]);
     EXPECT_REFUSED(dir, m, len, 0, BACKING_ECORRUPT, what);
+  }
+  free(m);
+  free(img);
+}
+
+/* README: a file longer than arena_count arenas (a crash while it grew) opens; the tail is
+   ignored and reused by the next growth. */
+TEST(hostile_longer_file_opens_and_reuses_the_tail) {
+  char d[512], f[600];
+  size_t len, i;
+  unsigned char *img = hostile_make(test_dir(), &len), *m;
+  const char *dir = test_path(d, sizeof d, "long");
+  backing_config c = mmap_cfg(dir, "store", 0);
+  backing *s;
+  backing_addr a;
+  if (!CHECK(img != NULL && len == 3 * H_ARENA)) return;
+  mkdir(dir, 0700);
+  m = (unsigned char *)malloc(len + H_ARENA);
+  memcpy(m, img, len);
+  for (i = len; i < len + H_ARENA; i++) m[i] = (unsigned char)(i * 31);
+  snprintf(f, sizeof f, "%s/store.backing", dir);
+  CHECK(write_whole(f, m, len + H_ARENA) == 0);
+  s = OPEN(&c);
+  if (s) {
+    CHECK_EQ(stat_of(s).arena_count, 3);
+    CHECK_STORE(s);
+    a = backing_alloc(s, max_block(H_ARENA));
+    CHECK(a != 0 && a / H_ARENA == 3);
+    CHECK_EQ(stat_of(s).arena_count, 4);
+    CHECK_STORE(s);
+    CLOSE(s);
+    CHECK_EQ(file_size(f), 4 * H_ARENA);
+    s = OPEN(&c);
+    if (s) {
+      CHECK_STORE(s);
+      CLOSE(s);
+    }
   }
   free(m);
   free(img);

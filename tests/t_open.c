@@ -349,6 +349,74 @@ TEST(open_buffer_two_handles_share_one_heap) {
   free(buf);
 }
 
+TEST(open_buffer_nocreate_leaves_junk_alone) {
+  size_t size = 2 * 64 * KIB + 4096, i;
+  unsigned char *buf = (unsigned char *)malloc(size), *copy = (unsigned char *)malloc(size);
+  backing_config c = mem_cfg(64 * KIB, 0);
+  backing *s = (backing *)&c;
+  uint64_t seed = 99;
+  if (!CHECK(buf && copy)) return;
+  for (i = 0; i < size; i++) buf[i] = (unsigned char)rng_next(&seed);
+  memcpy(copy, buf, size);
+  c.source = BACKING_SOURCE_BUFFER;
+  c.buffer = buf;
+  c.buffer_size = size;
+  c.flags = BACKING_NOCREATE;
+  EXPECT_RC(backing_open(&s, &c), ENOENT);
+  CHECK(s == NULL);
+  CHECKF(memcmp(buf, copy, size) == 0, "a refused BUFFER open wrote to the buffer");
+  free(buf);
+  free(copy);
+}
+
+/* Two live handles on one BUFFER: arenas that one adds are used, not re-formatted, by the
+   other, and its accessors reach them. */
+TEST(open_buffer_handles_share_growth) {
+  size_t size = 8 * 64 * KIB + 4096;
+  unsigned char *buf = (unsigned char *)malloc(size);
+  backing_config c = mem_cfg(64 * KIB, 0);
+  backing *s1, *s2;
+  backing_addr a[3], b[3];
+  unsigned char out[16];
+  int i;
+  if (!CHECK(buf != NULL)) return;
+  memset(buf, 0xEE, size);
+  c.source = BACKING_SOURCE_BUFFER;
+  c.buffer = buf;
+  c.buffer_size = size;
+  s1 = OPEN(&c);
+  s2 = OPEN(&c);
+  if (s1 && s2) {
+    for (i = 0; i < 3; i++) {
+      a[i] = backing_alloc(s1, max_block(64 * KIB));
+      CHECK(a[i] != 0);
+      if (a[i]) fill_pattern(backing_ptr(s1, a[i]), max_block(64 * KIB), a[i]);
+    }
+    CHECK(stat_of(s1).arena_count >= 4);
+    /* s2 sees s1's blocks in the arenas s1 added */
+    for (i = 0; i < 3; i++) {
+      if (!a[i]) continue;
+      CHECK_EQ(backing_sizeof(s2, a[i]), max_block(64 * KIB));
+      CHECK_OK(backing_read(s2, a[i], out, sizeof out));
+      CHECK(find_pattern_mismatch(out, sizeof out, a[i]) < 0);
+    }
+    /* and growing from s2 does not format over them */
+    for (i = 0; i < 3; i++) {
+      b[i] = backing_alloc(s2, max_block(64 * KIB));
+      CHECK(b[i] != 0 && b[i] != a[0] && b[i] != a[1] && b[i] != a[2]);
+    }
+    for (i = 0; i < 3; i++)
+      if (a[i]) CHECK_PATTERN(backing_ptr(s1, a[i]), max_block(64 * KIB), a[i]);
+    CHECK_EQ(stat_of(s2).used_blocks, 6);
+    CHECK_EQ(stat_of(s1).used_blocks, 6);
+    CHECK_STORE(s1);
+    CHECK_STORE(s2);
+  }
+  if (s1) CLOSE(s1);
+  if (s2) CLOSE(s2);
+  free(buf);
+}
+
 struct custom_region {
   unsigned char *mem;
   uint64_t capacity;

@@ -55,6 +55,13 @@ TEST(roots_name_lengths_and_bad_arguments) {
   EXPECT_FAIL0(backing_root_get(s, NULL), BACKING_EINVAL);
   EXPECT_RC(backing_root_del(s, NULL), BACKING_EINVAL);
   EXPECT_RC(backing_root_set(s, "zero", 0), BACKING_EINVAL);
+  /* README: a root takes any nonzero address inside the store */
+  CHECK(backing_root_set(s, "outside", stat_of(s).capacity + 4096) != 0);
+  CHECK(backing_root_set(s, "outside", UINT64_MAX) != 0);
+  EXPECT_FAIL0(backing_root_get(s, "outside"), BACKING_ENOTFOUND);
+  /* names are bytes: UTF-8 and punctuation are fine */
+  CHECK_OK(backing_root_set(s, "r\xc3\xa9sum\xc3\xa9/\xe2\x9c\x93 1", a));
+  CHECK_EQ(backing_root_get(s, "r\xc3\xa9sum\xc3\xa9/\xe2\x9c\x93 1"), a);
   EXPECT_FAIL0(backing_root_get(s, "zero"), BACKING_ENOTFOUND);
   /* the refused 56-byte name (its first 55 bytes name a root) changed nothing */
   CHECK_EQ(backing_root_get(s, n55), a);

@@ -1,0 +1,106 @@
+/* t_threads.c: separate handles in separate threads do not disturb each other (no hidden
+   global state in the allocator, the roots or the error slot). */
+
+struct thr_job {
+  int id;
+  int mmap;
+  char dir[512];
+  int errors;
+  char first[200];
+  uint64_t ops, allocs, checks;
+};
+
+static void thr_err(struct thr_job *j, const char *what, uint64_t op) {
+  if (j->errors++ == 0)
+    snprintf(j->first, sizeof j->first, "thread %d, op %llu: %.120s", j->id, (unsigned long long)op,
+             what);
+}
+
+static void *thr_main(void *arg) {
+  struct thr_job *j = (struct thr_job *)arg;
+  backing_config c = j->mmap ? mmap_cfg(j->dir, "t", 64 * KIB) : mem_cfg(64 * KIB, 512 * KIB);
+  backing *s = NULL;
+  backing_addr live[512];
+  uint64_t keys[512], rng = 0x1234567ull + (uint64_t)j->id * 0x9e3779b97f4a7c15ull, op;
+  size_t n = 0, i;
+  char name[32];
+  if (j->mmap) c.max_size = 512 * KIB;
+  if (backing_open(&s, &c) != 0) {
+    thr_err(j, "open", 0);
+    return NULL;
+  }
+  for (op = 0; op < j->ops; op++) {
+    uint64_t r = rng_below(&rng, 10);
+    if (r < 6 && n < 512) {
+      uint64_t sz = 1 + rng_below(&rng, rng_below(&rng, 8) == 0 ? 9000 : 300);
+      backing_addr a = backing_alloc(s, sz);
+      if (!a) {
+        if (backing_last_error() != BACKING_ENOSPACE) thr_err(j, "alloc error", op);
+        r = 9; /* free one instead */
+      } else {
+        j->allocs++;
+        keys[n] = mix64(a ^ (uint64_t)j->id << 56 ^ op);
+        fill_pattern(backing_ptr(s, a), sz < 16 ? sz : 16, keys[n]);
+        live[n++] = a;
+      }
+    }
+    if (r >= 6 && n > 0) {
+      i = (size_t)rng_below(&rng, n);
+      if (find_pattern_mismatch(backing_ptr(s, live[i]), 1, keys[i]) >= 0)
+        thr_err(j, "a block changed under us", op);
+      if (backing_free(s, live[i]) == 0) thr_err(j, "free failed", op);
+      live[i] = live[--n];
+      keys[i] = keys[n];
+    }
+    if (op % 50 == 0) {
+      snprintf(name, sizeof name, "t%d-%llu", j->id, (unsigned long long)(op % 7));
+      if (n > 0 && backing_root_set(s, name, live[0]) != 0) thr_err(j, "root_set", op);
+      if (n > 0 && backing_root_get(s, name) != live[0]) thr_err(j, "root_get", op);
+      /* an error here must land in this thread's slot */
+      if (backing_free(s, 0) != 0 || backing_last_error() != BACKING_EBADADDR)
+        thr_err(j, "last error not this thread's", op);
+      if (backing_root_get(s, "missing") != 0 || backing_last_error() != BACKING_ENOTFOUND)
+        thr_err(j, "last error not this thread's", op);
+    }
+    if (op % 200 == 0) {
+      j->checks++;
+      if (backing_check(s) != 0) thr_err(j, backing_check_detail(s), op);
+    }
+  }
+  for (i = 0; i < n; i++) {
+    if (find_pattern_mismatch(backing_ptr(s, live[i]), 1, keys[i]) >= 0)
+      thr_err(j, "a block changed under us", op);
+    if (backing_free(s, live[i]) == 0) thr_err(j, "final free", op);
+  }
+  if (backing_check(s) != 0) thr_err(j, backing_check_detail(s), op);
+  if (backing_close(s) != 0) thr_err(j, "close", op);
+  return NULL;
+}
+
+static void thr_run(int mmap_too) {
+  struct thr_job jobs[4];
+  pthread_t t[4];
+  int i;
+  for (i = 0; i < 4; i++) {
+    memset(&jobs[i], 0, sizeof jobs[i]);
+    jobs[i].id = i;
+    jobs[i].ops = 20000;
+    jobs[i].mmap = mmap_too && (i % 2 == 1);
+    snprintf(jobs[i].dir, sizeof jobs[i].dir, "%s/thread%d", test_dir(), i);
+  }
+  for (i = 0; i < 4; i++) CHECK(pthread_create(&t[i], NULL, thr_main, &jobs[i]) == 0);
+  for (i = 0; i < 4; i++) pthread_join(t[i], NULL);
+  for (i = 0; i < 4; i++) {
+    CHECKF(jobs[i].errors == 0, "%d errors, first: %s", jobs[i].errors, jobs[i].first);
+    CHECKF(jobs[i].allocs > jobs[i].ops / 4 && jobs[i].checks == jobs[i].ops / 200,
+           "thread %d did only %llu allocations and %llu checks", i,
+           (unsigned long long)jobs[i].allocs, (unsigned long long)jobs[i].checks);
+  }
+}
+
+TEST(threads_own_memory_stores) {
+  thr_run(0);
+}
+TEST(threads_own_memory_and_mmap_stores) {
+  thr_run(1);
+}
