@@ -647,3 +647,23 @@ TEST(alloc_max_size_caps_growth) {
   CHECK_STORE(s);
   CLOSE(s);
 }
+
+TEST(alloc_max_size_edges) {
+  backing_config c = mem_cfg(64 * KIB, 1000);
+  backing *s = (backing *)&c;
+  backing_addr a;
+  uint64_t n = 0;
+  /* a cap below one arena leaves no room for a store */
+  EXPECT_RC(backing_open(&s, &c), BACKING_EINVAL);
+  CHECK(s == NULL);
+  /* a cap that is not a whole number of arenas: never more than the cap */
+  c = mem_cfg(64 * KIB, 2 * 64 * KIB + 1000);
+  s = OPEN(&c);
+  if (!s) return;
+  while ((a = backing_alloc(s, 8192)) != 0 && n < 1000) n++;
+  CHECK_EQ(backing_last_error(), BACKING_ENOSPACE);
+  CHECK(stat_of(s).capacity <= 2 * 64 * KIB + 1000);
+  CHECK_EQ(stat_of(s).arena_count, 2);
+  CHECK_STORE(s);
+  CLOSE(s);
+}

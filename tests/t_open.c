@@ -417,17 +417,61 @@ TEST(open_buffer_handles_share_growth) {
   free(buf);
 }
 
+TEST(open_buffer_misaligned_start_still_aligns) {
+  size_t size = 3 * 64 * KIB + 8192;
+  unsigned char *raw = (unsigned char *)aligned_alloc(4096, size);
+  backing_config c = mem_cfg(64 * KIB, 0);
+  backing *s;
+  uint64_t align;
+  if (!CHECK(raw != NULL)) return;
+  memset(raw, 0x33, size);
+  c.source = BACKING_SOURCE_BUFFER;
+  c.buffer = raw + 123; /* rounded up to raw + 4096 */
+  c.buffer_size = size - 123;
+  s = OPEN(&c);
+  if (s) {
+    CHECK((unsigned char *)backing_ptr(s, 4096) >= raw + 4096);
+    for (align = 32; align <= 4096; align *= 2) {
+      backing_addr a = backing_alloc_aligned(s, 100, align);
+      CHECK(a != 0 && a % align == 0);
+      CHECKF((uintptr_t)backing_ptr(s, a) % align == 0, "BUFFER at +123: pointer not %llu-aligned",
+             (unsigned long long)align);
+    }
+    CHECK(stat_of(s).arena_count <= 3);
+    CHECK_STORE(s);
+    CLOSE(s);
+  }
+  free(raw);
+}
+
+TEST(open_dirname_is_a_file) {
+  char f[600];
+  backing_config c;
+  backing *s = NULL;
+  int rc;
+  test_path(f, sizeof f, "plainfile");
+  CHECK(write_whole(f, "x", 1) == 0);
+  c = mmap_cfg(f, "store", 64 * KIB);
+  rc = backing_open(&s, &c);
+  CHECKF(rc != 0, "a store inside a regular file opened");
+  CHECK(s == NULL);
+  if (rc == 0 && s) backing_close(s);
+  CHECK_EQ(file_size(f), 1);
+}
+
 struct custom_region {
   unsigned char *mem;
   uint64_t capacity;
   uint64_t stored; /* bytes holding a store */
   int reserves, extends, releases, bad;
+  int fail_reserve, fail_extend; /* errors to return */
   uint64_t reserved_max;
 };
 static int custom_reserve(void *ctx, uint64_t max_bytes, void **base, uint64_t *size) {
   struct custom_region *r = (struct custom_region *)ctx;
   r->reserves++;
   r->reserved_max = max_bytes;
+  if (r->fail_reserve) return r->fail_reserve;
   if (max_bytes > r->capacity) return ENOMEM;
   *base = r->mem;
   *size = r->stored;
@@ -436,8 +480,11 @@ static int custom_reserve(void *ctx, uint64_t max_bytes, void **base, uint64_t *
 static int custom_extend(void *ctx, void *base, uint64_t old_size, uint64_t new_size) {
   struct custom_region *r = (struct custom_region *)ctx;
   r->extends++;
+  if (r->fail_extend) return r->fail_extend;
   if (base != r->mem || new_size > r->capacity || old_size > new_size) {
     r->bad++;
+    test_note("extend(base %s, %llu -> %llu)", base == r->mem ? "ok" : "not the reservation",
+              (unsigned long long)old_size, (unsigned long long)new_size);
     return BACKING_EINVAL;
   }
   r->stored = new_size;
@@ -446,7 +493,12 @@ static int custom_extend(void *ctx, void *base, uint64_t old_size, uint64_t new_
 static void custom_release(void *ctx, void *base, uint64_t max_bytes, uint64_t size) {
   struct custom_region *r = (struct custom_region *)ctx;
   r->releases++;
-  if (base != r->mem || max_bytes > r->capacity || size > r->capacity) r->bad++;
+  if (base != r->mem || max_bytes > r->capacity || size > r->capacity) {
+    r->bad++;
+    test_note("release(base %s, max %llu, size %llu) after %d reserve(s)",
+              base == r->mem ? "ok" : "not the reservation", (unsigned long long)max_bytes,
+              (unsigned long long)size, r->reserves);
+  }
   r->stored = size;
 }
 
@@ -511,6 +563,60 @@ TEST(open_custom_source_round_trip_and_resume) {
   CHECK_STORE(s);
   CLOSE(s);
   CHECK_EQ(r.releases, 2);
+  CHECK_EQ(r.bad, 0);
+  free(r.mem);
+}
+
+TEST(open_custom_source_errors_pass_through) {
+  struct custom_region r;
+  backing_source src;
+  backing_config c = mem_cfg(64 * KIB, 512 * KIB);
+  backing *s = (backing *)&c;
+  backing_addr a, b;
+  int i;
+  memset(&r, 0, sizeof r);
+  r.capacity = 512 * KIB;
+  r.mem = (unsigned char *)aligned_alloc(4096, (size_t)r.capacity);
+  if (!CHECK(r.mem != NULL)) return;
+  memset(&src, 0, sizeof src);
+  src.ctx = &r;
+  src.reserve = custom_reserve;
+  src.extend = custom_extend;
+  src.release = custom_release;
+  c.source = BACKING_SOURCE_CUSTOM;
+  c.custom = &src;
+  /* reserve fails: open returns its code */
+  r.fail_reserve = EACCES;
+  EXPECT_RC(backing_open(&s, &c), EACCES);
+  CHECK(s == NULL);
+  CHECKF(r.releases == 0, "release was called though reserve failed (nothing to give back)");
+  r.fail_reserve = 0;
+  r.releases = r.bad = 0;
+  s = OPEN(&c);
+  if (!s) {
+    free(r.mem);
+    return;
+  }
+  a = backing_alloc(s, 30000);
+  CHECK(a != 0);
+  fill_pattern(backing_ptr(s, a), 30000, 1);
+  /* extend fails: the growing alloc returns 0 with that code; nothing else changes */
+  r.fail_extend = ENOSPC;
+  for (i = 0; i < 3; i++) {
+    b = backing_alloc(s, 40000);
+    if (b) continue; /* fitted without growth */
+    CHECK_EQ(backing_last_error(), ENOSPC);
+    break;
+  }
+  CHECK(i < 3);
+  CHECK_STORE(s);
+  CHECK_PATTERN(backing_ptr(s, a), 30000, 1);
+  /* and once extend works again, so does growth */
+  r.fail_extend = 0;
+  b = backing_alloc(s, 40000);
+  CHECKF(b != 0, "alloc after extend recovered: %s", err_name(backing_last_error()));
+  CHECK_STORE(s);
+  CLOSE(s);
   CHECK_EQ(r.bad, 0);
   free(r.mem);
 }

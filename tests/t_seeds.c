@@ -177,8 +177,20 @@ TEST(seed_m8_permutations) {
   do {
     backing_addr a[7], two[14];
     orders++;
-    /* (a) sequential alloc, free all */
+    /* (a) sequential alloc: the walk lists each block as used with its size; free all */
     for (i = 0; i < 7; i++) ok &= m8_alloc(s, m8_sizes[p[i]], &a[i]);
+    {
+      struct walk_list w = walk_collect(s);
+      size_t k;
+      int j, seen = 0;
+      for (j = 0; j < 7; j++)
+        for (k = 0; k < w.n; k++)
+          if (w.items[k].a == a[j] && w.items[k].state == BACKING_BLOCK_USED &&
+              w.items[k].size == backing_sizeof(s, a[j]))
+            seen++;
+      ok &= CHECKF(seen == 7, "the walk lists %d of the 7 blocks", seen);
+      free(w.items);
+    }
     for (i = 0; i < 7; i++) ok &= CHECK(backing_free(s, a[i]) >= m8_sizes[p[i]]);
     ok &= CHECK_STORE(s);
     ok &= CHECK_ONE_FREE_REGION_PER_ARENA(s);
