@@ -480,3 +480,86 @@ TEST(hostile_random_bit_flips) {
   free(m);
   free(img);
 }
+
+/* Child for a damaged image that check passed: use it. 20 = refused or check caught it,
+   21 = used and still checks clean, 22 = check passed, then use made it fail. */
+static int hostile_use(const char *dir, uint64_t seed) {
+  backing_config c = mmap_cfg(dir, "store", 0);
+  backing *s = NULL;
+  backing_addr a[64];
+  int i, n = 0;
+  alarm(10);
+  if (backing_open(&s, &c) != 0) return 20;
+  if (backing_check(s) != 0) {
+    backing_close(s);
+    return 20;
+  }
+  for (i = 0; i < 200; i++) {
+    if (n < 64 && rng_below(&seed, 3) != 0) {
+      backing_addr x = backing_alloc(s, 1 + rng_below(&seed, 3000));
+      if (x) a[n++] = x;
+    } else if (n > 0) {
+      size_t k = (size_t)rng_below(&seed, (uint64_t)n);
+      backing_free(s, a[k]);
+      a[k] = a[--n];
+    }
+  }
+  i = backing_check(s) == 0 ? 21 : 22;
+  backing_close(s);
+  return i;
+}
+
+/* Metadata damage that backing_check accepts must not make the allocator crash or break the
+   store: what check passes is usable. */
+TEST(hostile_bit_flips_in_metadata_then_use) {
+  char d[512], f[600];
+  size_t len;
+  unsigned char *img = hostile_make(test_dir(), &len), *m;
+  const char *dir = test_path(d, sizeof d, "use");
+  uint64_t seed = seed_from_env(0xbadc0ffeeull), rng;
+  int iter, caught = 0, fine = 0, broke = 0, crashed = 0;
+  if (!CHECK(img != NULL && len == 3 * H_ARENA)) return;
+  mkdir(dir, 0700);
+  snprintf(f, sizeof f, "%s/store.backing", dir);
+  m = (unsigned char *)malloc(len);
+  rng = seed;
+  test_note("seed %llu", (unsigned long long)seed);
+  for (iter = 0; iter < 200; iter++) {
+    int flips = 1 + (int)rng_below(&rng, 4), k, status = 0;
+    char where[120] = "";
+    pid_t pid;
+    memcpy(m, img, len);
+    for (k = 0; k < flips; k++) {
+      /* past the identity header, in the allocator state, slab table and root table */
+      size_t pos = (size_t)(rng_below(&rng, 3) * H_ARENA + 64 + rng_below(&rng, 8192 - 64));
+      size_t at = strlen(where);
+      m[pos] ^= (unsigned char)(1u << rng_below(&rng, 8));
+      if (at < sizeof where - 16) snprintf(where + at, sizeof where - at, " %zu", pos);
+    }
+    unlink(f);
+    if (!CHECK(write_whole(f, m, len) == 0)) break;
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) _exit(hostile_use(dir, rng));
+    if (!CHECK(pid > 0)) break;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 20)
+      caught++;
+    else if (WIFEXITED(status) && WEXITSTATUS(status) == 21)
+      fine++;
+    else if (WIFEXITED(status) && WEXITSTATUS(status) == 22) {
+      broke++;
+      CHECKF(0, "iteration %d (flips at%s): checked clean, then use broke it", iter, where);
+    } else {
+      crashed++;
+      CHECKF(0, "iteration %d (flips at%s): child %s %d", iter, where,
+             WIFSIGNALED(status) ? "killed by signal" : "exited with",
+             WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    }
+  }
+  test_note("200 copies with damaged metadata: %d caught, %d harmless, %d broke on use, %d crashed",
+            caught, fine, broke, crashed);
+  free(m);
+  free(img);
+}
