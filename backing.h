@@ -1169,7 +1169,8 @@ static int backing__src_extend(backing *s, uint64_t old_size, uint64_t new_size)
 static void backing__src_release(backing *s) {
   switch (s->source) {
   case BACKING_SOURCE_CUSTOM:
-    if (s->src.release) s->src.release(s->src.ctx, s->view.base, s->reserve, s->view.limit);
+    if (s->src.release && s->view.base) /* only what reserve handed out */
+      s->src.release(s->src.ctx, s->view.base, s->reserve, s->view.limit);
     break;
 #ifndef BACKING_NO_MMAP
   case BACKING_SOURCE_MEMORY:
