@@ -937,7 +937,7 @@ static uint32_t backing__find(backing__arena *ar, uint64_t size) {
   if (fl < BACKING__FL) {
     m = ar->sl_map[fl] & (~0u << sl);
     if (m) return ar->heads[fl][BACKING__CTZ32(m)];
-    m = fl + 1 < 32 ? ar->fl_map & (~0u << (fl + 1)) : 0;
+    m = ar->fl_map & (~0u << (fl + 1)) & ((1u << BACKING__FL) - 1); /* fl + 1 <= 25 */
     if (m) {
       fl = BACKING__CTZ32(m);
       return ar->heads[fl][BACKING__CTZ32(ar->sl_map[fl])];
@@ -2223,7 +2223,9 @@ static int backing__visit_slab(backing *s, uint32_t i, backing__arena *ar, uint3
 static int backing__check_lists(backing *s, uint32_t i, backing__arena *ar, backing__visit *v) {
   uint64_t arena_size = (uint64_t)1 << s->shift;
   uint32_t listed = 0, fl, sl, c, pm = 0, k;
+  if (ar->fl_map >> BACKING__FL) return backing__corrupt(s, i, 0, "first-level bitmap");
   for (fl = 0; fl < BACKING__FL; fl++) {
+    if (ar->sl_map[fl] >> BACKING__SL) return backing__corrupt(s, i, 0, "second-level bitmap");
     if (!!(ar->fl_map >> fl & 1) != !!ar->sl_map[fl])
       return backing__corrupt(s, i, 0, "first-level bitmap");
     for (sl = 0; sl < BACKING__SL; sl++) {
