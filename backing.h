@@ -1792,9 +1792,23 @@ BACKING_API backing_addr backing_calloc(backing *s, uint64_t size) {
   return a;
 }
 
-BACKING_API uint64_t backing_free(backing *s, backing_addr a) {
+/* Everything but a live plain slot: large blocks and every error. Kept out of line so the
+   fast path below needs no stack frame. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static uint64_t
+backing__free_slow(backing *s, backing_addr a) {
   backing__loc L;
   int r;
+  if (BACKING__UNLIKELY(!s)) return BACKING__FAIL(BACKING_EINVAL);
+  r = backing__locate(s, a, &L);
+  if (BACKING__UNLIKELY(r != 0)) return BACKING__FAIL(r);
+  if (BACKING__UNLIKELY(L.kind != 0)) return BACKING__FAIL(BACKING_ETYPE);
+  return backing__free_loc(s, &L);
+}
+
+BACKING_API uint64_t backing_free(backing *s, backing_addr a) {
   if (BACKING__LIKELY(s != NULL && a < s->valid_limit)) { /* fast path: a live plain slot */
     backing__arena *ar = backing__ar(s, (uint32_t)(a >> s->shift));
     uint64_t off = a & s->mask;
@@ -1804,11 +1818,7 @@ BACKING_API uint64_t backing_free(backing *s, backing_addr a) {
         !(off & 15) && backing__slot_of(ar, off, &sl, &x, &idx) == 0 && sl->kind == 0)
       return backing__slot_free(s, ar, sl, x, idx, off);
   }
-  if (BACKING__UNLIKELY(!s)) return BACKING__FAIL(BACKING_EINVAL);
-  r = backing__locate(s, a, &L);
-  if (BACKING__UNLIKELY(r != 0)) return BACKING__FAIL(r);
-  if (BACKING__UNLIKELY(L.kind != 0)) return BACKING__FAIL(BACKING_ETYPE);
-  return backing__free_loc(s, &L);
+  return backing__free_slow(s, a);
 }
 
 BACKING_API uint64_t backing_sizeof(backing *s, backing_addr a) {
