@@ -64,7 +64,7 @@
                       request in an arena with no room for another slab becomes one.
      Smallest block   16 usable bytes (alloc(0) and alloc(1) give 16).
      Largest block    backing_stats.max_block: arena_size - H - 16, where
-                      H = round_up(2048 + 320 * arena_size / 32768, 4096)
+                      H = round_up(2304 + 320 * arena_size / 32768, 4096)
                       (16 MiB arenas: 16,609,264 bytes; 64 KiB arenas: 61,424).
      Arenas           a power of two from 64 KiB to 4 GiB; default 16 MiB.
      alloc, free      O(1) in the arena tried (size-class lists and TLSF bitmaps, no
@@ -202,7 +202,8 @@ typedef struct backing_config {
   int flags;           /* enum backing_open_flags */
   uint64_t arena_size; /* power of two, 64 KiB..4 GiB; 0 = default (16 MiB) or stored */
   uint64_t max_size;   /* cap on total arena bytes; 0 = no cap but BACKING_RESERVE */
-  uint32_t lifetime;   /* GC cycles before a block at count 0 is freed (default 2) */
+  uint32_t lifetime;   /* GC cycles before a block at count 0 is freed; 0 = default 2
+                          (backing_gc_set_lifetime can set 0, which behaves as 1) */
   void *buffer;        /* BUFFER source */
   uint64_t buffer_size;
   const backing_source *custom; /* CUSTOM source */
@@ -256,6 +257,54 @@ BACKING_API int backing_root_set(backing *s, const char *name, backing_addr a);
 BACKING_API backing_addr backing_root_get(backing *s, const char *name);
 /* 0, ENOTFOUND, EINVAL. */
 BACKING_API int backing_root_del(backing *s, const char *name);
+
+/* ------------------------------------------------------------------------------------ */
+/* Garbage collector: reference counts, and blocks at count 0 freed after `lifetime`     */
+/* cycles (the seed's collector). A GC block has a 16-byte header before its address:   */
+/*                                                                                      */
+/*   a - 16  u32 prev   waiting list: arena offset of the previous waiting block, 0 none */
+/*   a - 12  u32 next   waiting list: the next one                                       */
+/*   a - 8   i32 count  > 0: references; <= 0: minus the cycles survived at 0 (its age) */
+/*   a - 4   u32 type   the caller's type tag (0 = untyped)                              */
+/*                                                                                      */
+/* A block is waiting while its count is 0; each arena keeps its waiting blocks in one  */
+/* doubly linked list, so ref from 0 leaves it in O(1) and a cycle costs time in         */
+/* proportion to the blocks waiting, not to the heap. Plain and GC blocks never mix:    */
+/* backing_free of a GC block and gc_* of a plain block are BACKING_ETYPE.               */
+
+/* A GC block of `size` usable bytes with count `refs`; at 0 it waits at once. Returns 0
+   on failure like backing_alloc. gc_calloc zeroes the usable bytes. */
+BACKING_API backing_addr backing_gc_alloc(backing *s, uint64_t size, uint32_t type, uint32_t refs);
+BACKING_API backing_addr backing_gc_calloc(backing *s, uint64_t size, uint32_t type, uint32_t refs);
+/* The new count. ref from 0 takes the block off the waiting list and restarts its age.
+   unref at 0 stays 0 and does nothing. Atomic: safe from many threads at once. Errors:
+   0 with EBADADDR, EFREED or ETYPE in backing_last_error(). */
+BACKING_API uint32_t backing_gc_ref(backing *s, backing_addr a);
+BACKING_API uint32_t backing_gc_unref(backing *s, backing_addr a);
+/* Age every waiting block by one and free those that reach the lifetime (a block is freed
+   on the lifetime-th cycle after it last reached 0; lifetime 0 or 1 frees on the first).
+   Returns the bytes freed: usable size + 16 per block (gc_alloc(64) frees 80). Blocks
+   that destructors unref during a cycle are aged from the next cycle on. */
+BACKING_API uint64_t backing_gc_cycle(backing *s);
+/* The same for one arena per call, in turn. */
+BACKING_API uint64_t backing_gc_step(backing *s);
+/* Free now, whatever its age, if its count is 0; else 0 with BACKING_EREFERENCED. Runs the
+   type's destructor first. Returns usable size + 16. */
+BACKING_API uint64_t backing_gc_free(backing *s, backing_addr a);
+/* The count (0 while waiting), the type, the usable size; 0 with an error on a bad
+   address. */
+BACKING_API uint32_t backing_gc_refcount(backing *s, backing_addr a);
+BACKING_API uint32_t backing_gc_type(backing *s, backing_addr a);
+BACKING_API uint64_t backing_gc_sizeof(backing *s, backing_addr a);
+/* The cycles this block has waited at count 0 (0 if referenced). */
+BACKING_API uint32_t backing_gc_age(backing *s, backing_addr a);
+/* Run fn(s, a, ctx) before a block of `type` is freed by a cycle, a step or gc_free. Per
+   handle (process-local); fn NULL removes it. The destructor may read the block, unref
+   other blocks (they are aged from the next cycle on), alloc and free. 0, EINVAL, ENOMEM. */
+BACKING_API int backing_gc_on_free(backing *s, uint32_t type,
+                                   void (*fn)(backing *s, backing_addr a, void *ctx), void *ctx);
+/* Change this handle's lifetime (0 behaves as 1: freed on the first cycle). */
+BACKING_API int backing_gc_set_lifetime(backing *s, uint32_t lifetime);
 
 /* ------------------------------------------------------------------------------------ */
 /* Memory-mapping layer (any file, any mapping)                                          */
@@ -547,13 +596,13 @@ BACKING_API const char *backing_strerror(int err) {
    An address is (arena index << arena_shift) | offset. Every arena is laid out as:
 
      [0, 64)        header: identity and checksum (backing__ident)
-     [64, 2048)     allocator state (backing__arena, after the header)
-     [2048, ...)    slab table: a 320-byte backing__slab per 32 KiB page of the arena
+     [64, 2304)     allocator state (backing__arena, after the header)
+     [2304, ...)    slab table: a 320-byte backing__slab per 32 KiB page of the arena
      [H, H + 4096)  arena 0 only: store state (arena count, roots)
      [data, top)    blocks, walked by their sizes
      [top, A)       untouched space, handed out by bumping `top`
 
-   H = round_up(2048 + 320 * A / 32768, 4096); data = H (arena 0: H + 4096).
+   H = round_up(2304 + 320 * A / 32768, 4096); data = H (arena 0: H + 4096).
 
    Large block (16-byte header at offset B, user data at B + 16):
      +0 u32 prev   size of the previous block, valid only when PREV_FREE is set
@@ -573,12 +622,13 @@ BACKING_API const char *backing_strerror(int err) {
 #define BACKING__MIN_SHIFT 16
 #define BACKING__MAX_SHIFT 32
 #define BACKING__DEFAULT_SHIFT 24
-#define BACKING__PM_OFF 2048u
+#define BACKING__PM_OFF 2304u
 #define BACKING__STORE_SIZE 4096u
 #define BACKING__SLAB_SHIFT 15
 #define BACKING__SLAB ((uint32_t)1 << BACKING__SLAB_SHIFT)
 #define BACKING__META 320u /* one slab table entry */
 #define BACKING__NCLASS 28
+#define BACKING__NLIST (2 * BACKING__NCLASS) /* plain slabs, then GC slabs */
 #define BACKING__SMALL_MAX 4096u
 #define BACKING__HDR 16u
 #define BACKING__MIN_BLOCK 32u
@@ -613,8 +663,12 @@ typedef struct backing__arena {
   uint32_t fl_map;                          /* rows with a nonempty list */
   uint32_t sl_map[BACKING__FL];             /* lists with a block, per row */
   uint32_t heads[BACKING__FL][BACKING__SL]; /* first free block of each list */
-  uint32_t partial[BACKING__NCLASS];        /* slabs with a free slot, per class */
-  uint32_t partial_tail[BACKING__NCLASS];   /* and the last one */
+  uint32_t partial[BACKING__NLIST];         /* slabs with a free slot, per kind and class */
+  uint32_t partial_tail[BACKING__NLIST];    /* and the last one */
+  uint32_t gc_head;                         /* GC blocks at count 0: the waiting list */
+  uint32_t gc_tail;
+  uint32_t gc_count;
+  uint32_t gc_doomed; /* blocks a cycle has taken off the list and is about to free */
 } backing__arena;
 
 typedef struct backing__blk {
@@ -650,6 +704,21 @@ typedef struct backing__store {
   backing__root roots[BACKING_ROOT_MAX];
 } backing__store;
 
+/* The 16 bytes before a GC block's address (see the API section for the table). */
+typedef struct backing__gch {
+  uint32_t prev;
+  uint32_t next;
+  int32_t count; /* > 0 references; <= 0 minus the age; BACKING__DYING while being freed */
+  uint32_t type;
+} backing__gch;
+#define BACKING__DYING INT32_MIN
+
+struct backing__dtor {
+  uint32_t type;
+  void (*fn)(backing *s, backing_addr a, void *ctx);
+  void *ctx;
+};
+
 #define BACKING__SLAB_MAGIC 0x534C4142u
 
 BACKING__STATIC_ASSERT(sizeof(backing__ident) == 64, ident_is_64_bytes);
@@ -658,24 +727,41 @@ BACKING__STATIC_ASSERT(sizeof(backing__blk) == BACKING__HDR, block_header_is_16_
 BACKING__STATIC_ASSERT(sizeof(backing__slab) == BACKING__META, slab_entry_is_320_bytes);
 BACKING__STATIC_ASSERT(sizeof(backing__store) == BACKING__STORE_SIZE, store_state_is_4096);
 BACKING__STATIC_ASSERT(sizeof(backing__root) == 64, root_is_64_bytes);
+BACKING__STATIC_ASSERT(sizeof(backing__gch) == 16, gc_header_is_16_bytes);
+BACKING__STATIC_ASSERT(offsetof(backing__gch, prev) == 0 && offsetof(backing__gch, next) == 4 &&
+                           offsetof(backing__gch, count) == 8 && offsetof(backing__gch, type) == 12,
+                       gc_header_layout);
 
-static const uint16_t backing__class_size[BACKING__NCLASS] = {
+/* Slot sizes of the slab lists: 28 plain classes (16-byte steps to 128, then four per
+   power of two), then the same 28 for GC blocks, 16 bytes more for the GC header, so that
+   a GC block's usable size is its class size (gc_alloc(128) has 128). A slab's `cls` is
+   its list index: 0..27 plain, 28..55 GC. */
+static const uint16_t backing__slot_size[BACKING__NLIST] = {
     16,  32,  48,  64,  80,  96,   112,  128,  160,  192,  224,  256,  320,  384,
-    448, 512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096};
+    448, 512, 640, 768, 896, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096,
+    32,  48,  64,  80,  96,  112,  128,  144,  176,  208,  240,  272,  336,  400,
+    464, 528, 656, 784, 912, 1040, 1296, 1552, 1808, 2064, 2576, 3088, 3600, 4112};
 
-/* ceil(2^32 / class size): slot index = (byte offset * recip) >> 32, exact for offsets
-   below 2^15 because 2^15 / 2^32 < 1 / 4096. */
+/* ceil(2^32 / slot size): slot index = (byte offset * recip) >> 32, exact for offsets
+   below 2^15 because 2^15 / 2^32 < 1 / 4112. */
 #define BACKING__RECIP(c) ((uint32_t)((((uint64_t)1 << 32) + (c)-1) / (c)))
-static const uint32_t backing__class_recip[BACKING__NCLASS] = {
+static const uint32_t backing__slot_recip[BACKING__NLIST] = {
     BACKING__RECIP(16),   BACKING__RECIP(32),   BACKING__RECIP(48),   BACKING__RECIP(64),
     BACKING__RECIP(80),   BACKING__RECIP(96),   BACKING__RECIP(112),  BACKING__RECIP(128),
     BACKING__RECIP(160),  BACKING__RECIP(192),  BACKING__RECIP(224),  BACKING__RECIP(256),
     BACKING__RECIP(320),  BACKING__RECIP(384),  BACKING__RECIP(448),  BACKING__RECIP(512),
     BACKING__RECIP(640),  BACKING__RECIP(768),  BACKING__RECIP(896),  BACKING__RECIP(1024),
     BACKING__RECIP(1280), BACKING__RECIP(1536), BACKING__RECIP(1792), BACKING__RECIP(2048),
-    BACKING__RECIP(2560), BACKING__RECIP(3072), BACKING__RECIP(3584), BACKING__RECIP(4096)};
-static uint32_t backing__slot_index(uint32_t rel, unsigned cls) {
-  return (uint32_t)(((uint64_t)rel * backing__class_recip[cls]) >> 32);
+    BACKING__RECIP(2560), BACKING__RECIP(3072), BACKING__RECIP(3584), BACKING__RECIP(4096),
+    BACKING__RECIP(32),   BACKING__RECIP(48),   BACKING__RECIP(64),   BACKING__RECIP(80),
+    BACKING__RECIP(96),   BACKING__RECIP(112),  BACKING__RECIP(128),  BACKING__RECIP(144),
+    BACKING__RECIP(176),  BACKING__RECIP(208),  BACKING__RECIP(240),  BACKING__RECIP(272),
+    BACKING__RECIP(336),  BACKING__RECIP(400),  BACKING__RECIP(464),  BACKING__RECIP(528),
+    BACKING__RECIP(656),  BACKING__RECIP(784),  BACKING__RECIP(912),  BACKING__RECIP(1040),
+    BACKING__RECIP(1296), BACKING__RECIP(1552), BACKING__RECIP(1808), BACKING__RECIP(2064),
+    BACKING__RECIP(2576), BACKING__RECIP(3088), BACKING__RECIP(3600), BACKING__RECIP(4112)};
+static uint32_t backing__slot_index(uint32_t rel, unsigned li) {
+  return (uint32_t)(((uint64_t)rel * backing__slot_recip[li]) >> 32);
 }
 
 /* Size class of a request up to 4096, by (size + 15) / 16: 16-byte steps to 128, then
@@ -816,6 +902,11 @@ struct backing {
   void *heap_block;
   int fresh; /* the last extend handed out memory known to be zero */
   char detail[200];
+  /* GC, process-local */
+  int gc_lock; /* guards the waiting lists where a count crosses 0 */
+  uint32_t gc_turn;
+  uint32_t ndtors, dtor_cap;
+  struct backing__dtor *dtors;
 };
 
 static backing__arena *backing__ar(backing *s, uint32_t i) {
@@ -1047,37 +1138,44 @@ static backing__slab *backing__slab_at(backing__arena *ar, uint64_t x) {
    the front; a slab that was full goes to the back, so allocation keeps filling the slab
    in front rather than taking a slab off and putting it back at every other call (that
    cut the instructions of a churn by 5%). */
+static unsigned backing__list_of(const backing__slab *sl) {
+  return sl->cls;
+}
+
 static void backing__partial_push(backing__arena *ar, uint32_t x, backing__slab *sl) {
-  uint32_t head = ar->partial[sl->cls];
+  unsigned li = backing__list_of(sl);
+  uint32_t head = ar->partial[li];
   sl->prev = 0;
   sl->next = head;
   if (head)
     backing__slab_at(ar, head)->prev = x;
   else
-    ar->partial_tail[sl->cls] = x;
-  ar->partial[sl->cls] = x;
+    ar->partial_tail[li] = x;
+  ar->partial[li] = x;
 }
 
 static void backing__partial_append(backing__arena *ar, uint32_t x, backing__slab *sl) {
-  uint32_t tail = ar->partial_tail[sl->cls];
+  unsigned li = backing__list_of(sl);
+  uint32_t tail = ar->partial_tail[li];
   sl->next = 0;
   sl->prev = tail;
   if (tail)
     backing__slab_at(ar, tail)->next = x;
   else
-    ar->partial[sl->cls] = x;
-  ar->partial_tail[sl->cls] = x;
+    ar->partial[li] = x;
+  ar->partial_tail[li] = x;
 }
 
 static void backing__partial_remove(backing__arena *ar, backing__slab *sl) {
+  unsigned li = backing__list_of(sl);
   if (sl->next)
     backing__slab_at(ar, sl->next)->prev = sl->prev;
   else
-    ar->partial_tail[sl->cls] = sl->prev;
+    ar->partial_tail[li] = sl->prev;
   if (sl->prev)
     backing__slab_at(ar, sl->prev)->next = sl->next;
   else
-    ar->partial[sl->cls] = sl->next;
+    ar->partial[li] = sl->next;
 }
 
 static uint32_t backing__new_slab(backing *s, backing__arena *ar, unsigned cls, uint32_t kind) {
@@ -1091,7 +1189,7 @@ static uint32_t backing__new_slab(backing *s, backing__arena *ar, unsigned cls, 
   sl->magic = BACKING__SLAB_MAGIC;
   sl->cls = (uint16_t)cls;
   sl->kind = (uint16_t)kind;
-  sl->nslots = (uint16_t)((BACKING__SLAB - BACKING__HDR) / backing__class_size[cls]);
+  sl->nslots = (uint16_t)((BACKING__SLAB - BACKING__HDR) / backing__slot_size[cls]);
   backing__partial_push(ar, x, sl);
   return x;
 }
@@ -1106,17 +1204,18 @@ static inline uint32_t backing__slab_take(backing__arena *ar, uint32_t x, unsign
     idx = backing__slot_index(slot - x, cls);
   } else {
     idx = sl->bump++;
-    slot = x + idx * backing__class_size[cls];
+    slot = x + idx * backing__slot_size[cls];
   }
   sl->bits[idx >> 6] |= (uint64_t)1 << (idx & 63);
   if (++sl->used == sl->nslots) backing__partial_remove(ar, sl);
   return slot;
 }
 
-static uint64_t backing__slab_alloc(backing *s, backing__arena *ar, unsigned cls, uint32_t kind) {
-  uint32_t x = ar->partial[cls];
-  if (!x) x = backing__new_slab(s, ar, cls, kind);
-  return x ? backing__slab_take(ar, x, cls) : 0;
+/* A slot of list li (class, plus BACKING__NCLASS for GC slabs) in arena ar; 0 if none. */
+static uint64_t backing__slab_alloc(backing *s, backing__arena *ar, unsigned li) {
+  uint32_t x = ar->partial[li];
+  if (!x) x = backing__new_slab(s, ar, li, li >= BACKING__NCLASS ? BACKING__GC : 0u);
+  return x ? backing__slab_take(ar, x, li) : 0;
 }
 
 /* The slot at arena offset off, in the slab that the slab table says covers it. 0, or
@@ -1126,10 +1225,10 @@ static inline int backing__slot_of(backing__arena *ar, uint64_t off, backing__sl
   uint32_t x = (uint32_t)off & ~(BACKING__SLAB - 1), rel, idx;
   backing__slab *sl = backing__slab_at(ar, x);
   unsigned cls = sl->cls;
-  if (cls >= BACKING__NCLASS) return BACKING_EBADADDR;
+  if (cls >= BACKING__NLIST) return BACKING_EBADADDR;
   rel = (uint32_t)off - x;
   idx = backing__slot_index(rel, cls); /* < 2048: rel < 2^15, class >= 16 */
-  if (idx * backing__class_size[cls] != rel || idx >= sl->bump) return BACKING_EBADADDR;
+  if (idx * backing__slot_size[cls] != rel || idx >= sl->bump) return BACKING_EBADADDR;
   if (!(sl->bits[idx >> 6] >> (idx & 63) & 1)) return BACKING_EFREED;
   *slp = sl;
   *xp = x;
@@ -1150,7 +1249,7 @@ static inline uint64_t backing__slot_free(backing *s, backing__arena *ar, backin
     sl->magic = 0;
     backing__release(s, ar, x - BACKING__HDR, BACKING__SLAB, h->size & BACKING__PREV_FREE, h->prev);
   }
-  return backing__class_size[sl->cls];
+  return backing__slot_size[sl->cls];
 }
 
 /* >>sources ------------------------------------------------------------------------ */
@@ -1557,6 +1656,7 @@ static void backing__free_handle(backing *s) {
   backing__src_release(s);
   if (s->path) BACKING_FREE(s->path, s->alloc_ctx);
   if (s->tmp_path) BACKING_FREE(s->tmp_path, s->alloc_ctx);
+  if (s->dtors) BACKING_FREE(s->dtors, s->alloc_ctx);
   BACKING_FREE(s, s->alloc_ctx);
 }
 
@@ -1681,7 +1781,7 @@ static int backing__locate(backing *s, backing_addr a, backing__loc *L) {
     int r = backing__slot_of(ar, off, &L->sl, &L->x, &L->idx);
     if (r) return r;
     L->h = NULL;
-    L->usable = backing__class_size[L->sl->cls];
+    L->usable = backing__slot_size[L->sl->cls];
     L->kind = L->sl->kind;
   } else {
     backing__blk *h = backing__hdr(ar, off - BACKING__HDR);
@@ -1699,6 +1799,17 @@ static int backing__locate(backing *s, backing_addr a, backing__loc *L) {
   return 0;
 }
 
+/* locate for the plain API: a GC block, found at a or 16 bytes before it, is ETYPE. */
+static int backing__plain_locate(backing *s, backing_addr a, backing__loc *L) {
+  int r = backing__locate(s, a, L);
+  if (r == 0) return L->kind ? BACKING_ETYPE : 0;
+  if (a >= 16 && !(a & 15)) {
+    backing__loc G;
+    if (backing__locate(s, a - 16, &G) == 0 && G.kind) return BACKING_ETYPE;
+  }
+  return r;
+}
+
 static uint64_t backing__free_loc(backing *s, backing__loc *L) {
   if (L->sl) return backing__slot_free(s, L->ar, L->sl, L->x, L->idx, L->off);
   backing__release(s, L->ar, L->off - BACKING__HDR, L->h->size & ~BACKING__FLAGS,
@@ -1712,11 +1823,11 @@ static uint64_t backing__alloc_in(backing *s, uint32_t i, uint64_t size, uint64_
   backing__arena *ar = backing__ar(s, i);
   uint64_t total, off;
   if (size <= BACKING__SMALL_MAX && align <= 16) {
-    off = backing__slab_alloc(s, ar, backing__class_of(size), kind);
+    off = backing__slab_alloc(s, ar, backing__class_of(size) + (kind ? BACKING__NCLASS : 0u));
     if (off) return off;
     /* no room for another slab here: the small block becomes a large one */
   }
-  total = backing__round16(size) + BACKING__HDR;
+  total = backing__round16(size) + BACKING__HDR + (kind ? 16u : 0u); /* GC: its header too */
   if (total < BACKING__MIN_BLOCK) total = BACKING__MIN_BLOCK;
   off = backing__carve(s, ar, total, align, kind);
   return off ? off + BACKING__HDR : 0;
@@ -1802,9 +1913,8 @@ backing__free_slow(backing *s, backing_addr a) {
   backing__loc L;
   int r;
   if (BACKING__UNLIKELY(!s)) return BACKING__FAIL(BACKING_EINVAL);
-  r = backing__locate(s, a, &L);
+  r = backing__plain_locate(s, a, &L);
   if (BACKING__UNLIKELY(r != 0)) return BACKING__FAIL(r);
-  if (BACKING__UNLIKELY(L.kind != 0)) return BACKING__FAIL(BACKING_ETYPE);
   return backing__free_loc(s, &L);
 }
 
@@ -1825,7 +1935,7 @@ BACKING_API uint64_t backing_sizeof(backing *s, backing_addr a) {
   backing__loc L;
   int r;
   if (!s) return BACKING__FAIL(BACKING_EINVAL);
-  r = backing__locate(s, a, &L);
+  r = backing__plain_locate(s, a, &L);
   if (r) return BACKING__FAIL(r);
   return L.usable;
 }
@@ -1878,9 +1988,8 @@ BACKING_API backing_addr backing_realloc(backing *s, backing_addr a, uint64_t si
   int r;
   if (!s) return BACKING__FAIL(BACKING_EINVAL);
   if (a == 0) return backing_alloc(s, size);
-  r = backing__locate(s, a, &L);
+  r = backing__plain_locate(s, a, &L);
   if (r) return BACKING__FAIL(r);
-  if (L.kind) return BACKING__FAIL(BACKING_ETYPE);
   if (!backing__size_ok(s, size, 16)) return 0;
   if (L.sl ? size <= L.usable : backing__resize_in_place(s, &L, size)) return a;
   n = backing__alloc(s, size, 16, 0);
@@ -1953,6 +2062,328 @@ BACKING_API int backing_root_del(backing *s, const char *name) {
   r = backing__root_find(s, name);
   if (!r) return backing__err(BACKING_ENOTFOUND);
   r->addr = 0;
+  return 0;
+}
+
+/* >>gc ----------------------------------------------------------------------------- */
+
+#if !defined(BACKING_NO_THREADS) && !defined(_WIN32) && !defined(BACKING_NO_MMAP)
+#include <sched.h>
+#define BACKING__YIELD() sched_yield()
+#else
+#define BACKING__YIELD() ((void)0)
+#endif
+
+static void backing__gc_lock(backing *s) {
+#ifndef BACKING_NO_THREADS
+  while (__atomic_exchange_n(&s->gc_lock, 1, __ATOMIC_ACQUIRE))
+    while (__atomic_load_n(&s->gc_lock, __ATOMIC_RELAXED)) BACKING__YIELD();
+#else
+  (void)s;
+#endif
+}
+static void backing__gc_unlock(backing *s) {
+#ifndef BACKING_NO_THREADS
+  __atomic_store_n(&s->gc_lock, 0, __ATOMIC_RELEASE);
+#else
+  (void)s;
+#endif
+}
+
+static backing__gch *backing__gch_at(backing__arena *ar, uint64_t o) {
+  return (backing__gch *)(void *)((unsigned char *)ar + o);
+}
+static int32_t backing__gc_load(backing__gch *g) {
+  return __atomic_load_n(&g->count, __ATOMIC_ACQUIRE);
+}
+
+/* The waiting list of an arena (callers hold the GC lock). */
+static void backing__wait_push(backing__arena *ar, uint32_t o, backing__gch *g) {
+  g->next = 0;
+  g->prev = ar->gc_tail;
+  if (ar->gc_tail)
+    backing__gch_at(ar, ar->gc_tail)->next = o;
+  else
+    ar->gc_head = o;
+  ar->gc_tail = o;
+  ar->gc_count++;
+}
+static void backing__wait_remove(backing__arena *ar, backing__gch *g) {
+  if (g->prev)
+    backing__gch_at(ar, g->prev)->next = g->next;
+  else
+    ar->gc_head = g->next;
+  if (g->next)
+    backing__gch_at(ar, g->next)->prev = g->prev;
+  else
+    ar->gc_tail = g->prev;
+  g->prev = g->next = 0;
+  ar->gc_count--;
+}
+
+/* Resolve a GC address: its block starts 16 bytes before it. A plain block is ETYPE. */
+static int backing__gc_locate(backing *s, backing_addr a, backing__loc *L) {
+  backing__loc P;
+  int r = (s == NULL) ? BACKING_EINVAL : (a < 16 || (a & 15)) ? BACKING_EBADADDR : 0;
+  if (r) return r;
+  r = backing__locate(s, a - 16, L);
+  if (r == 0 && L->kind) return 0;
+  if (backing__locate(s, a, &P) == 0) return P.kind ? BACKING_EBADADDR : BACKING_ETYPE;
+  return r ? r : BACKING_EBADADDR;
+}
+
+static struct backing__dtor *backing__dtor_of(backing *s, uint32_t type) {
+  uint32_t k;
+  for (k = 0; k < s->ndtors; k++)
+    if (s->dtors[k].type == type) return &s->dtors[k];
+  return NULL;
+}
+
+static backing_addr backing__gc_new(backing *s, uint64_t size, uint32_t type, uint32_t refs,
+                                    int zero) {
+  backing_addr a;
+  backing__arena *ar;
+  backing__gch *g;
+  uint64_t o;
+  if (!s || refs > (uint32_t)INT32_MAX) return BACKING__FAIL(BACKING_EINVAL);
+  if (size > backing__max_block(s) - 16) {
+    s->alloc_failures++;
+    return BACKING__FAIL(BACKING_ETOOBIG);
+  }
+  a = backing__alloc(s, size, 16, BACKING__GC); /* the GC header comes on top */
+  if (!a) return 0;
+  ar = backing__ar(s, (uint32_t)(a >> s->shift));
+  o = a & s->mask;
+  g = backing__gch_at(ar, o);
+  g->type = type;
+  g->prev = g->next = 0;
+  if (zero) {
+    backing__loc L;
+    if (backing__locate(s, a, &L) == 0) memset(s->view.base + a + 16, 0, (size_t)(L.usable - 16));
+  }
+  if (refs) {
+    g->count = (int32_t)refs;
+  } else {
+    g->count = 0;
+    backing__gc_lock(s);
+    backing__wait_push(ar, (uint32_t)o, g);
+    backing__gc_unlock(s);
+  }
+  return a + 16;
+}
+
+BACKING_API backing_addr backing_gc_alloc(backing *s, uint64_t size, uint32_t type, uint32_t refs) {
+  return backing__gc_new(s, size, type, refs, 0);
+}
+BACKING_API backing_addr backing_gc_calloc(backing *s, uint64_t size, uint32_t type,
+                                           uint32_t refs) {
+  return backing__gc_new(s, size, type, refs, 1);
+}
+
+BACKING_API uint32_t backing_gc_ref(backing *s, backing_addr a) {
+  backing__loc L;
+  backing__gch *g;
+  int r = backing__gc_locate(s, a, &L);
+  if (r) return BACKING__FAIL(r);
+  g = backing__gch_at(L.ar, L.off);
+  for (;;) {
+    int32_t c = backing__gc_load(g);
+    if (c == BACKING__DYING) return BACKING__FAIL(BACKING_EFREED);
+    if (c > 0) { /* the common case: one compare-and-swap, no lock */
+      if (c == INT32_MAX) return BACKING__FAIL(BACKING_EINVAL);
+      if (__atomic_compare_exchange_n(&g->count, &c, c + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return (uint32_t)c + 1;
+      continue;
+    }
+    backing__gc_lock(s); /* from 0: off the waiting list */
+    c = backing__gc_load(g);
+    if (c <= 0 && c != BACKING__DYING) {
+      backing__wait_remove(L.ar, g);
+      __atomic_store_n(&g->count, 1, __ATOMIC_RELEASE);
+      backing__gc_unlock(s);
+      return 1;
+    }
+    backing__gc_unlock(s);
+  }
+}
+
+BACKING_API uint32_t backing_gc_unref(backing *s, backing_addr a) {
+  backing__loc L;
+  backing__gch *g;
+  int r = backing__gc_locate(s, a, &L);
+  if (r) return BACKING__FAIL(r);
+  g = backing__gch_at(L.ar, L.off);
+  for (;;) {
+    int32_t c = backing__gc_load(g);
+    if (c <= 0) return 0; /* 0 stays 0 */
+    if (c > 1) {
+      if (__atomic_compare_exchange_n(&g->count, &c, c - 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return (uint32_t)c - 1;
+      continue;
+    }
+    backing__gc_lock(s); /* to 0: onto the waiting list, age 0 */
+    if (__atomic_compare_exchange_n(&g->count, &c, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+      backing__wait_push(L.ar, (uint32_t)L.off, g);
+      backing__gc_unlock(s);
+      return 0;
+    }
+    backing__gc_unlock(s);
+  }
+}
+
+/* Run the destructor of the dying block at arena offset o, then free it. */
+static uint64_t backing__gc_reap(backing *s, uint32_t i, uint32_t o) {
+  backing_addr a = ((uint64_t)i << s->shift) + o;
+  backing__gch *g = backing__gch_at(backing__ar(s, i), o);
+  struct backing__dtor *d = backing__dtor_of(s, g->type);
+  backing__loc L;
+  if (d) d->fn(s, a + 16, d->ctx); /* no lock held: it may ref, unref, alloc and free */
+  if (backing__locate(s, a, &L) != 0) return 0;
+  return backing__free_loc(s, &L);
+}
+
+/* Phase one of a cycle for arena i: age every waiting block by one; those at the lifetime
+   leave the list for the arena's doomed chain. No user code runs here, so the list cannot
+   change under the walk. */
+static void backing__gc_age(backing *s, uint32_t i) {
+  backing__arena *ar = backing__ar(s, i);
+  uint32_t life = s->lifetime ? s->lifetime : 1, o, n, guard = ar->gc_count;
+  backing__gc_lock(s);
+  for (o = ar->gc_head, n = 0; o && n <= guard; n++) {
+    backing__gch *g = backing__gch_at(ar, o);
+    uint32_t next = g->next, age = (uint32_t)(-(int64_t)g->count) + 1;
+    if (age >= life) {
+      backing__wait_remove(ar, g);
+      g->count = BACKING__DYING;
+      g->next = ar->gc_doomed;
+      ar->gc_doomed = o;
+    } else {
+      g->count = -(int32_t)age;
+    }
+    o = next;
+  }
+  backing__gc_unlock(s);
+}
+
+/* Phase two: free the doomed blocks of arena i, one at a time (re-entrant: a destructor
+   may run a cycle of its own). */
+static uint64_t backing__gc_reap_all(backing *s, uint32_t i) {
+  backing__arena *ar = backing__ar(s, i);
+  uint64_t freed = 0;
+  uint32_t o;
+  while ((o = ar->gc_doomed) != 0) {
+    ar->gc_doomed = backing__gch_at(ar, o)->next;
+    freed += backing__gc_reap(s, i, o);
+  }
+  return freed;
+}
+
+BACKING_API uint64_t backing_gc_cycle(backing *s) {
+  uint32_t i, n;
+  uint64_t freed = 0;
+  if (!s) return BACKING__FAIL(BACKING_EINVAL);
+  n = s->count;
+  for (i = 0; i < n; i++) /* age everything first: destructors' unrefs wait for the next */
+    if (i < s->valid || backing__arena_ready(s, i) == 0) backing__gc_age(s, i);
+  for (i = 0; i < n; i++)
+    if (i < s->valid) freed += backing__gc_reap_all(s, i);
+  return freed;
+}
+
+BACKING_API uint64_t backing_gc_step(backing *s) {
+  uint32_t i;
+  if (!s) return BACKING__FAIL(BACKING_EINVAL);
+  i = s->gc_turn < s->count ? s->gc_turn : 0;
+  s->gc_turn = i + 1 < s->count ? i + 1 : 0;
+  if (i >= s->valid && backing__arena_ready(s, i) != 0) return 0;
+  backing__gc_age(s, i);
+  return backing__gc_reap_all(s, i);
+}
+
+BACKING_API uint64_t backing_gc_free(backing *s, backing_addr a) {
+  backing__loc L;
+  backing__gch *g;
+  int32_t c;
+  int r = backing__gc_locate(s, a, &L);
+  if (r) return BACKING__FAIL(r);
+  g = backing__gch_at(L.ar, L.off);
+  backing__gc_lock(s);
+  c = backing__gc_load(g);
+  if (c > 0 || c == BACKING__DYING) {
+    backing__gc_unlock(s);
+    return BACKING__FAIL(c > 0 ? BACKING_EREFERENCED : BACKING_EFREED);
+  }
+  backing__wait_remove(L.ar, g);
+  g->count = BACKING__DYING;
+  backing__gc_unlock(s);
+  return backing__gc_reap(s, (uint32_t)((a - 16) >> s->shift), (uint32_t)L.off);
+}
+
+BACKING_API uint32_t backing_gc_refcount(backing *s, backing_addr a) {
+  backing__loc L;
+  int32_t c;
+  int r = backing__gc_locate(s, a, &L);
+  if (r) return BACKING__FAIL(r);
+  c = backing__gc_load(backing__gch_at(L.ar, L.off));
+  return c > 0 ? (uint32_t)c : 0;
+}
+
+BACKING_API uint32_t backing_gc_age(backing *s, backing_addr a) {
+  backing__loc L;
+  int32_t c;
+  int r = backing__gc_locate(s, a, &L);
+  if (r) return BACKING__FAIL(r);
+  c = backing__gc_load(backing__gch_at(L.ar, L.off));
+  return c <= 0 && c != BACKING__DYING ? (uint32_t)(-(int64_t)c) : 0;
+}
+
+BACKING_API uint32_t backing_gc_type(backing *s, backing_addr a) {
+  backing__loc L;
+  int r = backing__gc_locate(s, a, &L);
+  if (r) return BACKING__FAIL(r);
+  return backing__gch_at(L.ar, L.off)->type;
+}
+
+BACKING_API uint64_t backing_gc_sizeof(backing *s, backing_addr a) {
+  backing__loc L;
+  int r = backing__gc_locate(s, a, &L);
+  if (r) return BACKING__FAIL(r);
+  return L.usable - 16;
+}
+
+BACKING_API int backing_gc_on_free(backing *s, uint32_t type,
+                                   void (*fn)(backing *s, backing_addr a, void *ctx), void *ctx) {
+  struct backing__dtor *d;
+  if (!s) return backing__err(BACKING_EINVAL);
+  d = backing__dtor_of(s, type);
+  if (!fn) {
+    if (d) *d = s->dtors[--s->ndtors];
+    return 0;
+  }
+  if (!d) {
+    if (s->ndtors == s->dtor_cap) {
+      uint32_t cap = s->dtor_cap ? 2 * s->dtor_cap : 8;
+      struct backing__dtor *p =
+          (struct backing__dtor *)BACKING_MALLOC(cap * sizeof *p, s->alloc_ctx);
+      if (!p) return backing__err(BACKING_ENOMEM);
+      if (s->dtors) {
+        memcpy(p, s->dtors, s->ndtors * sizeof *p);
+        BACKING_FREE(s->dtors, s->alloc_ctx);
+      }
+      s->dtors = p;
+      s->dtor_cap = cap;
+    }
+    d = &s->dtors[s->ndtors++];
+    d->type = type;
+  }
+  d->fn = fn;
+  d->ctx = ctx;
+  return 0;
+}
+
+BACKING_API int backing_gc_set_lifetime(backing *s, uint32_t lifetime) {
+  if (!s) return backing__err(BACKING_EINVAL);
+  s->lifetime = lifetime;
   return 0;
 }
 
@@ -2160,7 +2591,8 @@ typedef struct backing__visit {
   uint8_t *freemap; /* full: one bit per 16 bytes, set at each free block */
   uint32_t nfree;   /* free blocks seen in this arena */
   uint32_t nslabs;  /* slabs seen in this arena */
-  uint32_t partial[BACKING__NCLASS];
+  uint32_t partial[BACKING__NLIST];
+  uint32_t gc_zero; /* GC blocks at count 0 seen in this arena */
 } backing__visit;
 
 static int backing__corrupt(backing *s, uint32_t i, uint64_t off, const char *what) {
@@ -2183,15 +2615,28 @@ static int backing__emit(backing__visit *v, backing *s, backing_addr a, uint64_t
   return v->fn ? v->fn(s, a, size, state, v->ctx) : 0;
 }
 
+/* A live block whose user data is at arena offset o: a GC block is reported at its GC
+   address with its GC size, and counted if it waits at 0. */
+static int backing__emit_live(backing__visit *v, backing *s, uint32_t i, backing__arena *ar,
+                              uint64_t o, uint64_t usable, uint32_t kind) {
+  uint64_t base = (uint64_t)i << s->shift;
+  if (kind) {
+    int32_t c = backing__gch_at(ar, o)->count;
+    if (c <= 0 && c != BACKING__DYING) v->gc_zero++;
+    return backing__emit(v, s, base + o + 16, usable - 16, BACKING_BLOCK_GC);
+  }
+  return backing__emit(v, s, base + o, usable, BACKING_BLOCK_USED);
+}
+
 static int backing__visit_slab(backing *s, uint32_t i, backing__arena *ar, uint32_t x,
                                backing__visit *v) {
   backing__slab *sl = backing__slab_at(ar, x);
-  uint64_t base = (uint64_t)i << s->shift;
   unsigned cls = sl->cls, k, cnt = 0;
   uint32_t csize, idx;
-  if (sl->magic != BACKING__SLAB_MAGIC || cls >= BACKING__NCLASS)
+  if (sl->magic != BACKING__SLAB_MAGIC || cls >= BACKING__NLIST ||
+      !!sl->kind != (cls >= BACKING__NCLASS))
     return backing__corrupt(s, i, x, "slab header");
-  csize = backing__class_size[cls];
+  csize = backing__slot_size[cls];
   if (sl->nslots != (BACKING__SLAB - BACKING__HDR) / csize || sl->bump > sl->nslots ||
       sl->used > sl->bump || sl->used == 0)
     return backing__corrupt(s, i, x, "slab counts");
@@ -2217,12 +2662,11 @@ static int backing__visit_slab(backing *s, uint32_t i, backing__arena *ar, uint3
       e = *backing__u32(ar, e);
     }
     if (n != sl->bump - sl->used) return backing__corrupt(s, i, x, "slab loses free slots");
-    if (sl->used < sl->nslots) v->partial[cls]++;
+    if (sl->used < sl->nslots) v->partial[backing__list_of(sl)]++;
   }
   for (idx = 0; idx < sl->bump; idx++) {
     if (sl->bits[idx >> 6] >> (idx & 63) & 1) {
-      int r = backing__emit(v, s, base + x + (uint64_t)idx * csize, csize,
-                            sl->kind ? BACKING_BLOCK_GC : BACKING_BLOCK_USED);
+      int r = backing__emit_live(v, s, i, ar, x + (uint64_t)idx * csize, csize, sl->kind);
       if (r) return r;
     }
   }
@@ -2260,7 +2704,7 @@ static int backing__check_lists(backing *s, uint32_t i, backing__arena *ar, back
     }
   }
   if (listed != v->nfree) return backing__corrupt(s, i, 0, "free block missing from the lists");
-  for (c = 0; c < BACKING__NCLASS; c++) {
+  for (c = 0; c < BACKING__NLIST; c++) {
     uint32_t x = ar->partial[c], prev = 0, n = 0;
     while (x) {
       backing__slab *p;
@@ -2268,13 +2712,30 @@ static int backing__check_lists(backing *s, uint32_t i, backing__arena *ar, back
           backing__slab_at(ar, x)->magic != BACKING__SLAB_MAGIC)
         return backing__corrupt(s, i, x, "partial slab list holds a stray or loops");
       p = backing__slab_at(ar, x);
-      if (p->cls != c || p->prev != prev)
+      if (backing__list_of(p) != c || p->prev != prev)
         return backing__corrupt(s, i, x, "partial slab list links");
       prev = x;
       x = p->next;
     }
     if (n != v->partial[c]) return backing__corrupt(s, i, 0, "slab with free slots not listed");
     if (ar->partial_tail[c] != prev) return backing__corrupt(s, i, 0, "partial slab list tail");
+  }
+  { /* the waiting list: bounded, linked both ways, exactly the GC blocks at count 0 */
+    uint32_t o = ar->gc_head, prev = 0, n = 0;
+    while (o) {
+      backing__loc L;
+      backing__gch *g;
+      if (n++ >= v->gc_zero || backing__locate(s, ((uint64_t)i << s->shift) + o, &L) != 0 ||
+          !L.kind || L.off != o)
+        return backing__corrupt(s, i, o, "waiting list holds a stray or loops");
+      g = backing__gch_at(ar, o);
+      if (g->count > 0 || g->count == BACKING__DYING || g->prev != prev)
+        return backing__corrupt(s, i, o, "waiting list entry");
+      prev = o;
+      o = g->next;
+    }
+    if (n != v->gc_zero || ar->gc_count != n || ar->gc_tail != prev)
+      return backing__corrupt(s, i, 0, "GC block at count 0 not on the waiting list");
   }
   for (k = 0; k < (uint32_t)(arena_size >> BACKING__SLAB_SHIFT); k++)
     pm += backing__meta(ar, k)->magic == BACKING__SLAB_MAGIC;
@@ -2287,7 +2748,7 @@ static int backing__visit_arena(backing *s, uint32_t i, backing__visit *v) {
   uint64_t arena_size = (uint64_t)1 << s->shift, base = (uint64_t)i << s->shift;
   uint64_t off = backing__data_start(s, i), top = ar->top, prev_size = 0;
   int prev_free = 0, r;
-  v->nfree = v->nslabs = 0;
+  v->nfree = v->nslabs = v->gc_zero = 0;
   memset(v->partial, 0, sizeof v->partial);
   while (off < top) { /* each step advances >= 32 bytes: bounded by the arena */
     backing__blk *h = backing__hdr(ar, off);
@@ -2313,8 +2774,8 @@ static int backing__visit_arena(backing *s, uint32_t i, backing__visit *v) {
       if (v->st) v->st->slabs++;
       r = backing__visit_slab(s, i, ar, (uint32_t)off + BACKING__HDR, v);
     } else {
-      r = backing__emit(v, s, base + off + BACKING__HDR, size - BACKING__HDR,
-                        (h->size & BACKING__GC) ? BACKING_BLOCK_GC : BACKING_BLOCK_USED);
+      r = backing__emit_live(v, s, i, ar, off + BACKING__HDR, size - BACKING__HDR,
+                             h->size & BACKING__GC);
     }
     if (r) return r;
     prev_free = !(h->size & BACKING__USED);
@@ -2323,6 +2784,7 @@ static int backing__visit_arena(backing *s, uint32_t i, backing__visit *v) {
   }
   if (off != top) return backing__corrupt(s, i, off, "blocks overrun top");
   if (prev_free) return backing__corrupt(s, i, off, "free block not merged into top");
+  if (v->st) v->st->gc_waiting += v->gc_zero;
   if (v->full) {
     r = backing__check_lists(s, i, ar, v);
     if (r) return r;

@@ -11,10 +11,10 @@
 #define GIB (1024ull * 1024ull * 1024ull)
 
 /* The largest block, as documented in backing.h ("Vital statistics"): arena_size - H - 16
-   with H = round_up(2048 + 320 * arena_size / 32768, 4096). backing_stats.max_block reports
+   with H = round_up(2304 + 320 * arena_size / 32768, 4096). backing_stats.max_block reports
    it too; alloc_max_block_matches_the_formula checks that the two agree. */
 static uint64_t max_block(uint64_t arena_size) {
-  uint64_t h = 2048 + 320 * (arena_size / 32768);
+  uint64_t h = 2304 + 320 * (arena_size / 32768);
   h = (h + 4095) & ~(uint64_t)4095;
   return arena_size - h - 16;
 }
