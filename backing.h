@@ -2132,6 +2132,34 @@ static int backing__gc_locate(backing *s, backing_addr a, backing__loc *L) {
   return r ? r : BACKING_EBADADDR;
 }
 
+/* The GC header of a live GC block at a, checked as strictly as backing__gc_locate but
+   with nothing else done; NULL sends the caller to the slow path (and its error code). */
+static inline backing__gch *backing__gc_fast(backing *s, backing_addr a) {
+  uint64_t b = a - 16, off;
+  backing__arena *ar;
+  backing__slab *sl;
+  if (!s || a < 16 || (a & 15) || b >= s->valid_limit) return NULL;
+  ar = backing__ar(s, (uint32_t)(b >> s->shift));
+  off = b & s->mask;
+  sl = backing__meta(ar, off >> BACKING__SLAB_SHIFT);
+  if (sl->magic == BACKING__SLAB_MAGIC) {
+    uint32_t x, idx;
+    if (!sl->kind || backing__slot_of(ar, off, &sl, &x, &idx) != 0) return NULL;
+  } else {
+    backing__blk *h;
+    uint32_t size;
+    if (off < 4096 + BACKING__HDR) return NULL; /* below any arena's first block */
+    h = backing__hdr(ar, off - BACKING__HDR);
+    size = h->size & ~BACKING__FLAGS;
+    if ((h->size & (BACKING__USED | BACKING__GC | BACKING__SLABBLK)) !=
+            (BACKING__USED | BACKING__GC) ||
+        h->check != backing__check_of(s, off - BACKING__HDR, size) ||
+        size > ar->top - (off - BACKING__HDR))
+      return NULL;
+  }
+  return backing__gch_at(ar, off);
+}
+
 static struct backing__dtor *backing__dtor_of(backing *s, uint32_t type) {
   uint32_t k;
   for (k = 0; k < s->ndtors; k++)
@@ -2182,10 +2210,12 @@ BACKING_API backing_addr backing_gc_calloc(backing *s, uint64_t size, uint32_t t
 
 BACKING_API uint32_t backing_gc_ref(backing *s, backing_addr a) {
   backing__loc L;
-  backing__gch *g;
-  int r = backing__gc_locate(s, a, &L);
-  if (r) return BACKING__FAIL(r);
-  g = backing__gch_at(L.ar, L.off);
+  backing__gch *g = backing__gc_fast(s, a);
+  if (BACKING__UNLIKELY(!g)) {
+    int r = backing__gc_locate(s, a, &L);
+    if (r) return BACKING__FAIL(r);
+    g = backing__gch_at(L.ar, L.off);
+  }
   for (;;) {
     int32_t c = backing__gc_load(g);
     if (c == BACKING__DYING) return BACKING__FAIL(BACKING_EFREED);
@@ -2198,7 +2228,7 @@ BACKING_API uint32_t backing_gc_ref(backing *s, backing_addr a) {
     backing__gc_lock(s); /* from 0: off the waiting list */
     c = backing__gc_load(g);
     if (c <= 0 && c != BACKING__DYING) {
-      backing__wait_remove(L.ar, g);
+      backing__wait_remove(backing__ar(s, (uint32_t)((a - 16) >> s->shift)), g);
       __atomic_store_n(&g->count, 1, __ATOMIC_RELEASE);
       backing__gc_unlock(s);
       return 1;
@@ -2209,10 +2239,12 @@ BACKING_API uint32_t backing_gc_ref(backing *s, backing_addr a) {
 
 BACKING_API uint32_t backing_gc_unref(backing *s, backing_addr a) {
   backing__loc L;
-  backing__gch *g;
-  int r = backing__gc_locate(s, a, &L);
-  if (r) return BACKING__FAIL(r);
-  g = backing__gch_at(L.ar, L.off);
+  backing__gch *g = backing__gc_fast(s, a);
+  if (BACKING__UNLIKELY(!g)) {
+    int r = backing__gc_locate(s, a, &L);
+    if (r) return BACKING__FAIL(r);
+    g = backing__gch_at(L.ar, L.off);
+  }
   for (;;) {
     int32_t c = backing__gc_load(g);
     if (c <= 0) return 0; /* 0 stays 0 */
@@ -2223,7 +2255,8 @@ BACKING_API uint32_t backing_gc_unref(backing *s, backing_addr a) {
     }
     backing__gc_lock(s); /* to 0: onto the waiting list, age 0 */
     if (__atomic_compare_exchange_n(&g->count, &c, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-      backing__wait_push(L.ar, (uint32_t)L.off, g);
+      backing__wait_push(backing__ar(s, (uint32_t)((a - 16) >> s->shift)),
+                         (uint32_t)((a - 16) & s->mask), g);
       backing__gc_unlock(s);
       return 0;
     }
