@@ -623,7 +623,8 @@ BACKING_API const char *backing_strerror(int err) {
 #define BACKING__MAX_SHIFT 32
 #define BACKING__DEFAULT_SHIFT 24
 #define BACKING__PM_OFF 2304u
-#define BACKING__STORE_SIZE 4096u
+#define BACKING__STORE_SIZE 6144u
+#define BACKING__SLOTS 256 /* processes attached read-write at once, per store */
 #define BACKING__SLAB_SHIFT 15
 #define BACKING__SLAB ((uint32_t)1 << BACKING__SLAB_SHIFT)
 #define BACKING__META 320u /* one slab table entry */
@@ -668,7 +669,10 @@ typedef struct backing__arena {
   uint32_t gc_head;                         /* GC blocks at count 0: the waiting list */
   uint32_t gc_tail;
   uint32_t gc_count;
-  uint32_t gc_doomed; /* blocks a cycle has taken off the list and is about to free */
+  uint32_t gc_doomed;   /* blocks a cycle has taken off the list and is about to free */
+  uint64_t lock;        /* the arena's lock word (see >>locks) */
+  uint32_t quarantined; /* damaged beyond repair: never allocated from again */
+  uint32_t pad;
 } backing__arena;
 
 typedef struct backing__blk {
@@ -700,8 +704,15 @@ typedef struct backing__root {
 
 typedef struct backing__store {
   uint64_t arena_count;
-  uint64_t reserved[31];
+  uint64_t lock;       /* store lock word: growth, roots */
+  uint64_t dirty;      /* 1 while a writer may have the store open */
+  uint8_t boot_id[16]; /* the machine's boot id when it was set dirty */
+  uint64_t reserved[27];
   backing__root roots[BACKING_ROOT_MAX];
+  struct {
+    uint32_t gen;   /* claims of this process slot so far */
+    uint32_t state; /* 1 while its process is attached read-write */
+  } slots[BACKING__SLOTS];
 } backing__store;
 
 /* The 16 bytes before a GC block's address (see the API section for the table). */
@@ -852,6 +863,44 @@ static int backing__os_mkdirs(const char *dir) {
   return 0;
 }
 
+#include <sched.h>
+#include <sys/syscall.h>
+#define BACKING__YIELD() sched_yield()
+static uint32_t backing__os_tid(void) {
+  return (uint32_t)syscall(SYS_gettid);
+}
+
+/* Open-file-description byte locks (they belong to the open file, not the process, so
+   closing another descriptor of the same file does not drop them). */
+#define BACKING__LK_BASE ((uint64_t)1 << 62) /* far past any store's data */
+#define BACKING__LK_OPEN (BACKING__LK_BASE)
+#define BACKING__LK_PRESENCE (BACKING__LK_BASE + 1)
+#define BACKING__LK_SLOT(k) (BACKING__LK_BASE + 16 + (uint64_t)(k))
+
+static int backing__os_ofd(int fd, int cmd, int type, uint64_t off) {
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = (short)type;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = (off_t)off;
+  fl.l_len = 1;
+  while (fcntl(fd, cmd, &fl) != 0)
+    if (errno != EINTR) return errno;
+  return 0;
+}
+
+/* Does another open file hold a lock on byte off? */
+static int backing__os_locked(int fd, uint64_t off) {
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = (off_t)off;
+  fl.l_len = 1;
+  if (fcntl(fd, F_OFD_GETLK, &fl) != 0) return 1; /* unsure: say alive, never steal */
+  return fl.l_type != F_UNLCK;
+}
+
 static void backing__os_random(uint8_t *out, size_t n) {
   int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
   size_t got = 0;
@@ -871,6 +920,14 @@ static void backing__os_random(uint8_t *out, size_t n) {
     }
   }
 }
+#else
+#define BACKING__YIELD() ((void)0)
+#ifndef BACKING_NO_THREADS
+static BACKING__TLS char backing__tid_anchor;
+static uint32_t backing__os_tid(void) {
+  return (uint32_t)(uintptr_t)&backing__tid_anchor | 1u;
+}
+#endif
 #endif /* !BACKING_NO_MMAP */
 
 /* >>handle ------------------------------------------------------------------------- */
@@ -902,8 +959,12 @@ struct backing {
   void *heap_block;
   int fresh; /* the last extend handed out memory known to be zero */
   char detail[200];
+  /* locks */
+  uint64_t lock_id; /* (slot + 1) << 48 | slot generation << 32; the thread id is or'ed in */
+  int slot;         /* MMAP: the process slot whose liveness byte this handle holds */
+  int ro;           /* BACKING_RDONLY: mapped read-only, takes no locks */
+  int attach_lock;  /* process-local: guards count / valid / limit while arenas attach */
   /* GC, process-local */
-  int gc_lock; /* guards the waiting lists where a count crosses 0 */
   uint32_t gc_turn;
   uint32_t ndtors, dtor_cap;
   struct backing__dtor *dtors;
@@ -1091,41 +1152,48 @@ static uint64_t backing__carve(backing *s, backing__arena *ar, uint64_t total, u
     gap = ((user + align - 1) & ~(align - 1)) - user;
     if (gap && gap < BACKING__MIN_BLOCK) gap += align;
   }
-  if (found) {
+  if (!found) { /* from the top: nothing above it is seen until the top moves */
+    uint64_t b = off + gap;
+    if (off > arena_size || arena_size - off < gap + total) return 0;
+    if (gap) { /* the leading gap becomes a free block of its own */
+      backing__set_hdr(s, ar, off, (uint32_t)gap);
+      backing__list_insert(ar, off, (uint32_t)gap);
+      backing__hdr(ar, b)->prev = (uint32_t)gap;
+    }
+    backing__set_hdr(s, ar, b,
+                     (uint32_t)total | (gap ? BACKING__PREV_FREE : 0u) | BACKING__USED | kind);
+    ar->top = b + total; /* publish */
+    return b;
+  }
+  {
+    /* From a free block [off, end): write the pieces inside it first (unseen while the
+       header at off still spans it all), and publish last by rewriting that header. */
     backing__blk *h = backing__hdr(ar, found);
+    uint64_t b = off + gap, end, bsize = total;
     size = h->size & ~BACKING__FLAGS;
     flags = h->size & BACKING__PREV_FREE;
+    end = off + size;
     backing__list_remove(ar, off, (uint32_t)size);
-  } else {
-    if (off > arena_size || arena_size - off < gap + total) return 0;
-    size = 0; /* from the top */
+    if (end - b - total >= BACKING__MIN_BLOCK) { /* split: the tail stays free */
+      uint64_t rest = b + total;
+      uint32_t rs = (uint32_t)(end - rest);
+      backing__set_hdr(s, ar, rest, rs);
+      backing__hdr(ar, end)->prev = rs; /* its PREV_FREE bit is already set */
+      backing__list_insert(ar, rest, rs);
+    } else {
+      bsize = end - b;
+      backing__hdr(ar, end)->size &= ~BACKING__PREV_FREE;
+    }
+    if (gap) {
+      backing__set_hdr(s, ar, b, (uint32_t)bsize | BACKING__PREV_FREE | BACKING__USED | kind);
+      backing__hdr(ar, b)->prev = (uint32_t)gap;
+      backing__set_hdr(s, ar, off, (uint32_t)gap | flags); /* publish */
+      backing__list_insert(ar, off, (uint32_t)gap);
+    } else {
+      backing__set_hdr(s, ar, off, (uint32_t)bsize | flags | BACKING__USED | kind); /* publish */
+    }
+    return b;
   }
-  if (gap) {                            /* the leading gap becomes a free block of its own */
-    if (size == 0) ar->top = off + gap; /* from the top: gap is below the new block */
-    backing__set_hdr(s, ar, off, (uint32_t)gap | flags);
-    backing__list_insert(ar, off, (uint32_t)gap);
-    off += gap;
-    if (size) size -= gap;
-    flags = BACKING__PREV_FREE;
-    backing__hdr(ar, off)->prev = (uint32_t)gap;
-  }
-  if (size == 0) { /* from the top */
-    ar->top = off + total;
-    backing__set_hdr(s, ar, off, (uint32_t)total | flags | BACKING__USED | kind);
-    return off;
-  }
-  if (size - total >= BACKING__MIN_BLOCK) { /* split: the tail stays free */
-    uint64_t rest = off + total;
-    uint32_t rs = (uint32_t)(size - total);
-    backing__set_hdr(s, ar, rest, rs);
-    backing__hdr(ar, rest + rs)->prev = rs; /* its PREV_FREE bit is already set */
-    backing__list_insert(ar, rest, rs);
-    size = total;
-  } else {
-    backing__hdr(ar, off + size)->size &= ~BACKING__PREV_FREE;
-  }
-  backing__set_hdr(s, ar, off, (uint32_t)size | flags | BACKING__USED | kind);
-  return off;
 }
 
 /* >>slabs -------------------------------------------------------------------------- */
@@ -1186,10 +1254,10 @@ static uint32_t backing__new_slab(backing *s, backing__arena *ar, unsigned cls, 
   x = (uint32_t)off + BACKING__HDR;
   sl = backing__slab_at(ar, x);
   memset(sl, 0, sizeof *sl);
-  sl->magic = BACKING__SLAB_MAGIC;
   sl->cls = (uint16_t)cls;
   sl->kind = (uint16_t)kind;
   sl->nslots = (uint16_t)((BACKING__SLAB - BACKING__HDR) / backing__slot_size[cls]);
+  __atomic_store_n(&sl->magic, BACKING__SLAB_MAGIC, __ATOMIC_RELEASE); /* publish last */
   backing__partial_push(ar, x, sl);
   return x;
 }
@@ -1511,47 +1579,190 @@ static int backing__validate_arena(backing *s, uint32_t i) {
   return 0;
 }
 
+static int backing__corrupt(backing *s, uint32_t i, uint64_t off, const char *what) {
+  snprintf(s->detail, sizeof s->detail, "arena %u offset %llu: %s", (unsigned)i,
+           (unsigned long long)off, what);
+  return BACKING_ECORRUPT;
+}
+
+/* >>locks -------------------------------------------------------------------------- */
+/* A lock is one 64-bit word in the store: 0 when free, else its owner's id, (process slot
+   + 1) << 48 | slot generation << 32 | thread id. Taking a free lock is one compare-and-
+   swap; giving it back is one store. A waiter yields, and every 64 turns asks whether the
+   owner is still alive (see backing__owner_dead): a dead owner's lock is taken over and
+   what it left half done is repaired before anyone goes on. No lock is ever broken by a
+   timeout, and none is waited on forever. BACKING_NO_THREADS compiles all of it out. */
+
+#define BACKING__STOLEN 1 /* the lock was taken over from a dead owner */
+
+#ifndef BACKING_NO_THREADS
+static BACKING__TLS uint32_t backing__tid_cache;
+static BACKING__TLS uint32_t backing__held; /* store locks this thread holds now */
+
+static uint32_t backing__tid(void) {
+  if (BACKING__UNLIKELY(!backing__tid_cache)) backing__tid_cache = backing__os_tid();
+  return backing__tid_cache;
+}
+
+static int backing__owner_dead(backing *s, uint64_t owner);
+
+static inline int backing__trylock(backing *s, uint64_t *w) {
+  uint64_t v = 0;
+  if (__atomic_compare_exchange_n(w, &v, s->lock_id | backing__tid(), 0, __ATOMIC_ACQUIRE,
+                                  __ATOMIC_RELAXED)) {
+    backing__held++;
+    return 1;
+  }
+  return 0;
+}
+
+static int backing__lock_slow(backing *s, uint64_t *w) {
+  uint64_t me = s->lock_id | backing__tid();
+  uint32_t n;
+  for (n = 1;; n++) {
+    uint64_t v = __atomic_load_n(w, __ATOMIC_RELAXED);
+    if (v == 0) {
+      if (__atomic_compare_exchange_n(w, &v, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) break;
+      continue;
+    }
+    if (v == me) return BACKING_EBUSY; /* this thread holds it already */
+    if ((n & 63) == 0 && backing__owner_dead(s, v) &&
+        __atomic_compare_exchange_n(w, &v, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+      backing__held++;
+      return BACKING__STOLEN;
+    }
+    if (n > 16) BACKING__YIELD();
+  }
+  backing__held++;
+  return 0;
+}
+
+static inline int backing__lock(backing *s, uint64_t *w) {
+  return backing__trylock(s, w) ? 0 : backing__lock_slow(s, w);
+}
+static inline void backing__unlock(uint64_t *w) {
+  backing__held--;
+  __atomic_store_n(w, 0, __ATOMIC_RELEASE);
+}
+static void backing__spin_lock(int *w) {
+  while (__atomic_exchange_n(w, 1, __ATOMIC_ACQUIRE))
+    while (__atomic_load_n(w, __ATOMIC_RELAXED)) BACKING__YIELD();
+}
+static void backing__spin_unlock(int *w) {
+  __atomic_store_n(w, 0, __ATOMIC_RELEASE);
+}
+#else
+#define backing__trylock(s, w) ((void)(s), (void)(w), 1)
+#define backing__lock(s, w) ((void)(s), (void)(w), 0)
+#define backing__unlock(w) ((void)(w))
+#define backing__spin_lock(w) ((void)(w))
+#define backing__spin_unlock(w) ((void)(w))
+#endif
+
+static int backing__recover_arena(backing *s, uint32_t i);
+#ifndef BACKING_NO_MMAP
+static int backing__join(backing *s);
+static void backing__leave(backing *s);
+#endif
+
+/* Take arena i's lock; if its owner had died, repair the arena first. 0 with the lock
+   held, or an error (ECORRUPT: quarantined) without it. */
+static int backing__lock_arena(backing *s, backing__arena *ar, uint32_t i) {
+  int r = backing__lock(s, &ar->lock);
+  if (BACKING__UNLIKELY(r != 0)) {
+    if (r != BACKING__STOLEN) return r;
+    r = backing__recover_arena(s, i);
+  }
+  if (BACKING__UNLIKELY(r != 0 || ar->quarantined)) {
+    backing__unlock(&ar->lock);
+    return r ? r : BACKING_ECORRUPT;
+  }
+  return 0;
+}
+
+/* For calls that only read: a read-only handle cannot write a lock word, and reads
+   without one (like any reader of plain memory, it may see a change half made). */
+static int backing__rlock(backing *s, backing__arena *ar, uint32_t i) {
+  return s->ro ? 0 : backing__lock_arena(s, ar, i);
+}
+static void backing__runlock(backing *s, backing__arena *ar) {
+  if (!s->ro) backing__unlock(&ar->lock);
+}
+
+/* The store lock guards growth and the roots; both publish with one 8-byte store, so a
+   dead owner leaves nothing to repair. */
+static int backing__lock_store(backing *s) {
+  int r = backing__lock(s, &backing__st(s)->lock);
+  return r == BACKING__STOLEN ? 0 : r;
+}
+
 static void backing__set_valid(backing *s, uint32_t n) {
   s->valid = n;
-  s->valid_limit = (uint64_t)n << s->shift;
+  __atomic_store_n(&s->valid_limit, (uint64_t)n << s->shift, __ATOMIC_RELEASE);
 }
 
 /* Make arena i usable by this handle: known and validated. Arenas are validated in order,
    once per handle, when first used (so open reads one header whatever the store's size);
    every address below valid_limit is in a validated arena. */
 static int backing__arena_ready(backing *s, uint32_t i) {
-  if (i >= s->count) {
-    uint64_t n = backing__st(s)->arena_count; /* another handle may have grown the store */
-    if (i >= n || n > (s->reserve >> s->shift)) return BACKING_EBADADDR;
-    if (s->source == BACKING_SOURCE_MMAP || s->source == BACKING_SOURCE_CUSTOM)
-      return BACKING_EBADADDR; /* attaching arenas added elsewhere: the sharing layer */
-    s->count = (uint32_t)n;
-    s->view.limit = n << s->shift;
+  int r = 0;
+  backing__spin_lock(&s->attach_lock);
+  if (i >= s->count) { /* another handle or process may have grown the store */
+    uint64_t n = __atomic_load_n(&backing__st(s)->arena_count, __ATOMIC_ACQUIRE);
+    if (i >= n || n > (s->reserve >> s->shift)) r = BACKING_EBADADDR;
+#ifndef BACKING_NO_MMAP
+    else if (s->source == BACKING_SOURCE_MMAP) { /* map what the file holds by now */
+      struct stat st;
+      uint64_t old = (uint64_t)s->count << s->shift, want = n << s->shift;
+      if (fstat(s->fd, &st) != 0 || (uint64_t)st.st_size < want)
+        r = BACKING_ECORRUPT;
+      else if ((r = backing__os_map_file(s->view.base + old, want - old, s->fd, old,
+                                         !(s->flags & BACKING_RDONLY))) == 0 &&
+               (uint64_t)st.st_size > s->file_size)
+        s->file_size = (uint64_t)st.st_size;
+    }
+#endif
+    else if (s->source == BACKING_SOURCE_CUSTOM)
+      r = BACKING_EBADADDR; /* custom memory has no way to attach what others added */
+    if (!r) {
+      s->count = (uint32_t)n;
+      __atomic_store_n(&s->view.limit, n << s->shift, __ATOMIC_RELEASE);
+    }
   }
-  while (s->valid <= i) {
-    int r = backing__validate_arena(s, s->valid);
-    if (r) return r;
-    backing__set_valid(s, s->valid + 1);
+  while (!r && s->valid <= i) {
+    r = backing__validate_arena(s, s->valid);
+    if (!r) backing__set_valid(s, s->valid + 1);
   }
-  return 0;
+  backing__spin_unlock(&s->attach_lock);
+  return r;
 }
 
-/* Add one arena. 0 or an error (ENOSPACE at max_size, errno from the OS). */
+/* Add one arena, or pick up the ones another handle or process added. 0 or an error
+   (ENOSPACE at max_size, an errno such as ENOSPC from the OS). */
 static int backing__grow(backing *s) {
-  uint64_t a = (uint64_t)1 << s->shift, old = (uint64_t)s->count << s->shift;
-  uint64_t shared = backing__st(s)->arena_count;
-  int r;
-  if (shared > s->count && shared <= 0xffffffffu) /* another handle on this memory grew it */
-    return backing__arena_ready(s, (uint32_t)shared - 1);
-  if (old + a > s->max_bytes || old + a > s->reserve) return BACKING_ENOSPACE;
-  r = backing__src_extend(s, old, old + a);
+  uint64_t a = (uint64_t)1 << s->shift, old, shared;
+  int r = backing__lock_store(s);
   if (r) return r;
-  backing__format_arena(s, s->count, backing__ar(s, 0)->ident.id);
-  if (s->valid == s->count) backing__set_valid(s, s->count + 1);
-  s->count++;
-  s->view.limit = old + a;
-  backing__st(s)->arena_count = s->count; /* publish last */
-  return 0;
+  shared = __atomic_load_n(&backing__st(s)->arena_count, __ATOMIC_ACQUIRE);
+  if (shared > s->count && shared <= 0xffffffffu) {
+    r = backing__arena_ready(s, (uint32_t)shared - 1);
+    backing__unlock(&backing__st(s)->lock);
+    return r;
+  }
+  backing__spin_lock(&s->attach_lock);
+  old = (uint64_t)s->count << s->shift;
+  if (old + a > s->max_bytes || old + a > s->reserve)
+    r = BACKING_ENOSPACE;
+  else if ((r = backing__src_extend(s, old, old + a)) == 0) {
+    backing__format_arena(s, s->count, backing__ar(s, 0)->ident.id);
+    s->count++;
+    __atomic_store_n(&s->view.limit, old + a, __ATOMIC_RELEASE);
+    if (s->valid == s->count - 1) backing__set_valid(s, s->count);
+    __atomic_store_n(&backing__st(s)->arena_count, (uint64_t)s->count, __ATOMIC_RELEASE);
+  }
+  backing__spin_unlock(&s->attach_lock);
+  backing__unlock(&backing__st(s)->lock);
+  return r;
 }
 
 /* >>open --------------------------------------------------------------------------- */
@@ -1673,6 +1884,8 @@ BACKING_API int backing_open(backing **out, const backing_config *cfg) {
     memset(s, 0, sizeof *s);
     s->alloc_ctx = cfg->alloc_ctx;
     s->fd = -1;
+    s->slot = -1;
+    s->lock_id = (uint64_t)1 << 48; /* one process: slot 0, generation 0 */
     s->flags = cfg->flags;
     s->lifetime = cfg->lifetime ? cfg->lifetime : 2;
     s->source = cfg->source ? cfg->source
@@ -1703,6 +1916,9 @@ BACKING_API int backing_open(backing **out, const backing_config *cfg) {
       backing__free_handle(s); /* another process created it first: open theirs */
       continue;
     }
+#ifndef BACKING_NO_MMAP
+    if (!r && s->source == BACKING_SOURCE_MMAP) r = backing__join(s);
+#endif
     if (r) {
       backing__free_handle(s);
       return backing__err(r);
@@ -1716,6 +1932,12 @@ BACKING_API int backing_open(backing **out, const backing_config *cfg) {
 
 BACKING_API int backing_close(backing *s) {
   if (!s) return backing__err(BACKING_EINVAL);
+#ifndef BACKING_NO_THREADS
+  if (backing__held) return backing__err(BACKING_EBUSY); /* e.g. from a walk callback */
+#endif
+#ifndef BACKING_NO_MMAP
+  if (s->source == BACKING_SOURCE_MMAP) backing__leave(s);
+#endif
   /* No sync here: what was written is in the page cache and reaches the file whatever
      happens to this process; backing_sync() is the call that waits for the disk. */
   backing__free_handle(s);
@@ -1833,40 +2055,68 @@ static uint64_t backing__alloc_in(backing *s, uint32_t i, uint64_t size, uint64_
   return off ? off + BACKING__HDR : 0;
 }
 
-static backing_addr backing__alloc(backing *s, uint64_t size, uint64_t align, uint32_t kind) {
+/* The arena this thread allocates from first: a thread keeps to the arena it last used,
+   so threads that collide once spread out over the arenas and stay apart. */
+static BACKING__TLS struct backing__pref {
+  const backing *s;
+  uint32_t cur;
+} backing__pref;
+
+static uint32_t backing__cur(backing *s) {
+  return backing__pref.s == s && backing__pref.cur < s->count ? backing__pref.cur : s->cur;
+}
+static void backing__set_cur(backing *s, uint32_t i) {
+  backing__pref.s = s;
+  backing__pref.cur = i;
+  s->cur = i;
+}
+
+/* Allocate in arena i under its lock; `wait` 0 gives up at once if another holds it. */
+static uint64_t backing__alloc_locked(backing *s, uint32_t i, uint64_t size, uint64_t align,
+                                      uint32_t kind, int wait) {
+  backing__arena *ar;
   uint64_t off;
-  uint32_t n;
+  if (i >= s->valid && backing__arena_ready(s, i) != 0) return 0;
+  ar = backing__ar(s, i);
+  if (wait ? backing__lock_arena(s, ar, i) != 0
+           : (!backing__trylock(s, &ar->lock) ||
+              (ar->quarantined && (backing__unlock(&ar->lock), 1))))
+    return 0;
+  off = backing__alloc_in(s, i, size, align, kind);
+  backing__unlock(&ar->lock);
+  return off;
+}
+
+static backing_addr backing__alloc(backing *s, uint64_t size, uint64_t align, uint32_t kind) {
+  uint32_t cur = backing__cur(s), n, pass, i;
+  uint64_t off;
   int r;
-  off = backing__alloc_in(s, s->cur, size, align, kind);
-  if (BACKING__LIKELY(off != 0)) return ((uint64_t)s->cur << s->shift) | off;
-  for (n = 1; n < s->count; n++) { /* the current arena is full: try the others in turn */
-    uint32_t i = (s->cur + n) % s->count;
-    if (i >= s->valid && backing__arena_ready(s, i) != 0) continue;
-    off = backing__alloc_in(s, i, size, align, kind);
-    if (off) {
-      s->cur = i;
-      return ((uint64_t)i << s->shift) | off;
+  for (;;) {
+    uint32_t count = s->count;
+    for (pass = 0; pass < 2; pass++) { /* first the arenas free right now, then wait */
+      for (n = 0; n < count; n++) {
+        i = (cur + n) % count;
+        off = backing__alloc_locked(s, i, size, align, kind, pass);
+        if (off) {
+          if (i != cur) backing__set_cur(s, i);
+          return ((uint64_t)i << s->shift) | off;
+        }
+      }
     }
+    r = backing__grow(s); /* every arena is full: add one (or find one another added) */
+    if (r) {
+      __atomic_fetch_add(&s->alloc_failures, 1, __ATOMIC_RELAXED);
+      return BACKING__FAIL(r);
+    }
+    cur = s->count - 1;
   }
-  r = backing__grow(s);
-  if (r) {
-    s->alloc_failures++;
-    return BACKING__FAIL(r);
-  }
-  s->cur = s->count - 1;
-  off = backing__alloc_in(s, s->cur, size, align, kind);
-  if (!off) {
-    s->alloc_failures++;
-    return BACKING__FAIL(BACKING_ENOSPACE);
-  }
-  return ((uint64_t)s->cur << s->shift) | off;
 }
 
 static int backing__size_ok(backing *s, uint64_t size, uint64_t align) {
   uint64_t max = backing__max_block(s);
   if (align > 16) max -= align + BACKING__MIN_BLOCK;
   if (size > max) {
-    s->alloc_failures++;
+    __atomic_fetch_add(&s->alloc_failures, 1, __ATOMIC_RELAXED);
     backing__err(BACKING_ETOOBIG);
     return 0;
   }
@@ -1876,10 +2126,17 @@ static int backing__size_ok(backing *s, uint64_t size, uint64_t align) {
 BACKING_API backing_addr backing_alloc(backing *s, uint64_t size) {
   if (BACKING__LIKELY(s != NULL && size <= BACKING__SMALL_MAX)) { /* fast path */
     unsigned cls = backing__class_of(size);
-    backing__arena *ar = backing__ar(s, s->cur);
-    uint32_t x = ar->partial[cls];
-    if (BACKING__LIKELY(x != 0))
-      return ((uint64_t)s->cur << s->shift) | backing__slab_take(ar, x, cls);
+    uint32_t cur = backing__cur(s);
+    backing__arena *ar = backing__ar(s, cur);
+    if (BACKING__LIKELY(backing__trylock(s, &ar->lock))) {
+      uint32_t x = ar->partial[cls];
+      if (BACKING__LIKELY(x != 0 && !ar->quarantined)) {
+        uint32_t slot = backing__slab_take(ar, x, cls);
+        backing__unlock(&ar->lock);
+        return ((uint64_t)cur << s->shift) | slot;
+      }
+      backing__unlock(&ar->lock);
+    }
   }
   if (BACKING__UNLIKELY(!s)) return BACKING__FAIL(BACKING_EINVAL);
   if (BACKING__UNLIKELY(!backing__size_ok(s, size, 16))) return 0;
@@ -1894,13 +2151,35 @@ BACKING_API backing_addr backing_alloc_aligned(backing *s, uint64_t size, uint64
   return backing__alloc(s, size, align, 0);
 }
 
+/* Usable size of the block just allocated at a (found under its arena's lock). */
+static uint64_t backing__usable(backing *s, backing_addr a) {
+  uint32_t i = (uint32_t)(a >> s->shift);
+  backing__arena *ar = backing__ar(s, i);
+  backing__loc L;
+  uint64_t n = 0;
+  if (backing__lock_arena(s, ar, i) != 0) return 0;
+  if (backing__locate(s, a, &L) == 0) n = L.usable;
+  backing__unlock(&ar->lock);
+  return n;
+}
+
 BACKING_API backing_addr backing_calloc(backing *s, uint64_t size) {
   backing_addr a = backing_alloc(s, size);
-  if (a) {
-    backing__loc L;
-    if (backing__locate(s, a, &L) == 0) memset(s->view.base + a, 0, (size_t)L.usable);
-  }
+  if (a) memset(s->view.base + a, 0, (size_t)backing__usable(s, a));
   return a;
+}
+
+/* Lock the arena an address falls in (attaching it if another process added it). */
+static int backing__lock_addr(backing *s, backing_addr a, backing__arena **arp) {
+  uint64_t i = a >> s->shift;
+  if (a >= s->valid_limit) {
+    int r;
+    if (i >= 0xffffffffu) return BACKING_EBADADDR;
+    r = backing__arena_ready(s, (uint32_t)i);
+    if (r) return r;
+  }
+  *arp = backing__ar(s, (uint32_t)i);
+  return backing__lock_arena(s, *arp, (uint32_t)i);
 }
 
 /* Everything but a live plain slot: large blocks and every error. Kept out of line so the
@@ -1912,10 +2191,15 @@ static uint64_t
 backing__free_slow(backing *s, backing_addr a) {
   backing__loc L;
   int r;
+  uint64_t freed = 0;
+  backing__arena *ar;
   if (BACKING__UNLIKELY(!s)) return BACKING__FAIL(BACKING_EINVAL);
+  r = backing__lock_addr(s, a, &ar);
+  if (r) return BACKING__FAIL(r);
   r = backing__plain_locate(s, a, &L);
-  if (BACKING__UNLIKELY(r != 0)) return BACKING__FAIL(r);
-  return backing__free_loc(s, &L);
+  if (r == 0) freed = backing__free_loc(s, &L);
+  backing__unlock(&ar->lock);
+  return r ? BACKING__FAIL(r) : freed;
 }
 
 BACKING_API uint64_t backing_free(backing *s, backing_addr a) {
@@ -1925,8 +2209,14 @@ BACKING_API uint64_t backing_free(backing *s, backing_addr a) {
     backing__slab *sl;
     uint32_t x, idx;
     if (backing__meta(ar, off >> BACKING__SLAB_SHIFT)->magic == BACKING__SLAB_MAGIC &&
-        !(off & 15) && backing__slot_of(ar, off, &sl, &x, &idx) == 0 && sl->kind == 0)
-      return backing__slot_free(s, ar, sl, x, idx, off);
+        !(off & 15) && backing__lock_arena(s, ar, (uint32_t)(a >> s->shift)) == 0) {
+      if (backing__slot_of(ar, off, &sl, &x, &idx) == 0 && sl->kind == 0) {
+        uint64_t n = backing__slot_free(s, ar, sl, x, idx, off);
+        backing__unlock(&ar->lock);
+        return n;
+      }
+      backing__unlock(&ar->lock);
+    }
   }
   return backing__free_slow(s, a);
 }
@@ -1934,10 +2224,13 @@ BACKING_API uint64_t backing_free(backing *s, backing_addr a) {
 BACKING_API uint64_t backing_sizeof(backing *s, backing_addr a) {
   backing__loc L;
   int r;
+  backing__arena *ar;
   if (!s) return BACKING__FAIL(BACKING_EINVAL);
-  r = backing__plain_locate(s, a, &L);
+  r = backing__lock_addr(s, a, &ar);
   if (r) return BACKING__FAIL(r);
-  return L.usable;
+  r = backing__plain_locate(s, a, &L);
+  backing__unlock(&ar->lock);
+  return r ? BACKING__FAIL(r) : L.usable;
 }
 
 /* Grow or shrink a large block where it is; 1 if done. */
@@ -1950,15 +2243,16 @@ static int backing__resize_in_place(backing *s, backing__loc *L, uint64_t size) 
   if (total < BACKING__MIN_BLOCK) total = BACKING__MIN_BLOCK;
   if (total <= bsize) { /* shrink: the tail goes back */
     if (bsize - total >= BACKING__MIN_BLOCK) {
+      backing__set_hdr(s, ar, boff + total, bsize - (uint32_t)total); /* before it is seen */
       backing__set_hdr(s, ar, boff, (uint32_t)total | keep);
       backing__release(s, ar, boff + total, bsize - (uint32_t)total, 0, 0);
     }
     return 1;
   }
-  if (next == ar->top) { /* the last block: bump the top */
+  if (next == ar->top) { /* the last block: bump the top (recovery trusts the header) */
     if (arena_size - boff < total) return 0;
-    ar->top = boff + total;
     backing__set_hdr(s, ar, boff, (uint32_t)total | keep);
+    ar->top = boff + total;
     return 1;
   }
   {
@@ -1970,10 +2264,10 @@ static int backing__resize_in_place(backing *s, backing__loc *L, uint64_t size) 
     if (combined - total >= BACKING__MIN_BLOCK) {
       uint64_t rest = boff + total;
       uint32_t rs = combined - (uint32_t)total;
-      backing__set_hdr(s, ar, boff, (uint32_t)total | keep);
       backing__set_hdr(s, ar, rest, rs);
       backing__hdr(ar, rest + rs)->prev = rs; /* PREV_FREE is already set there */
       backing__list_insert(ar, rest, rs);
+      backing__set_hdr(s, ar, boff, (uint32_t)total | keep); /* publish */
     } else {
       backing__set_hdr(s, ar, boff, combined | keep);
       backing__hdr(ar, boff + combined)->size &= ~BACKING__PREV_FREE;
@@ -1988,14 +2282,24 @@ BACKING_API backing_addr backing_realloc(backing *s, backing_addr a, uint64_t si
   int r;
   if (!s) return BACKING__FAIL(BACKING_EINVAL);
   if (a == 0) return backing_alloc(s, size);
-  r = backing__plain_locate(s, a, &L);
-  if (r) return BACKING__FAIL(r);
-  if (!backing__size_ok(s, size, 16)) return 0;
-  if (L.sl ? size <= L.usable : backing__resize_in_place(s, &L, size)) return a;
+  {
+    backing__arena *ar;
+    int done;
+    r = backing__lock_addr(s, a, &ar);
+    if (r) return BACKING__FAIL(r);
+    r = backing__plain_locate(s, a, &L);
+    if (r || !backing__size_ok(s, size, 16)) {
+      backing__unlock(&ar->lock);
+      return r ? BACKING__FAIL(r) : 0;
+    }
+    done = L.sl ? size <= L.usable : backing__resize_in_place(s, &L, size);
+    backing__unlock(&ar->lock);
+    if (done) return a;
+  }
   n = backing__alloc(s, size, 16, 0);
   if (!n) return 0;
   memcpy(s->view.base + n, s->view.base + a, (size_t)(L.usable < size ? L.usable : size));
-  backing__free_loc(s, &L);
+  backing_free(s, a);
   return n;
 }
 
@@ -2034,18 +2338,24 @@ static backing__root *backing__root_find(backing *s, const char *name) {
 BACKING_API int backing_root_set(backing *s, const char *name, backing_addr a) {
   backing__root *r;
   int i;
+  int e;
   if (!s || !backing__name_ok(name) || a == 0 || a >= s->view.limit)
     return backing__err(BACKING_EINVAL);
+  if ((e = backing__lock_store(s)) != 0) return backing__err(e);
   r = backing__root_find(s, name);
   if (!r) {
     backing__root *t = backing__st(s)->roots;
     for (i = 0; i < BACKING_ROOT_MAX && !r; i++)
       if (!t[i].addr) r = &t[i];
-    if (!r) return backing__err(BACKING_ENOSPACE);
+    if (!r) {
+      backing__unlock(&backing__st(s)->lock);
+      return backing__err(BACKING_ENOSPACE);
+    }
     memset(r->name, 0, sizeof r->name);
     memcpy(r->name, name, strlen(name));
   }
-  r->addr = a; /* one 8-byte store publishes the root */
+  __atomic_store_n(&r->addr, a, __ATOMIC_RELEASE); /* one 8-byte store publishes the root */
+  backing__unlock(&backing__st(s)->lock);
   return 0;
 }
 
@@ -2058,37 +2368,16 @@ BACKING_API backing_addr backing_root_get(backing *s, const char *name) {
 
 BACKING_API int backing_root_del(backing *s, const char *name) {
   backing__root *r;
+  int e;
   if (!s || !backing__name_ok(name)) return backing__err(BACKING_EINVAL);
+  if ((e = backing__lock_store(s)) != 0) return backing__err(e);
   r = backing__root_find(s, name);
-  if (!r) return backing__err(BACKING_ENOTFOUND);
-  r->addr = 0;
-  return 0;
+  if (r) __atomic_store_n(&r->addr, 0, __ATOMIC_RELEASE);
+  backing__unlock(&backing__st(s)->lock);
+  return r ? 0 : backing__err(BACKING_ENOTFOUND);
 }
 
 /* >>gc ----------------------------------------------------------------------------- */
-
-#if !defined(BACKING_NO_THREADS) && !defined(_WIN32) && !defined(BACKING_NO_MMAP)
-#include <sched.h>
-#define BACKING__YIELD() sched_yield()
-#else
-#define BACKING__YIELD() ((void)0)
-#endif
-
-static void backing__gc_lock(backing *s) {
-#ifndef BACKING_NO_THREADS
-  while (__atomic_exchange_n(&s->gc_lock, 1, __ATOMIC_ACQUIRE))
-    while (__atomic_load_n(&s->gc_lock, __ATOMIC_RELAXED)) BACKING__YIELD();
-#else
-  (void)s;
-#endif
-}
-static void backing__gc_unlock(backing *s) {
-#ifndef BACKING_NO_THREADS
-  __atomic_store_n(&s->gc_lock, 0, __ATOMIC_RELEASE);
-#else
-  (void)s;
-#endif
-}
 
 static backing__gch *backing__gch_at(backing__arena *ar, uint64_t o) {
   return (backing__gch *)(void *)((unsigned char *)ar + o);
@@ -2175,7 +2464,7 @@ static backing_addr backing__gc_new(backing *s, uint64_t size, uint32_t type, ui
   uint64_t o;
   if (!s || refs > (uint32_t)INT32_MAX) return BACKING__FAIL(BACKING_EINVAL);
   if (size > backing__max_block(s) - 16) {
-    s->alloc_failures++;
+    __atomic_fetch_add(&s->alloc_failures, 1, __ATOMIC_RELAXED);
     return BACKING__FAIL(BACKING_ETOOBIG);
   }
   a = backing__alloc(s, size, 16, BACKING__GC); /* the GC header comes on top */
@@ -2185,17 +2474,15 @@ static backing_addr backing__gc_new(backing *s, uint64_t size, uint32_t type, ui
   g = backing__gch_at(ar, o);
   g->type = type;
   g->prev = g->next = 0;
-  if (zero) {
-    backing__loc L;
-    if (backing__locate(s, a, &L) == 0) memset(s->view.base + a + 16, 0, (size_t)(L.usable - 16));
-  }
+  if (zero) memset(s->view.base + a + 16, 0, (size_t)(backing__usable(s, a) - 16));
   if (refs) {
     g->count = (int32_t)refs;
-  } else {
+  } else if (backing__lock_arena(s, ar, (uint32_t)(a >> s->shift)) == 0) {
     g->count = 0;
-    backing__gc_lock(s);
     backing__wait_push(ar, (uint32_t)o, g);
-    backing__gc_unlock(s);
+    backing__unlock(&ar->lock);
+  } else {
+    return BACKING__FAIL(BACKING_ECORRUPT); /* the arena broke under us: the block is lost */
   }
   return a + 16;
 }
@@ -2225,15 +2512,20 @@ BACKING_API uint32_t backing_gc_ref(backing *s, backing_addr a) {
         return (uint32_t)c + 1;
       continue;
     }
-    backing__gc_lock(s); /* from 0: off the waiting list */
-    c = backing__gc_load(g);
-    if (c <= 0 && c != BACKING__DYING) {
-      backing__wait_remove(backing__ar(s, (uint32_t)((a - 16) >> s->shift)), g);
-      __atomic_store_n(&g->count, 1, __ATOMIC_RELEASE);
-      backing__gc_unlock(s);
-      return 1;
+    { /* from 0: off the waiting list, under the arena's lock */
+      uint32_t i = (uint32_t)((a - 16) >> s->shift);
+      backing__arena *ar = backing__ar(s, i);
+      int r = backing__lock_arena(s, ar, i);
+      if (r) return BACKING__FAIL(r);
+      c = backing__gc_load(g);
+      if (c <= 0 && c != BACKING__DYING) {
+        backing__wait_remove(ar, g);
+        __atomic_store_n(&g->count, 1, __ATOMIC_RELEASE);
+        backing__unlock(&ar->lock);
+        return 1;
+      }
+      backing__unlock(&ar->lock);
     }
-    backing__gc_unlock(s);
   }
 }
 
@@ -2253,14 +2545,18 @@ BACKING_API uint32_t backing_gc_unref(backing *s, backing_addr a) {
         return (uint32_t)c - 1;
       continue;
     }
-    backing__gc_lock(s); /* to 0: onto the waiting list, age 0 */
-    if (__atomic_compare_exchange_n(&g->count, &c, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-      backing__wait_push(backing__ar(s, (uint32_t)((a - 16) >> s->shift)),
-                         (uint32_t)((a - 16) & s->mask), g);
-      backing__gc_unlock(s);
-      return 0;
+    { /* to 0: onto the waiting list, age 0, under the arena's lock */
+      uint32_t i = (uint32_t)((a - 16) >> s->shift);
+      backing__arena *ar = backing__ar(s, i);
+      int r = backing__lock_arena(s, ar, i);
+      if (r) return BACKING__FAIL(r);
+      if (__atomic_compare_exchange_n(&g->count, &c, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        backing__wait_push(ar, (uint32_t)((a - 16) & s->mask), g);
+        backing__unlock(&ar->lock);
+        return 0;
+      }
+      backing__unlock(&ar->lock);
     }
-    backing__gc_unlock(s);
   }
 }
 
@@ -2269,10 +2565,14 @@ static uint64_t backing__gc_reap(backing *s, uint32_t i, uint32_t o) {
   backing_addr a = ((uint64_t)i << s->shift) + o;
   backing__gch *g = backing__gch_at(backing__ar(s, i), o);
   struct backing__dtor *d = backing__dtor_of(s, g->type);
+  backing__arena *ar = backing__ar(s, i);
   backing__loc L;
+  uint64_t freed = 0;
   if (d) d->fn(s, a + 16, d->ctx); /* no lock held: it may ref, unref, alloc and free */
-  if (backing__locate(s, a, &L) != 0) return 0;
-  return backing__free_loc(s, &L);
+  if (backing__lock_arena(s, ar, i) != 0) return 0;
+  if (backing__locate(s, a, &L) == 0) freed = backing__free_loc(s, &L);
+  backing__unlock(&ar->lock);
+  return freed;
 }
 
 /* Phase one of a cycle for arena i: age every waiting block by one; those at the lifetime
@@ -2280,8 +2580,9 @@ static uint64_t backing__gc_reap(backing *s, uint32_t i, uint32_t o) {
    change under the walk. */
 static void backing__gc_age(backing *s, uint32_t i) {
   backing__arena *ar = backing__ar(s, i);
-  uint32_t life = s->lifetime ? s->lifetime : 1, o, n, guard = ar->gc_count;
-  backing__gc_lock(s);
+  uint32_t life = s->lifetime ? s->lifetime : 1, o, n, guard;
+  if (backing__lock_arena(s, ar, i) != 0) return;
+  guard = ar->gc_count;
   for (o = ar->gc_head, n = 0; o && n <= guard; n++) {
     backing__gch *g = backing__gch_at(ar, o);
     uint32_t next = g->next, age = (uint32_t)(-(int64_t)g->count) + 1;
@@ -2295,7 +2596,7 @@ static void backing__gc_age(backing *s, uint32_t i) {
     }
     o = next;
   }
-  backing__gc_unlock(s);
+  backing__unlock(&ar->lock);
 }
 
 /* Phase two: free the doomed blocks of arena i, one at a time (re-entrant: a destructor
@@ -2303,9 +2604,13 @@ static void backing__gc_age(backing *s, uint32_t i) {
 static uint64_t backing__gc_reap_all(backing *s, uint32_t i) {
   backing__arena *ar = backing__ar(s, i);
   uint64_t freed = 0;
-  uint32_t o;
-  while ((o = ar->gc_doomed) != 0) {
-    ar->gc_doomed = backing__gch_at(ar, o)->next;
+  for (;;) {
+    uint32_t o;
+    if (backing__lock_arena(s, ar, i) != 0) break;
+    o = ar->gc_doomed;
+    if (o) ar->gc_doomed = backing__gch_at(ar, o)->next;
+    backing__unlock(&ar->lock);
+    if (!o) break;
     freed += backing__gc_reap(s, i, o);
   }
   return freed;
@@ -2340,15 +2645,16 @@ BACKING_API uint64_t backing_gc_free(backing *s, backing_addr a) {
   int r = backing__gc_locate(s, a, &L);
   if (r) return BACKING__FAIL(r);
   g = backing__gch_at(L.ar, L.off);
-  backing__gc_lock(s);
+  r = backing__lock_arena(s, L.ar, (uint32_t)((a - 16) >> s->shift));
+  if (r) return BACKING__FAIL(r);
   c = backing__gc_load(g);
   if (c > 0 || c == BACKING__DYING) {
-    backing__gc_unlock(s);
+    backing__unlock(&L.ar->lock);
     return BACKING__FAIL(c > 0 ? BACKING_EREFERENCED : BACKING_EFREED);
   }
   backing__wait_remove(L.ar, g);
   g->count = BACKING__DYING;
-  backing__gc_unlock(s);
+  backing__unlock(&L.ar->lock);
   return backing__gc_reap(s, (uint32_t)((a - 16) >> s->shift), (uint32_t)L.off);
 }
 
@@ -2419,6 +2725,244 @@ BACKING_API int backing_gc_set_lifetime(backing *s, uint32_t lifetime) {
   s->lifetime = lifetime;
   return 0;
 }
+
+/* >>recovery ----------------------------------------------------------------------- */
+/* What is true in an arena is: each block's size and flags (one 4-byte word, written
+   last when a block is split or merged), the top, each slab's in-use bitmap and each GC
+   block's count. Everything else (free lists, their bitmaps, slab free-slot lists and
+   partial lists, the waiting lists, boundary tags) is derived, and is rebuilt from the
+   truth when a lock is taken from a dead owner. Every change the allocator makes keeps
+   the truth walkable at every instant, so the only thing a death can lose is the block
+   that was being allocated or freed. If even the truth does not hold together, the arena
+   is quarantined: never allocated from again, reported by backing_check. */
+
+static int backing__quarantine(backing *s, backing__arena *ar, uint32_t i, uint64_t off,
+                               const char *why) {
+  ar->quarantined = 1;
+  return backing__corrupt(s, i, off, why);
+}
+
+/* Rebuild slab x's free-slot list and count from its bitmap. Returns its live slots, or
+   -1 if its table entry is not a slab's (a slab made or emptied when its owner died). */
+static int backing__rebuild_slab(backing *s, backing__arena *ar, uint32_t x, uint64_t marker) {
+  backing__slab *sl = backing__slab_at(ar, x);
+  uint32_t idx, used = 0, csize;
+  if (sl->magic != BACKING__SLAB_MAGIC || sl->cls >= BACKING__NLIST ||
+      !!sl->kind != (sl->cls >= BACKING__NCLASS) ||
+      sl->nslots != (BACKING__SLAB - BACKING__HDR) / backing__slot_size[sl->cls])
+    return -1;
+  csize = backing__slot_size[sl->cls];
+  if (sl->bump > sl->nslots) sl->bump = sl->nslots;
+  for (idx = sl->bump; idx < 32u * 64u; idx++) sl->bits[idx >> 6] &= ~((uint64_t)1 << (idx & 63));
+  sl->free = 0;
+  for (idx = sl->bump; idx-- > 0;) {
+    uint32_t slot = x + idx * csize;
+    if (sl->bits[idx >> 6] >> (idx & 63) & 1) {
+      used++;
+      if (sl->kind) { /* a GC block at 0 (or one a dead cycle was freeing) waits again */
+        backing__gch *g = backing__gch_at(ar, slot);
+        if (g->count <= 0) {
+          g->count = g->count == BACKING__DYING ? 0 : g->count;
+          backing__wait_push(ar, slot, g);
+        }
+      }
+    } else {
+      *backing__u32(ar, slot) = sl->free;
+      sl->free = slot;
+    }
+  }
+  sl->used = (uint16_t)used;
+  sl->spare[0] = marker;
+  (void)s;
+  return (int)used;
+}
+
+static int backing__recover_arena(backing *s, uint32_t i) {
+  backing__arena *ar = backing__ar(s, i);
+  uint64_t arena_size = (uint64_t)1 << s->shift, off = backing__data_start(s, i), top = ar->top;
+  uint64_t run = 0, run_size = 0, marker = s->lock_id ^ (uint64_t)(uintptr_t)&top, p;
+  int in_run = 0;
+  if (backing__validate_arena(s, i) != 0)
+    return backing__quarantine(s, ar, i, 0, "arena header, after its lock owner died");
+  ar->fl_map = 0;
+  memset(ar->sl_map, 0, sizeof ar->sl_map);
+  memset(ar->heads, 0, sizeof ar->heads);
+  memset(ar->partial, 0, sizeof ar->partial);
+  memset(ar->partial_tail, 0, sizeof ar->partial_tail);
+  ar->gc_head = ar->gc_tail = ar->gc_count = ar->gc_doomed = 0;
+  while (off < top) { /* each step advances >= 32 bytes */
+    backing__blk *h = backing__hdr(ar, off);
+    uint32_t size = h->size & ~BACKING__FLAGS, flags = h->size & BACKING__FLAGS;
+    int is_free = !(flags & BACKING__USED);
+    if (size < BACKING__MIN_BLOCK || size > arena_size - off)
+      return backing__quarantine(s, ar, i, off, "block chain broken");
+    if (off + size > top) { /* a last block grown at the top before the top moved */
+      if (is_free || h->check != backing__check_of(s, off, size))
+        return backing__quarantine(s, ar, i, off, "block runs past top");
+      top = off + size;
+    }
+    h->check = backing__check_of(s, off, size);
+    if (!is_free && (flags & BACKING__SLABBLK)) {
+      uint32_t x = (uint32_t)off + BACKING__HDR;
+      int used;
+      if (size != BACKING__SLAB || (x & (BACKING__SLAB - 1)))
+        return backing__quarantine(s, ar, i, off, "slab block size or alignment");
+      used = backing__rebuild_slab(s, ar, x, marker);
+      if (used <= 0) { /* half made or emptied: give its space back */
+        backing__slab_at(ar, x)->magic = 0;
+        is_free = 1;
+      } else if ((uint32_t)used < backing__slab_at(ar, x)->nslots) {
+        backing__partial_append(ar, x, backing__slab_at(ar, x));
+      }
+    } else if (!is_free && (flags & BACKING__GC)) {
+      backing__gch *g = backing__gch_at(ar, off + BACKING__HDR);
+      if (g->count <= 0) {
+        g->count = g->count == BACKING__DYING ? 0 : g->count;
+        backing__wait_push(ar, (uint32_t)off + BACKING__HDR, g);
+      }
+    }
+    if (is_free) {
+      h->size = size; /* free, no kind */
+      if (!in_run) run = off, run_size = 0, in_run = 1;
+      run_size += size;
+    } else {
+      if (in_run) { /* neighbouring free blocks become one */
+        backing__set_hdr(s, ar, run, (uint32_t)run_size);
+        backing__list_insert(ar, run, (uint32_t)run_size);
+        h->size |= BACKING__PREV_FREE;
+        h->prev = (uint32_t)run_size;
+        in_run = 0;
+      } else {
+        h->size &= ~BACKING__PREV_FREE;
+      }
+    }
+    off += size;
+  }
+  ar->top = in_run ? run : top; /* free space at the end goes back to the top */
+  for (p = 0; p < (arena_size >> BACKING__SLAB_SHIFT); p++) { /* table entries of no slab */
+    backing__slab *sl = backing__meta(ar, p);
+    if (sl->magic == BACKING__SLAB_MAGIC && sl->spare[0] != marker) sl->magic = 0;
+  }
+  return 0;
+}
+
+/* Is the owner of a lock word dead? Only an MMAP store can have owners in other
+   processes: each attached process holds an open-file-description lock on its slot's
+   byte of the store file, which the kernel drops when the process dies. An owner whose
+   slot byte is free, or whose slot has been claimed again since, is dead. */
+static int backing__owner_dead(backing *s, uint64_t owner) {
+#ifndef BACKING_NO_MMAP
+  if (s->source == BACKING_SOURCE_MMAP && s->fd >= 0) {
+    uint64_t slot = (owner >> 48) - 1;
+    if (owner >> 48 == 0 || slot >= BACKING__SLOTS) return 1;
+    if (((uint64_t)backing__st(s)->slots[slot].gen & 0xffffu) != ((owner >> 32) & 0xffffu))
+      return 1;
+    if ((int)slot == s->slot) return 0; /* one of this process's threads */
+    return !backing__os_locked(s->fd, BACKING__LK_SLOT(slot));
+  }
+#endif
+  (void)s, (void)owner;
+  return 0; /* the owner is a thread of this process: alive */
+}
+
+#ifndef BACKING_NO_MMAP
+/* Repair every arena whose lock a dead process left held. Used by the first process to
+   attach after a crash and by the last to leave when another process died meanwhile:
+   nobody else is attached then, so every held lock is a dead one. */
+static int backing__recover_all(backing *s) {
+  uint32_t i;
+  backing__store *st = backing__st(s);
+  uint64_t v = __atomic_load_n(&st->lock, __ATOMIC_ACQUIRE);
+  if (v) __atomic_compare_exchange_n(&st->lock, &v, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+  for (i = 0; i < s->count; i++) {
+    backing__arena *ar = backing__ar(s, i);
+    int r;
+    if (i >= s->valid && (r = backing__arena_ready(s, i)) != 0) return r;
+    if (__atomic_load_n(&ar->lock, __ATOMIC_ACQUIRE) == 0) continue;
+    r = backing__lock_arena(s, ar, i); /* the owner is dead: taken over and rebuilt */
+    if (r) return r;
+    backing__unlock(&ar->lock);
+  }
+  return 0;
+}
+
+/* The boot id, so that a store left dirty by a machine that went down can be told from one
+   left dirty by a process that died. */
+static void backing__boot_id(uint8_t out[16]) {
+  char buf[64];
+  int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC), n = 0, k = 0;
+  memset(out, 0, 16);
+  if (fd < 0) return;
+  n = (int)read(fd, buf, sizeof buf - 1);
+  close(fd);
+  for (int j = 0; j < n && k < 32; j++) {
+    int c = buf[j], v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (v >= 0) out[k / 2] = (uint8_t)(out[k / 2] << 4 | v), k++;
+  }
+}
+
+/* Attach an MMAP handle to the store's coordination: open-file-description locks on bytes
+   far past the data (OPEN: held while attaching or leaving; PRESENCE: shared by every
+   attached handle, so whoever gets it exclusively is alone; one byte per process slot).
+   The first to attach finds out whether the last session ended cleanly. */
+static int backing__join(backing *s) {
+  backing__store *st = backing__st(s);
+  int rdonly = !!(s->flags & BACKING_RDONLY), first, r = 0, k;
+  uint8_t boot[16];
+  r = backing__os_ofd(s->fd, F_OFD_SETLKW, rdonly ? F_RDLCK : F_WRLCK, BACKING__LK_OPEN);
+  if (r) return r;
+  first = !backing__os_locked(s->fd, BACKING__LK_PRESENCE);
+  backing__boot_id(boot);
+  if (first && st->dirty) { /* the last session did not end cleanly */
+    if (rdonly)
+      r = BACKING_ERECOVER; /* only a writer may repair it */
+    else if (memcmp(boot, st->boot_id, 16) != 0) {
+      /* the machine went down: pages may have reached the disk in any order */
+      r = backing__recover_all(s);
+      if (!r && backing_check(s) != 0) r = BACKING_ECORRUPT;
+    } else {
+      r = backing__recover_all(s); /* a process died: repair what it held */
+    }
+  }
+  if (!r && !rdonly) { /* claim a process slot: its byte stays locked while we live */
+    for (k = 0; k < BACKING__SLOTS; k++)
+      if (backing__os_ofd(s->fd, F_OFD_SETLK, F_WRLCK, BACKING__LK_SLOT(k)) == 0) break;
+    if (k == BACKING__SLOTS)
+      r = BACKING_EBUSY;
+    else {
+      uint32_t gen = __atomic_add_fetch(&st->slots[k].gen, 1, __ATOMIC_ACQ_REL);
+      s->slot = k;
+      s->lock_id = (uint64_t)(k + 1) << 48 | (uint64_t)(gen & 0xffffu) << 32;
+      st->slots[k].state = 1;
+      if (first) {
+        memcpy(st->boot_id, boot, 16);
+        __atomic_store_n(&st->dirty, 1, __ATOMIC_RELEASE);
+      }
+    }
+  }
+  if (!r) r = backing__os_ofd(s->fd, F_OFD_SETLK, F_RDLCK, BACKING__LK_PRESENCE);
+  backing__os_ofd(s->fd, F_OFD_SETLK, F_UNLCK, BACKING__LK_OPEN);
+  return r;
+}
+
+/* Detach: the last read-write handle to leave repairs what dead processes left and marks
+   the store clean. */
+static void backing__leave(backing *s) {
+  backing__store *st = backing__st(s);
+  int k, died = 0;
+  if (s->slot < 0) return;
+  if (backing__os_ofd(s->fd, F_OFD_SETLKW, F_WRLCK, BACKING__LK_OPEN) != 0) return;
+  st->slots[s->slot].state = 0;
+  if (backing__os_ofd(s->fd, F_OFD_SETLK, F_WRLCK, BACKING__LK_PRESENCE) == 0) { /* last */
+    for (k = 0; k < BACKING__SLOTS; k++)
+      if (st->slots[k].state) died = 1, st->slots[k].state = 0;
+    if (!died || backing__recover_all(s) == 0) {
+      backing__os_sync(s->view.base, s->view.limit, 0);
+      __atomic_store_n(&st->dirty, 0, __ATOMIC_RELEASE);
+    }
+  }
+}
+#endif
 
 /* >>mapping ------------------------------------------------------------------------ */
 
@@ -2628,12 +3172,6 @@ typedef struct backing__visit {
   uint32_t gc_zero; /* GC blocks at count 0 seen in this arena */
 } backing__visit;
 
-static int backing__corrupt(backing *s, uint32_t i, uint64_t off, const char *what) {
-  snprintf(s->detail, sizeof s->detail, "arena %u offset %llu: %s", (unsigned)i,
-           (unsigned long long)off, what);
-  return BACKING_ECORRUPT;
-}
-
 static int backing__emit(backing__visit *v, backing *s, backing_addr a, uint64_t size, int state) {
   if (v->st) {
     if (state == BACKING_BLOCK_FREE) {
@@ -2839,9 +3377,14 @@ static int backing__visit_all(backing *s, backing__visit *v) {
       return r == BACKING_EBADADDR ? backing__corrupt(s, 0, s->hdr_size, "arena count") : r;
   }
   for (i = 0; i < s->count; i++) {
+    backing__arena *ar = backing__ar(s, i);
     if (i >= s->valid && (r = backing__arena_ready(s, i)) != 0) return r;
+    if (v->full && (r = backing__validate_arena(s, i)) != 0) return r; /* again, fully */
+    if (v->full && ar->quarantined) return backing__corrupt(s, i, 0, "arena quarantined");
+    if ((r = backing__rlock(s, ar, i)) != 0) return r;
     if (v->full) memset(v->freemap, 0, (size_t)((uint64_t)1 << s->shift >> 7));
-    r = backing__visit_arena(s, i, v);
+    r = backing__visit_arena(s, i, v); /* under the arena's lock: fn must not call in */
+    backing__runlock(s, ar);
     if (r) return r;
   }
   return 0;
@@ -2882,7 +3425,6 @@ BACKING_API int backing_check(backing *s) {
   v.full = 1;
   v.freemap = (uint8_t *)BACKING_MALLOC((size_t)((uint64_t)1 << s->shift >> 7), s->alloc_ctx);
   if (!v.freemap) return backing__err(BACKING_ENOMEM);
-  backing__set_valid(s, 0); /* re-validate every header */
   r = backing__visit_all(s, &v);
   BACKING_FREE(v.freemap, s->alloc_ctx);
   if (!r) {
