@@ -174,7 +174,7 @@ enum backing_source_kind {
 };
 
 enum backing_open_flags {
-  BACKING_RDONLY = 1,   /* reserved for the sharing layer; refused with EINVAL today */
+  BACKING_RDONLY = 1,   /* MMAP only: map read-only; every change is BACKING_ERDONLY */
   BACKING_NOCREATE = 2, /* a missing store is ENOENT, not created */
   BACKING_EXCL = 4      /* an existing store is EEXIST */
 };
@@ -935,6 +935,7 @@ static uint32_t backing__os_tid(void) {
 struct backing {
   struct backing__view view; /* must be first: the inline accessors read it */
   unsigned shift;
+  int ro; /* BACKING_RDONLY: mapped read-only, takes no locks, changes nothing */
   uint64_t mask;
   uint32_t hdr_size;  /* H: slab table end, where arena 0 keeps its store state */
   uint32_t salt;      /* mixed into block header checks */
@@ -962,7 +963,6 @@ struct backing {
   /* locks */
   uint64_t lock_id; /* (slot + 1) << 48 | slot generation << 32; the thread id is or'ed in */
   int slot;         /* MMAP: the process slot whose liveness byte this handle holds */
-  int ro;           /* BACKING_RDONLY: mapped read-only, takes no locks */
   int attach_lock;  /* process-local: guards count / valid / limit while arenas attach */
   /* GC, process-local */
   uint32_t gc_turn;
@@ -1457,10 +1457,10 @@ static int backing__src_reserve(backing *s, const backing_config *cfg, uint64_t 
       BACKING_FREE(s->path, s->alloc_ctx);
       s->path = full;
     }
-    fd = open(s->path, O_RDWR | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    fd = open(s->path, (s->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
       if (errno != ENOENT) return errno;
-      if (cfg->flags & BACKING_NOCREATE) return ENOENT;
+      if (cfg->flags & (BACKING_NOCREATE | BACKING_RDONLY)) return ENOENT;
       r = backing__os_mkdirs(cfg->dirname);
       if (r) return r;
       r = backing__os_reserve(want, &p);
@@ -1481,7 +1481,7 @@ static int backing__src_reserve(backing *s, const backing_config *cfg, uint64_t 
     if (r) return r;
     s->view.base = (unsigned char *)p;
     s->reserve = want;
-    r = backing__os_map_file(p, s->file_size, fd, 0, 1);
+    r = backing__os_map_file(p, s->file_size, fd, 0, !s->ro);
     if (r) return r;
     *existing = s->file_size;
     return 0;
@@ -1772,7 +1772,11 @@ static int backing__check_config(const backing_config *c) {
   if (c->arena_size && (c->arena_size < ((uint64_t)1 << BACKING__MIN_SHIFT) ||
                         c->arena_size > ((uint64_t)1 << BACKING__MAX_SHIFT)))
     return BACKING_EINVAL;
-  if (c->flags & ~(BACKING_NOCREATE | BACKING_EXCL)) return BACKING_EINVAL;
+  if (c->flags & ~(BACKING_NOCREATE | BACKING_EXCL | BACKING_RDONLY)) return BACKING_EINVAL;
+  if ((c->flags & BACKING_RDONLY) &&
+      (c->source == BACKING_SOURCE_MEMORY || c->source == BACKING_SOURCE_BUFFER ||
+       c->source == BACKING_SOURCE_CUSTOM || !c->dirname || !c->dirname[0]))
+    return BACKING_EINVAL; /* read-only is for store files */
   switch (c->source) {
   case BACKING_SOURCE_DEFAULT:
   case BACKING_SOURCE_MEMORY:
@@ -1887,6 +1891,7 @@ BACKING_API int backing_open(backing **out, const backing_config *cfg) {
     s->slot = -1;
     s->lock_id = (uint64_t)1 << 48; /* one process: slot 0, generation 0 */
     s->flags = cfg->flags;
+    s->ro = !!(cfg->flags & BACKING_RDONLY);
     s->lifetime = cfg->lifetime ? cfg->lifetime : 2;
     s->source = cfg->source ? cfg->source
                             : (cfg->dirname && cfg->dirname[0] ? BACKING_SOURCE_MMAP
@@ -2091,6 +2096,7 @@ static backing_addr backing__alloc(backing *s, uint64_t size, uint64_t align, ui
   uint32_t cur = backing__cur(s), n, pass, i;
   uint64_t off;
   int r;
+  if (s->ro) return BACKING__FAIL(BACKING_ERDONLY);
   for (;;) {
     uint32_t count = s->count;
     for (pass = 0; pass < 2; pass++) { /* first the arenas free right now, then wait */
@@ -2124,7 +2130,7 @@ static int backing__size_ok(backing *s, uint64_t size, uint64_t align) {
 }
 
 BACKING_API backing_addr backing_alloc(backing *s, uint64_t size) {
-  if (BACKING__LIKELY(s != NULL && size <= BACKING__SMALL_MAX)) { /* fast path */
+  if (BACKING__LIKELY(s != NULL && size <= BACKING__SMALL_MAX && !s->ro)) { /* fast path */
     unsigned cls = backing__class_of(size);
     uint32_t cur = backing__cur(s);
     backing__arena *ar = backing__ar(s, cur);
@@ -2157,9 +2163,9 @@ static uint64_t backing__usable(backing *s, backing_addr a) {
   backing__arena *ar = backing__ar(s, i);
   backing__loc L;
   uint64_t n = 0;
-  if (backing__lock_arena(s, ar, i) != 0) return 0;
+  if (backing__rlock(s, ar, i) != 0) return 0;
   if (backing__locate(s, a, &L) == 0) n = L.usable;
-  backing__unlock(&ar->lock);
+  backing__runlock(s, ar);
   return n;
 }
 
@@ -2169,9 +2175,11 @@ BACKING_API backing_addr backing_calloc(backing *s, uint64_t size) {
   return a;
 }
 
-/* Lock the arena an address falls in (attaching it if another process added it). */
-static int backing__lock_addr(backing *s, backing_addr a, backing__arena **arp) {
+/* Lock the arena an address falls in (attaching it if another process added it); `write`
+   0 asks only to read, which a read-only handle does without a lock. */
+static int backing__lock_addr(backing *s, backing_addr a, backing__arena **arp, int write) {
   uint64_t i = a >> s->shift;
+  if (s->ro && write) return BACKING_ERDONLY;
   if (a >= s->valid_limit) {
     int r;
     if (i >= 0xffffffffu) return BACKING_EBADADDR;
@@ -2179,7 +2187,7 @@ static int backing__lock_addr(backing *s, backing_addr a, backing__arena **arp) 
     if (r) return r;
   }
   *arp = backing__ar(s, (uint32_t)i);
-  return backing__lock_arena(s, *arp, (uint32_t)i);
+  return write ? backing__lock_arena(s, *arp, (uint32_t)i) : backing__rlock(s, *arp, (uint32_t)i);
 }
 
 /* Everything but a live plain slot: large blocks and every error. Kept out of line so the
@@ -2194,7 +2202,7 @@ backing__free_slow(backing *s, backing_addr a) {
   uint64_t freed = 0;
   backing__arena *ar;
   if (BACKING__UNLIKELY(!s)) return BACKING__FAIL(BACKING_EINVAL);
-  r = backing__lock_addr(s, a, &ar);
+  r = backing__lock_addr(s, a, &ar, 1);
   if (r) return BACKING__FAIL(r);
   r = backing__plain_locate(s, a, &L);
   if (r == 0) freed = backing__free_loc(s, &L);
@@ -2203,7 +2211,7 @@ backing__free_slow(backing *s, backing_addr a) {
 }
 
 BACKING_API uint64_t backing_free(backing *s, backing_addr a) {
-  if (BACKING__LIKELY(s != NULL && a < s->valid_limit)) { /* fast path: a live plain slot */
+  if (BACKING__LIKELY(s != NULL && a < s->valid_limit && !s->ro)) { /* fast path: a slot */
     backing__arena *ar = backing__ar(s, (uint32_t)(a >> s->shift));
     uint64_t off = a & s->mask;
     backing__slab *sl;
@@ -2226,10 +2234,10 @@ BACKING_API uint64_t backing_sizeof(backing *s, backing_addr a) {
   int r;
   backing__arena *ar;
   if (!s) return BACKING__FAIL(BACKING_EINVAL);
-  r = backing__lock_addr(s, a, &ar);
+  r = backing__lock_addr(s, a, &ar, 0);
   if (r) return BACKING__FAIL(r);
   r = backing__plain_locate(s, a, &L);
-  backing__unlock(&ar->lock);
+  backing__runlock(s, ar);
   return r ? BACKING__FAIL(r) : L.usable;
 }
 
@@ -2285,7 +2293,7 @@ BACKING_API backing_addr backing_realloc(backing *s, backing_addr a, uint64_t si
   {
     backing__arena *ar;
     int done;
-    r = backing__lock_addr(s, a, &ar);
+    r = backing__lock_addr(s, a, &ar, 1);
     if (r) return BACKING__FAIL(r);
     r = backing__plain_locate(s, a, &L);
     if (r || !backing__size_ok(s, size, 16)) {
@@ -2341,6 +2349,7 @@ BACKING_API int backing_root_set(backing *s, const char *name, backing_addr a) {
   int e;
   if (!s || !backing__name_ok(name) || a == 0 || a >= s->view.limit)
     return backing__err(BACKING_EINVAL);
+  if (s->ro) return backing__err(BACKING_ERDONLY);
   if ((e = backing__lock_store(s)) != 0) return backing__err(e);
   r = backing__root_find(s, name);
   if (!r) {
@@ -2370,6 +2379,7 @@ BACKING_API int backing_root_del(backing *s, const char *name) {
   backing__root *r;
   int e;
   if (!s || !backing__name_ok(name)) return backing__err(BACKING_EINVAL);
+  if (s->ro) return backing__err(BACKING_ERDONLY);
   if ((e = backing__lock_store(s)) != 0) return backing__err(e);
   r = backing__root_find(s, name);
   if (r) __atomic_store_n(&r->addr, 0, __ATOMIC_RELEASE);
@@ -2463,6 +2473,7 @@ static backing_addr backing__gc_new(backing *s, uint64_t size, uint32_t type, ui
   backing__gch *g;
   uint64_t o;
   if (!s || refs > (uint32_t)INT32_MAX) return BACKING__FAIL(BACKING_EINVAL);
+  if (s->ro) return BACKING__FAIL(BACKING_ERDONLY);
   if (size > backing__max_block(s) - 16) {
     __atomic_fetch_add(&s->alloc_failures, 1, __ATOMIC_RELAXED);
     return BACKING__FAIL(BACKING_ETOOBIG);
@@ -2498,6 +2509,7 @@ BACKING_API backing_addr backing_gc_calloc(backing *s, uint64_t size, uint32_t t
 BACKING_API uint32_t backing_gc_ref(backing *s, backing_addr a) {
   backing__loc L;
   backing__gch *g = backing__gc_fast(s, a);
+  if (g && s->ro) return BACKING__FAIL(BACKING_ERDONLY);
   if (BACKING__UNLIKELY(!g)) {
     int r = backing__gc_locate(s, a, &L);
     if (r) return BACKING__FAIL(r);
@@ -2532,6 +2544,7 @@ BACKING_API uint32_t backing_gc_ref(backing *s, backing_addr a) {
 BACKING_API uint32_t backing_gc_unref(backing *s, backing_addr a) {
   backing__loc L;
   backing__gch *g = backing__gc_fast(s, a);
+  if (g && s->ro) return BACKING__FAIL(BACKING_ERDONLY);
   if (BACKING__UNLIKELY(!g)) {
     int r = backing__gc_locate(s, a, &L);
     if (r) return BACKING__FAIL(r);
@@ -2620,6 +2633,7 @@ BACKING_API uint64_t backing_gc_cycle(backing *s) {
   uint32_t i, n;
   uint64_t freed = 0;
   if (!s) return BACKING__FAIL(BACKING_EINVAL);
+  if (s->ro) return BACKING__FAIL(BACKING_ERDONLY);
   n = s->count;
   for (i = 0; i < n; i++) /* age everything first: destructors' unrefs wait for the next */
     if (i < s->valid || backing__arena_ready(s, i) == 0) backing__gc_age(s, i);
@@ -2631,6 +2645,7 @@ BACKING_API uint64_t backing_gc_cycle(backing *s) {
 BACKING_API uint64_t backing_gc_step(backing *s) {
   uint32_t i;
   if (!s) return BACKING__FAIL(BACKING_EINVAL);
+  if (s->ro) return BACKING__FAIL(BACKING_ERDONLY);
   i = s->gc_turn < s->count ? s->gc_turn : 0;
   s->gc_turn = i + 1 < s->count ? i + 1 : 0;
   if (i >= s->valid && backing__arena_ready(s, i) != 0) return 0;
@@ -2644,6 +2659,7 @@ BACKING_API uint64_t backing_gc_free(backing *s, backing_addr a) {
   int32_t c;
   int r = backing__gc_locate(s, a, &L);
   if (r) return BACKING__FAIL(r);
+  if (s->ro) return BACKING__FAIL(BACKING_ERDONLY);
   g = backing__gch_at(L.ar, L.off);
   r = backing__lock_arena(s, L.ar, (uint32_t)((a - 16) >> s->shift));
   if (r) return BACKING__FAIL(r);
