@@ -551,6 +551,17 @@ BACKING__DEFINE_ATOMICS(u64, uint64_t)
 #define BACKING__POPCNT64(x) ((unsigned)__builtin_popcountll(x))
 #endif
 
+/* Crash points, for tests only: with BACKING_TEST_CRASH_POINTS defined, every point
+   between two stores of a mutating operation calls backing_test_crash_point(n), which a
+   test may use to kill the process right there. Compiled to nothing otherwise. */
+#ifdef BACKING_TEST_CRASH_POINTS
+void backing_test_crash_point(int n);
+#define BACKING__CRASH(n) backing_test_crash_point(n)
+#else
+#define BACKING__CRASH(n) ((void)0)
+#endif
+#define BACKING__NCRASH 31 /* crash points are numbered 1 .. BACKING__NCRASH - 1 */
+
 #if defined(__cplusplus)
 #define BACKING__STATIC_ASSERT(c, m) static_assert(c, #m)
 #else
@@ -1110,9 +1121,11 @@ static void backing__release(backing *s, backing__arena *ar, uint64_t off, uint3
   /* First mark it free: a header left inside a bigger free region must never say USED,
      so that a second free of it is refused (EFREED) rather than obeyed. */
   backing__set_hdr(s, ar, off, size);
+  BACKING__CRASH(7);
   if (prev_free_flag) {
     uint64_t p = off - prev_size;
     backing__list_remove(ar, p, prev_size);
+    BACKING__CRASH(8);
     off = p;
     size += prev_size;
   }
@@ -1126,11 +1139,13 @@ static void backing__release(backing *s, backing__arena *ar, uint64_t off, uint3
     if (!(n->size & BACKING__USED)) {
       uint32_t ns = n->size & ~BACKING__FLAGS;
       backing__list_remove(ar, next, ns);
+      BACKING__CRASH(9);
       size += ns;
       next = off + size;
       n = backing__hdr(ar, next);
     }
     backing__set_hdr(s, ar, off, size);
+    BACKING__CRASH(10);
     n->size |= BACKING__PREV_FREE;
     n->prev = size;
   }
@@ -1162,6 +1177,7 @@ static uint64_t backing__carve(backing *s, backing__arena *ar, uint64_t total, u
     }
     backing__set_hdr(s, ar, b,
                      (uint32_t)total | (gap ? BACKING__PREV_FREE : 0u) | BACKING__USED | kind);
+    BACKING__CRASH(2);
     ar->top = b + total; /* publish */
     return b;
   }
@@ -1174,10 +1190,12 @@ static uint64_t backing__carve(backing *s, backing__arena *ar, uint64_t total, u
     flags = h->size & BACKING__PREV_FREE;
     end = off + size;
     backing__list_remove(ar, off, (uint32_t)size);
+    BACKING__CRASH(3);
     if (end - b - total >= BACKING__MIN_BLOCK) { /* split: the tail stays free */
       uint64_t rest = b + total;
       uint32_t rs = (uint32_t)(end - rest);
       backing__set_hdr(s, ar, rest, rs);
+      BACKING__CRASH(4);
       backing__hdr(ar, end)->prev = rs; /* its PREV_FREE bit is already set */
       backing__list_insert(ar, rest, rs);
     } else {
@@ -1187,6 +1205,7 @@ static uint64_t backing__carve(backing *s, backing__arena *ar, uint64_t total, u
     if (gap) {
       backing__set_hdr(s, ar, b, (uint32_t)bsize | BACKING__PREV_FREE | BACKING__USED | kind);
       backing__hdr(ar, b)->prev = (uint32_t)gap;
+      BACKING__CRASH(6);
       backing__set_hdr(s, ar, off, (uint32_t)gap | flags); /* publish */
       backing__list_insert(ar, off, (uint32_t)gap);
     } else {
@@ -1253,10 +1272,12 @@ static uint32_t backing__new_slab(backing *s, backing__arena *ar, unsigned cls, 
   if (!off) return 0;
   x = (uint32_t)off + BACKING__HDR;
   sl = backing__slab_at(ar, x);
+  BACKING__CRASH(16);
   memset(sl, 0, sizeof *sl);
   sl->cls = (uint16_t)cls;
   sl->kind = (uint16_t)kind;
   sl->nslots = (uint16_t)((BACKING__SLAB - BACKING__HDR) / backing__slot_size[cls]);
+  BACKING__CRASH(17);
   __atomic_store_n(&sl->magic, BACKING__SLAB_MAGIC, __ATOMIC_RELEASE); /* publish last */
   backing__partial_push(ar, x, sl);
   return x;
@@ -1274,7 +1295,9 @@ static inline uint32_t backing__slab_take(backing__arena *ar, uint32_t x, unsign
     idx = sl->bump++;
     slot = x + idx * backing__slot_size[cls];
   }
+  BACKING__CRASH(11);
   sl->bits[idx >> 6] |= (uint64_t)1 << (idx & 63);
+  BACKING__CRASH(12);
   if (++sl->used == sl->nslots) backing__partial_remove(ar, sl);
   return slot;
 }
@@ -1308,12 +1331,15 @@ static inline int backing__slot_of(backing__arena *ar, uint64_t off, backing__sl
 static inline uint64_t backing__slot_free(backing *s, backing__arena *ar, backing__slab *sl,
                                           uint32_t x, uint32_t idx, uint64_t off) {
   sl->bits[idx >> 6] &= ~((uint64_t)1 << (idx & 63));
+  BACKING__CRASH(13);
   *backing__u32(ar, off) = sl->free;
   sl->free = (uint32_t)off;
+  BACKING__CRASH(14);
   if (sl->used-- == sl->nslots) backing__partial_append(ar, x, sl);
   if (BACKING__UNLIKELY(sl->used == 0)) {
     backing__blk *h = backing__hdr(ar, x - BACKING__HDR);
     backing__partial_remove(ar, sl);
+    BACKING__CRASH(15);
     sl->magic = 0;
     backing__release(s, ar, x - BACKING__HDR, BACKING__SLAB, h->size & BACKING__PREV_FREE, h->prev);
   }
@@ -1754,7 +1780,9 @@ static int backing__grow(backing *s) {
   if (old + a > s->max_bytes || old + a > s->reserve)
     r = BACKING_ENOSPACE;
   else if ((r = backing__src_extend(s, old, old + a)) == 0) {
+    BACKING__CRASH(21);
     backing__format_arena(s, s->count, backing__ar(s, 0)->ident.id);
+    BACKING__CRASH(22);
     s->count++;
     __atomic_store_n(&s->view.limit, old + a, __ATOMIC_RELEASE);
     if (s->valid == s->count - 1) backing__set_valid(s, s->count);
@@ -2252,6 +2280,7 @@ static int backing__resize_in_place(backing *s, backing__loc *L, uint64_t size) 
   if (total <= bsize) { /* shrink: the tail goes back */
     if (bsize - total >= BACKING__MIN_BLOCK) {
       backing__set_hdr(s, ar, boff + total, bsize - (uint32_t)total); /* before it is seen */
+      BACKING__CRASH(18);
       backing__set_hdr(s, ar, boff, (uint32_t)total | keep);
       backing__release(s, ar, boff + total, bsize - (uint32_t)total, 0, 0);
     }
@@ -2260,6 +2289,7 @@ static int backing__resize_in_place(backing *s, backing__loc *L, uint64_t size) 
   if (next == ar->top) { /* the last block: bump the top (recovery trusts the header) */
     if (arena_size - boff < total) return 0;
     backing__set_hdr(s, ar, boff, (uint32_t)total | keep);
+    BACKING__CRASH(19);
     ar->top = boff + total;
     return 1;
   }
@@ -2268,6 +2298,7 @@ static int backing__resize_in_place(backing *s, backing__loc *L, uint64_t size) 
     uint32_t ns = n->size & ~BACKING__FLAGS, combined;
     if ((n->size & BACKING__USED) || (uint64_t)bsize + ns < total) return 0;
     backing__list_remove(ar, next, ns);
+    BACKING__CRASH(20);
     combined = bsize + ns;
     if (combined - total >= BACKING__MIN_BLOCK) {
       uint64_t rest = boff + total;
@@ -2363,6 +2394,7 @@ BACKING_API int backing_root_set(backing *s, const char *name, backing_addr a) {
     memset(r->name, 0, sizeof r->name);
     memcpy(r->name, name, strlen(name));
   }
+  BACKING__CRASH(23);
   __atomic_store_n(&r->addr, a, __ATOMIC_RELEASE); /* one 8-byte store publishes the root */
   backing__unlock(&backing__st(s)->lock);
   return 0;
@@ -2489,6 +2521,7 @@ static backing_addr backing__gc_new(backing *s, uint64_t size, uint32_t type, ui
   if (refs) {
     g->count = (int32_t)refs;
   } else if (backing__lock_arena(s, ar, (uint32_t)(a >> s->shift)) == 0) {
+    BACKING__CRASH(28);
     g->count = 0;
     backing__wait_push(ar, (uint32_t)o, g);
     backing__unlock(&ar->lock);
@@ -2564,6 +2597,7 @@ BACKING_API uint32_t backing_gc_unref(backing *s, backing_addr a) {
       int r = backing__lock_arena(s, ar, i);
       if (r) return BACKING__FAIL(r);
       if (__atomic_compare_exchange_n(&g->count, &c, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        BACKING__CRASH(24);
         backing__wait_push(ar, (uint32_t)((a - 16) & s->mask), g);
         backing__unlock(&ar->lock);
         return 0;
@@ -2582,6 +2616,7 @@ static uint64_t backing__gc_reap(backing *s, uint32_t i, uint32_t o) {
   backing__loc L;
   uint64_t freed = 0;
   if (d) d->fn(s, a + 16, d->ctx); /* no lock held: it may ref, unref, alloc and free */
+  BACKING__CRASH(27);
   if (backing__lock_arena(s, ar, i) != 0) return 0;
   if (backing__locate(s, a, &L) == 0) freed = backing__free_loc(s, &L);
   backing__unlock(&ar->lock);
@@ -2601,9 +2636,11 @@ static void backing__gc_age(backing *s, uint32_t i) {
     uint32_t next = g->next, age = (uint32_t)(-(int64_t)g->count) + 1;
     if (age >= life) {
       backing__wait_remove(ar, g);
+      BACKING__CRASH(25);
       g->count = BACKING__DYING;
       g->next = ar->gc_doomed;
       ar->gc_doomed = o;
+      BACKING__CRASH(26);
     } else {
       g->count = -(int32_t)age;
     }
@@ -2806,6 +2843,7 @@ static int backing__recover_arena(backing *s, uint32_t i) {
   memset(ar->partial, 0, sizeof ar->partial);
   memset(ar->partial_tail, 0, sizeof ar->partial_tail);
   ar->gc_head = ar->gc_tail = ar->gc_count = ar->gc_doomed = 0;
+  BACKING__CRASH(29);
   while (off < top) { /* each step advances >= 32 bytes */
     backing__blk *h = backing__hdr(ar, off);
     uint32_t size = h->size & ~BACKING__FLAGS, flags = h->size & BACKING__FLAGS;
@@ -2854,6 +2892,7 @@ static int backing__recover_arena(backing *s, uint32_t i) {
     }
     off += size;
   }
+  BACKING__CRASH(30);
   ar->top = in_run ? run : top; /* free space at the end goes back to the top */
   for (p = 0; p < (arena_size >> BACKING__SLAB_SHIFT); p++) { /* table entries of no slab */
     backing__slab *sl = backing__meta(ar, p);
