@@ -74,7 +74,8 @@
      ptr, get, set    one add and one load or store (static inline).
      check, walk,
      stat             O(size of the store).
-     Threads          a handle is used by one thread at a time (locking: a later issue).
+     Threads          a handle may be used by many threads, a store by many processes;
+                      a lock per arena, taken from dead owners (README: crash model).
 
    5. ON-DISK FORMAT
      See README.md, "On-disk format", for byte tables. Every arena starts with a 64-byte
@@ -636,6 +637,7 @@ BACKING_API const char *backing_strerror(int err) {
 #define BACKING__PM_OFF 2304u
 #define BACKING__STORE_SIZE 6144u
 #define BACKING__SLOTS 256 /* processes attached read-write at once, per store */
+#define BACKING__SPREAD 8  /* arenas a store grows to just to keep threads apart */
 #define BACKING__SLAB_SHIFT 15
 #define BACKING__SLAB ((uint32_t)1 << BACKING__SLAB_SHIFT)
 #define BACKING__META 320u /* one slab table entry */
@@ -2128,11 +2130,23 @@ static backing_addr backing__alloc(backing *s, uint64_t size, uint64_t align, ui
   for (;;) {
     uint32_t count = s->count;
     for (pass = 0; pass < 2; pass++) { /* first the arenas free right now, then wait */
+      uint32_t busy = 0;
       for (n = 0; n < count; n++) {
         i = (cur + n) % count;
         off = backing__alloc_locked(s, i, size, align, kind, pass);
         if (off) {
           if (i != cur) backing__set_cur(s, i);
+          return ((uint64_t)i << s->shift) | off;
+        }
+        busy += pass == 0 && __atomic_load_n(&backing__ar(s, i)->lock, __ATOMIC_RELAXED) != 0;
+      }
+      /* Every arena with room is busy: rather than queue behind another thread, take an
+         arena of one's own (a few at most), so threads stop sharing one lock. */
+      if (busy && count < BACKING__SPREAD && backing__grow(s) == 0 && s->count > count) {
+        i = s->count - 1;
+        off = backing__alloc_locked(s, i, size, align, kind, 1);
+        if (off) {
+          backing__set_cur(s, i);
           return ((uint64_t)i << s->shift) | off;
         }
       }
