@@ -7,7 +7,7 @@ B       := build
 
 TEST_SRC := $(wildcard tests/*.c) $(wildcard tests/*.h) backing.h
 
-.PHONY: all demo test check asan valgrind examples bench format format-check clean
+.PHONY: all demo test check asan tsan valgrind soak examples bench format format-check clean
 
 all: $(B)/tests examples
 
@@ -29,6 +29,15 @@ asan: | $(B)
 	clang -std=c11 -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	  -fno-sanitize-recover=undefined $(WARN) -o $(B)/tests-asan tests/main.c
 	$(B)/tests-asan
+
+# ThreadSanitizer over the thread tests (tests/run.sh runs it too).
+tsan: | $(B)
+	clang -std=c11 -O1 -g -fsanitize=thread $(WARN) -o $(B)/tests-tsan tests/main.c -lpthread
+	$(B)/tests-tsan $$($(B)/tests-tsan --list | grep -E '^(threads|share_threads|gc_thread)' )
+
+# Long crash runs: >= 100,000 random SIGKILLs (make test runs a short tier).
+soak: $(B)/tests
+	BACKING_SOAK=1 $(B)/tests $$($(B)/tests --list | grep -E '^share_.*kill')
 
 valgrind: | $(B)
 	$(CC) -std=c11 -O1 -g $(WARN) -DBACKING_RESERVE='(1ull<<32)' -o $(B)/tests-vg tests/main.c

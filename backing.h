@@ -544,6 +544,10 @@ BACKING__DEFINE_ATOMICS(u64, uint64_t)
 #define BACKING__TLS
 #endif
 
+/* Handle fields that grow while other threads read them (arena count, validated arenas):
+   loads and stores are atomic (plain moves on x86), so the publication is ordered. */
+#define BACKING__LD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+
 #if defined(__GNUC__) || defined(__clang__)
 #define BACKING__LIKELY(x) __builtin_expect(!!(x), 1)
 #define BACKING__UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -1725,7 +1729,7 @@ static int backing__lock_store(backing *s) {
 }
 
 static void backing__set_valid(backing *s, uint32_t n) {
-  s->valid = n;
+  __atomic_store_n(&s->valid, n, __ATOMIC_RELEASE);
   __atomic_store_n(&s->valid_limit, (uint64_t)n << s->shift, __ATOMIC_RELEASE);
 }
 
@@ -1753,7 +1757,7 @@ static int backing__arena_ready(backing *s, uint32_t i) {
     else if (s->source == BACKING_SOURCE_CUSTOM)
       r = BACKING_EBADADDR; /* custom memory has no way to attach what others added */
     if (!r) {
-      s->count = (uint32_t)n;
+      __atomic_store_n(&s->count, (uint32_t)n, __ATOMIC_RELEASE);
       __atomic_store_n(&s->view.limit, n << s->shift, __ATOMIC_RELEASE);
     }
   }
@@ -1785,7 +1789,7 @@ static int backing__grow(backing *s) {
     BACKING__CRASH(21);
     backing__format_arena(s, s->count, backing__ar(s, 0)->ident.id);
     BACKING__CRASH(22);
-    s->count++;
+    __atomic_store_n(&s->count, s->count + 1, __ATOMIC_RELEASE);
     __atomic_store_n(&s->view.limit, old + a, __ATOMIC_RELEASE);
     if (s->valid == s->count - 1) backing__set_valid(s, s->count);
     __atomic_store_n(&backing__st(s)->arena_count, (uint64_t)s->count, __ATOMIC_RELEASE);
@@ -2021,7 +2025,7 @@ typedef struct backing__loc {
 static int backing__locate(backing *s, backing_addr a, backing__loc *L) {
   uint64_t i = a >> s->shift, off = a & s->mask;
   backing__arena *ar;
-  if (BACKING__UNLIKELY(a >= s->valid_limit)) {
+  if (BACKING__UNLIKELY(a >= BACKING__LD(s->valid_limit))) {
     int r;
     if (i >= 0xffffffffu) return BACKING_EBADADDR;
     r = backing__arena_ready(s, (uint32_t)i);
@@ -2098,12 +2102,14 @@ static BACKING__TLS struct backing__pref {
 } backing__pref;
 
 static uint32_t backing__cur(backing *s) {
-  return backing__pref.s == s && backing__pref.cur < s->count ? backing__pref.cur : s->cur;
+  return backing__pref.s == s && backing__pref.cur < BACKING__LD(s->count)
+             ? backing__pref.cur
+             : __atomic_load_n(&s->cur, __ATOMIC_ACQUIRE);
 }
 static void backing__set_cur(backing *s, uint32_t i) {
   backing__pref.s = s;
   backing__pref.cur = i;
-  s->cur = i;
+  __atomic_store_n(&s->cur, i, __ATOMIC_RELEASE);
 }
 
 /* Allocate in arena i under its lock; `wait` 0 gives up at once if another holds it. */
@@ -2111,7 +2117,7 @@ static uint64_t backing__alloc_locked(backing *s, uint32_t i, uint64_t size, uin
                                       uint32_t kind, int wait) {
   backing__arena *ar;
   uint64_t off;
-  if (i >= s->valid && backing__arena_ready(s, i) != 0) return 0;
+  if (i >= BACKING__LD(s->valid) && backing__arena_ready(s, i) != 0) return 0;
   ar = backing__ar(s, i);
   if (wait ? backing__lock_arena(s, ar, i) != 0
            : (!backing__trylock(s, &ar->lock) ||
@@ -2128,7 +2134,7 @@ static backing_addr backing__alloc(backing *s, uint64_t size, uint64_t align, ui
   int r;
   if (s->ro) return BACKING__FAIL(BACKING_ERDONLY);
   for (;;) {
-    uint32_t count = s->count;
+    uint32_t count = BACKING__LD(s->count);
     for (pass = 0; pass < 2; pass++) { /* first the arenas free right now, then wait */
       uint32_t busy = 0;
       for (n = 0; n < count; n++) {
@@ -2142,8 +2148,9 @@ static backing_addr backing__alloc(backing *s, uint64_t size, uint64_t align, ui
       }
       /* Every arena with room is busy: rather than queue behind another thread, take an
          arena of one's own (a few at most), so threads stop sharing one lock. */
-      if (busy && count < BACKING__SPREAD && backing__grow(s) == 0 && s->count > count) {
-        i = s->count - 1;
+      if (busy && count < BACKING__SPREAD && backing__grow(s) == 0 &&
+          BACKING__LD(s->count) > count) {
+        i = BACKING__LD(s->count) - 1;
         off = backing__alloc_locked(s, i, size, align, kind, 1);
         if (off) {
           backing__set_cur(s, i);
@@ -2156,7 +2163,7 @@ static backing_addr backing__alloc(backing *s, uint64_t size, uint64_t align, ui
       __atomic_fetch_add(&s->alloc_failures, 1, __ATOMIC_RELAXED);
       return BACKING__FAIL(r);
     }
-    cur = s->count - 1;
+    cur = BACKING__LD(s->count) - 1;
   }
 }
 
@@ -2222,7 +2229,7 @@ BACKING_API backing_addr backing_calloc(backing *s, uint64_t size) {
 static int backing__lock_addr(backing *s, backing_addr a, backing__arena **arp, int write) {
   uint64_t i = a >> s->shift;
   if (s->ro && write) return BACKING_ERDONLY;
-  if (a >= s->valid_limit) {
+  if (a >= BACKING__LD(s->valid_limit)) {
     int r;
     if (i >= 0xffffffffu) return BACKING_EBADADDR;
     r = backing__arena_ready(s, (uint32_t)i);
@@ -2253,7 +2260,8 @@ backing__free_slow(backing *s, backing_addr a) {
 }
 
 BACKING_API uint64_t backing_free(backing *s, backing_addr a) {
-  if (BACKING__LIKELY(s != NULL && a < s->valid_limit && !s->ro)) { /* fast path: a slot */
+  if (BACKING__LIKELY(s != NULL && a < BACKING__LD(s->valid_limit) &&
+                      !s->ro)) { /* fast path: a slot */
     backing__arena *ar = backing__ar(s, (uint32_t)(a >> s->shift));
     uint64_t off = a & s->mask;
     backing__slab *sl;
@@ -2483,7 +2491,7 @@ static inline backing__gch *backing__gc_fast(backing *s, backing_addr a) {
   uint64_t b = a - 16, off;
   backing__arena *ar;
   backing__slab *sl;
-  if (!s || a < 16 || (a & 15) || b >= s->valid_limit) return NULL;
+  if (!s || a < 16 || (a & 15) || b >= BACKING__LD(s->valid_limit)) return NULL;
   ar = backing__ar(s, (uint32_t)(b >> s->shift));
   off = b & s->mask;
   sl = backing__meta(ar, off >> BACKING__SLAB_SHIFT);
@@ -2685,11 +2693,11 @@ BACKING_API uint64_t backing_gc_cycle(backing *s) {
   uint64_t freed = 0;
   if (!s) return BACKING__FAIL(BACKING_EINVAL);
   if (s->ro) return BACKING__FAIL(BACKING_ERDONLY);
-  n = s->count;
+  n = BACKING__LD(s->count);
   for (i = 0; i < n; i++) /* age everything first: destructors' unrefs wait for the next */
-    if (i < s->valid || backing__arena_ready(s, i) == 0) backing__gc_age(s, i);
+    if (i < BACKING__LD(s->valid) || backing__arena_ready(s, i) == 0) backing__gc_age(s, i);
   for (i = 0; i < n; i++)
-    if (i < s->valid) freed += backing__gc_reap_all(s, i);
+    if (i < BACKING__LD(s->valid)) freed += backing__gc_reap_all(s, i);
   return freed;
 }
 
@@ -2697,9 +2705,11 @@ BACKING_API uint64_t backing_gc_step(backing *s) {
   uint32_t i;
   if (!s) return BACKING__FAIL(BACKING_EINVAL);
   if (s->ro) return BACKING__FAIL(BACKING_ERDONLY);
-  i = s->gc_turn < s->count ? s->gc_turn : 0;
-  s->gc_turn = i + 1 < s->count ? i + 1 : 0;
-  if (i >= s->valid && backing__arena_ready(s, i) != 0) return 0;
+  {
+    uint32_t n = BACKING__LD(s->count), turn = __atomic_fetch_add(&s->gc_turn, 1, __ATOMIC_RELAXED);
+    i = turn % n; /* round robin, also when threads step at once */
+  }
+  if (i >= BACKING__LD(s->valid) && backing__arena_ready(s, i) != 0) return 0;
   backing__gc_age(s, i);
   return backing__gc_reap_all(s, i);
 }
@@ -2943,10 +2953,10 @@ static int backing__recover_all(backing *s) {
   backing__store *st = backing__st(s);
   uint64_t v = __atomic_load_n(&st->lock, __ATOMIC_ACQUIRE);
   if (v) __atomic_compare_exchange_n(&st->lock, &v, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
-  for (i = 0; i < s->count; i++) {
+  for (i = 0; i < BACKING__LD(s->count); i++) {
     backing__arena *ar = backing__ar(s, i);
     int r;
-    if (i >= s->valid && (r = backing__arena_ready(s, i)) != 0) return r;
+    if (i >= BACKING__LD(s->valid) && (r = backing__arena_ready(s, i)) != 0) return r;
     if (__atomic_load_n(&ar->lock, __ATOMIC_ACQUIRE) == 0) continue;
     r = backing__lock_arena(s, ar, i); /* the owner is dead: taken over and rebuilt */
     if (r) return r;
@@ -3441,13 +3451,13 @@ static int backing__visit_all(backing *s, backing__visit *v) {
   s->detail[0] = 0;
   {
     uint64_t shared = backing__st(s)->arena_count; /* arenas another handle added */
-    if (shared > s->count && shared <= 0xffffffffu &&
+    if (shared > BACKING__LD(s->count) && shared <= 0xffffffffu &&
         (r = backing__arena_ready(s, (uint32_t)shared - 1)) != 0)
       return r == BACKING_EBADADDR ? backing__corrupt(s, 0, s->hdr_size, "arena count") : r;
   }
-  for (i = 0; i < s->count; i++) {
+  for (i = 0; i < BACKING__LD(s->count); i++) {
     backing__arena *ar = backing__ar(s, i);
-    if (i >= s->valid && (r = backing__arena_ready(s, i)) != 0) return r;
+    if (i >= BACKING__LD(s->valid) && (r = backing__arena_ready(s, i)) != 0) return r;
     if (v->full && (r = backing__validate_arena(s, i)) != 0) return r; /* again, fully */
     if (v->full && ar->quarantined) return backing__corrupt(s, i, 0, "arena quarantined");
     if ((r = backing__rlock(s, ar, i)) != 0) return r;
@@ -3468,8 +3478,8 @@ BACKING_API int backing_stat(backing *s, backing_stats *st) {
   v.st = st;
   r = backing__visit_all(s, &v);
   st->arena_size = (uint64_t)1 << s->shift;
-  st->arena_count = s->count;
-  st->capacity = (uint64_t)s->count << s->shift;
+  st->arena_count = BACKING__LD(s->count);
+  st->capacity = (uint64_t)BACKING__LD(s->count) << s->shift;
   st->alloc_failures = s->alloc_failures;
   st->max_block = backing__max_block(s);
   return r ? backing__err(r) : 0;
@@ -3498,7 +3508,8 @@ BACKING_API int backing_check(backing *s) {
   BACKING_FREE(v.freemap, s->alloc_ctx);
   if (!r) {
     backing__store *st = backing__st(s);
-    if (st->arena_count != s->count) r = backing__corrupt(s, 0, s->hdr_size, "arena count");
+    if (st->arena_count != BACKING__LD(s->count))
+      r = backing__corrupt(s, 0, s->hdr_size, "arena count");
     for (k = 0; !r && k < BACKING_ROOT_MAX; k++) {
       backing__root *rt = &st->roots[k];
       if (rt->addr && (rt->addr >= s->view.limit || memchr(rt->name, 0, sizeof rt->name) == NULL ||
