@@ -981,6 +981,10 @@ struct backing {
   uint64_t lock_id; /* (slot + 1) << 48 | slot generation << 32; the thread id is or'ed in */
   int slot;         /* MMAP: the process slot whose liveness byte this handle holds */
   int attach_lock;  /* process-local: guards count / valid / limit while arenas attach */
+  int refs;         /* opens of this store in this process that share this handle */
+  uint64_t dev, ino;
+  int pid;
+  backing *next_open;
   /* GC, process-local */
   uint32_t gc_turn;
   uint32_t ndtors, dtor_cap;
@@ -1425,6 +1429,20 @@ static char *backing__strdup2(void *ctx, const char *a, const char *b, const cha
 }
 #endif
 
+#ifndef BACKING_NO_MMAP
+/* <dirname>/<name>.backing, allocated; NULL if out of memory or the name has a slash. */
+static char *backing__store_path(void *ctx, const backing_config *cfg) {
+  const char *name = cfg->name && cfg->name[0] ? cfg->name : "store";
+  char *dir, *full;
+  if (!cfg->dirname || strchr(name, '/')) return NULL;
+  dir = backing__strdup2(ctx, cfg->dirname, "/", name);
+  if (!dir) return NULL;
+  full = backing__strdup2(ctx, dir, ".backing", "");
+  BACKING_FREE(dir, ctx);
+  return full;
+}
+#endif
+
 /* Reserve the address space and find what is already there. Sets base, reserve and
  *existing (bytes holding a store; 0 for a new one). */
 static int backing__src_reserve(backing *s, const backing_config *cfg, uint64_t want,
@@ -1479,16 +1497,8 @@ static int backing__src_reserve(backing *s, const backing_config *cfg, uint64_t 
     struct stat st;
     void *p = NULL;
     int r, fd;
-    const char *name = cfg->name && cfg->name[0] ? cfg->name : "store";
-    if (strchr(name, '/')) return BACKING_EINVAL;
-    s->path = backing__strdup2(s->alloc_ctx, cfg->dirname, "/", name);
-    if (!s->path) return BACKING_ENOMEM;
-    {
-      char *full = backing__strdup2(s->alloc_ctx, s->path, ".backing", "");
-      if (!full) return BACKING_ENOMEM;
-      BACKING_FREE(s->path, s->alloc_ctx);
-      s->path = full;
-    }
+    s->path = backing__store_path(s->alloc_ctx, cfg);
+    if (!s->path) return cfg->name && strchr(cfg->name, '/') ? BACKING_EINVAL : BACKING_ENOMEM;
     fd = open(s->path, (s->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
       if (errno != ENOENT) return errno;
@@ -1909,13 +1919,10 @@ static void backing__free_handle(backing *s) {
   BACKING_FREE(s, s->alloc_ctx);
 }
 
-BACKING_API int backing_open(backing **out, const backing_config *cfg) {
+static int backing__open(backing **out, const backing_config *cfg) {
   backing *s;
   uint64_t existing = 0, want;
   int r, attempt;
-  if (out) *out = NULL;
-  if (!out || !cfg) return backing__err(BACKING_EINVAL);
-  if ((r = backing__check_config(cfg)) != 0) return backing__err(r);
   for (attempt = 0; attempt < 2; attempt++) {
     s = (backing *)BACKING_MALLOC(sizeof *s, cfg->alloc_ctx);
     if (!s) return backing__err(BACKING_ENOMEM);
@@ -1960,13 +1967,65 @@ BACKING_API int backing_open(backing **out, const backing_config *cfg) {
 #endif
     if (r) {
       backing__free_handle(s);
-      return backing__err(r);
+      return r;
     }
     s->detail[0] = 0;
+    s->refs = 1;
     *out = s;
     return 0;
   }
-  return backing__err(BACKING_EBUSY);
+  return BACKING_EBUSY;
+}
+
+#ifndef BACKING_NO_MMAP
+/* MMAP handles open in this process, so that opening a store again shares its mapping
+   (and its process slot) instead of making a second one. */
+static backing *backing__open_stores;
+static int backing__open_stores_lock;
+#endif
+
+BACKING_API int backing_open(backing **out, const backing_config *cfg) {
+  int r;
+  if (out) *out = NULL;
+  if (!out || !cfg) return backing__err(BACKING_EINVAL);
+  if ((r = backing__check_config(cfg)) != 0) return backing__err(r);
+#ifndef BACKING_NO_MMAP
+  if (cfg->source == BACKING_SOURCE_MMAP ||
+      (cfg->source == BACKING_SOURCE_DEFAULT && cfg->dirname && cfg->dirname[0])) {
+    char *path = backing__store_path(cfg->alloc_ctx, cfg);
+    struct stat st;
+    backing *s;
+    int ro = !!(cfg->flags & BACKING_RDONLY);
+    if (!path)
+      return backing__err(cfg->name && strchr(cfg->name, '/') ? BACKING_EINVAL : BACKING_ENOMEM);
+    backing__spin_lock(&backing__open_stores_lock);
+    r = stat(path, &st);
+    BACKING_FREE(path, cfg->alloc_ctx);
+    for (s = r == 0 ? backing__open_stores : NULL; s; s = s->next_open) {
+      if (s->dev != (uint64_t)st.st_dev || s->ino != (uint64_t)st.st_ino || s->ro != ro ||
+          s->pid != (int)getpid()) /* a parent's handle, inherited through fork: not ours */
+        continue;
+      r = (cfg->flags & BACKING_EXCL)                                         ? EEXIST
+          : (cfg->arena_size && cfg->arena_size != ((uint64_t)1 << s->shift)) ? BACKING_EMISMATCH
+                                                                              : 0;
+      if (!r) s->refs++, *out = s;
+      backing__spin_unlock(&backing__open_stores_lock);
+      return r ? backing__err(r) : 0;
+    }
+    r = backing__open(out, cfg);
+    if (!r && fstat((*out)->fd, &st) == 0) {
+      (*out)->pid = (int)getpid();
+      (*out)->dev = (uint64_t)st.st_dev;
+      (*out)->ino = (uint64_t)st.st_ino;
+      (*out)->next_open = backing__open_stores;
+      backing__open_stores = *out;
+    }
+    backing__spin_unlock(&backing__open_stores_lock);
+    return r ? backing__err(r) : 0;
+  }
+#endif
+  r = backing__open(out, cfg);
+  return r ? backing__err(r) : 0;
 }
 
 BACKING_API int backing_close(backing *s) {
@@ -1975,7 +2034,21 @@ BACKING_API int backing_close(backing *s) {
   if (backing__held) return backing__err(BACKING_EBUSY); /* e.g. from a walk callback */
 #endif
 #ifndef BACKING_NO_MMAP
-  if (s->source == BACKING_SOURCE_MMAP) backing__leave(s);
+  if (s->source == BACKING_SOURCE_MMAP) {
+    backing **p;
+    backing__spin_lock(&backing__open_stores_lock);
+    if (--s->refs > 0) { /* another open of the same store still uses it */
+      backing__spin_unlock(&backing__open_stores_lock);
+      return 0;
+    }
+    for (p = &backing__open_stores; *p; p = &(*p)->next_open)
+      if (*p == s) {
+        *p = s->next_open;
+        break;
+      }
+    backing__spin_unlock(&backing__open_stores_lock);
+    backing__leave(s);
+  }
 #endif
   /* No sync here: what was written is in the page cache and reaches the file whatever
      happens to this process; backing_sync() is the call that waits for the disk. */
@@ -1990,19 +2063,13 @@ BACKING_API int backing_destroy(const backing_config *cfg) {
 #ifdef BACKING_NO_MMAP
     return backing__err(BACKING_EINVAL);
 #else
-    const char *name = cfg->name && cfg->name[0] ? cfg->name : "store";
     char *path;
     int r = 0;
-    if (!cfg->dirname || strchr(name, '/')) return backing__err(BACKING_EINVAL);
-    path = backing__strdup2(cfg->alloc_ctx, cfg->dirname, "/", name);
+    if (!cfg->dirname || (cfg->name && strchr(cfg->name, '/'))) return backing__err(BACKING_EINVAL);
+    path = backing__store_path(cfg->alloc_ctx, cfg);
     if (!path) return backing__err(BACKING_ENOMEM);
-    {
-      char *full = backing__strdup2(cfg->alloc_ctx, path, ".backing", "");
-      BACKING_FREE(path, cfg->alloc_ctx);
-      if (!full) return backing__err(BACKING_ENOMEM);
-      if (unlink(full) != 0) r = errno;
-      BACKING_FREE(full, cfg->alloc_ctx);
-    }
+    if (unlink(path) != 0) r = errno;
+    BACKING_FREE(path, cfg->alloc_ctx);
     return r ? backing__err(r) : 0;
 #endif
   }
