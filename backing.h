@@ -1639,7 +1639,8 @@ static int backing__corrupt(backing *s, uint32_t i, uint64_t off, const char *wh
 
 #ifndef BACKING_NO_THREADS
 static BACKING__TLS uint32_t backing__tid_cache;
-static BACKING__TLS uint32_t backing__held; /* store locks this thread holds now */
+static BACKING__TLS uint32_t backing__held; /* > 0 while this thread runs a walk callback,
+                                               the only user code called with a lock held */
 
 static uint32_t backing__tid(void) {
   if (BACKING__UNLIKELY(!backing__tid_cache)) backing__tid_cache = backing__os_tid();
@@ -1651,10 +1652,8 @@ static int backing__owner_dead(backing *s, uint64_t owner);
 static inline int backing__trylock(backing *s, uint64_t *w) {
   uint64_t v = 0;
   if (__atomic_compare_exchange_n(w, &v, s->lock_id | backing__tid(), 0, __ATOMIC_ACQUIRE,
-                                  __ATOMIC_RELAXED)) {
-    backing__held++;
+                                  __ATOMIC_RELAXED))
     return 1;
-  }
   return 0;
 }
 
@@ -1669,13 +1668,10 @@ static int backing__lock_slow(backing *s, uint64_t *w) {
     }
     if (v == me) return BACKING_EBUSY; /* this thread holds it already */
     if ((n & 63) == 0 && backing__owner_dead(s, v) &&
-        __atomic_compare_exchange_n(w, &v, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-      backing__held++;
+        __atomic_compare_exchange_n(w, &v, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
       return BACKING__STOLEN;
-    }
     if (n > 16) BACKING__YIELD();
   }
-  backing__held++;
   return 0;
 }
 
@@ -1683,7 +1679,6 @@ static inline int backing__lock(backing *s, uint64_t *w) {
   return backing__trylock(s, w) ? 0 : backing__lock_slow(s, w);
 }
 static inline void backing__unlock(uint64_t *w) {
-  backing__held--;
   __atomic_store_n(w, 0, __ATOMIC_RELEASE);
 }
 static void backing__spin_lock(int *w) {
@@ -3529,7 +3524,13 @@ static int backing__visit_all(backing *s, backing__visit *v) {
     if (v->full && ar->quarantined) return backing__corrupt(s, i, 0, "arena quarantined");
     if ((r = backing__rlock(s, ar, i)) != 0) return r;
     if (v->full) memset(v->freemap, 0, (size_t)((uint64_t)1 << s->shift >> 7));
+#ifndef BACKING_NO_THREADS
+    backing__held++;
+#endif
     r = backing__visit_arena(s, i, v); /* under the arena's lock: fn must not call in */
+#ifndef BACKING_NO_THREADS
+    backing__held--;
+#endif
     backing__runlock(s, ar);
     if (r) return r;
   }
