@@ -214,11 +214,15 @@ typedef struct backing_config {
 /* Open (or create) a store. Returns 0 and sets *out, or an error and sets *out = NULL:
    BACKING_EINVAL (bad config), BACKING_ECORRUPT (not a store, damaged, truncated, empty),
    BACKING_EVERSION, BACKING_EMISMATCH (arena_size, endianness or ABI differ), ENOENT
-   (NOCREATE and no store), EEXIST (EXCL), other errno from the OS. A store that is
-   refused is left byte-for-byte unchanged. O(1): nothing but the first header is read. */
+   (NOCREATE and no store), EEXIST (EXCL), BACKING_ERECOVER (RDONLY on a store a dead
+   writer left to repair), other errno from the OS. A store that is refused is left
+   byte-for-byte unchanged. O(1): nothing but the first header is read. Opening a store
+   this process already has open (same mode) returns the same handle. */
 BACKING_API int backing_open(backing **out, const backing_config *cfg);
-/* Unmap and free the handle; 0, or BACKING_EINVAL for NULL. It does not wait for the disk
-   (written data is already in the page cache): call backing_sync() first for durability. */
+/* Unmap and free the handle; 0, or BACKING_EINVAL for NULL, or BACKING_EBUSY from inside a
+   walk callback. It does not wait for the disk (written data is already in the page
+   cache): call backing_sync() first for durability. A store opened n times in one process
+   (same handle) is closed by the n-th close. */
 BACKING_API int backing_close(backing *s);
 /* Delete a closed MMAP store's file. ENOENT if there is none. Other sources: 0. */
 BACKING_API int backing_destroy(const backing_config *cfg);
@@ -387,7 +391,8 @@ enum backing_block_state {
   BACKING_BLOCK_GC = 3    /* a live GC block */
 };
 /* Called for every block in address order; a nonzero return stops the walk and is
-   returned. */
+   returned. It runs with the block's arena locked: it may read the store, but a call that
+   changes the arena fails (and backing_close returns BACKING_EBUSY) from inside it. */
 typedef int (*backing_walk_fn)(backing *s, backing_addr a, uint64_t size, int state, void *ctx);
 BACKING_API int backing_walk(backing *s, backing_walk_fn fn, void *ctx);
 
