@@ -1,11 +1,13 @@
 #!/bin/sh
 # bench/run.sh: `make bench`. Installs the peers, builds the bench programs into build/,
-# runs benchmarks A (churn), B (typed get loop) and C (open) once each, and prints one
-# markdown table (also written to build/bench-results.md). Raw figures: build/bench-raw.txt.
+# runs benchmarks A (churn), B (typed get loop), C (open), D (GC cycle), E (GC ref/unref)
+# and F (GC churn) once each, and prints one markdown table (also written to
+# build/bench-results.md). Raw figures: build/bench-raw.txt.
 #
-# Every timed figure is the median of 5 runs after a warm-up (C: median of 21), with the
-# fixed seed below (override with BENCH_SEED=...). Each churn allocator runs in its own
-# process, so its peak RSS is its own.
+# Every timed figure is the median of 5 runs after a warm-up (C: median of 21; D: median of
+# 201 cycles), with the fixed seed below (override with BENCH_SEED=...). Each churn
+# allocator, and each subject of D, E and F, runs in its own process, so its peak RSS is
+# its own.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -64,6 +66,7 @@ build $B/bench-typed-O2 gcc -std=c11 -O2 $CWARN -o $B/bench-typed-O2 bench/typed
 build $B/bench-typed-O3native gcc -std=c11 -O3 -march=native $CWARN -o $B/bench-typed-O3native \
   bench/typed.c
 build $B/bench-open gcc -std=c11 -O2 $CWARN -o $B/bench-open bench/open.c
+build $B/bench-gc gcc -std=c11 -O2 $CWARN -o $B/bench-gc bench/gc.c
 if grep -q 'warning:' "$LOG"; then
   say "bench: compiler warnings (see $LOG):"
   grep 'warning:' "$LOG" | sort -u >&2
@@ -103,6 +106,12 @@ dir=$DATA/open.$$
 rm -rf "$dir"
 run "open" $B/bench-open "$dir"
 rm -rf "$dir"
+say "bench: D GC cycle, E GC ref/unref, F GC churn"
+run "gc cycle N=1000" $B/bench-gc cycle 1000
+run "gc cycle N=1000000" $B/bench-gc cycle 1000000
+run "gc ref/unref" $B/bench-gc refs
+run "gc churn plain" $B/bench-gc plain
+run "gc churn gc" $B/bench-gc gc
 rmdir "$DATA" 2>/dev/null
 elapsed=$(($(date +%s) - start))
 
@@ -116,7 +125,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: *//')
   echo "- Compilers: $(gcc --version | head -1); $(g++ --version | head -1)"
   echo "- Peers: mimalloc $(dpkg-query -W -f='${Version}' libmimalloc-dev 2>/dev/null), Boost $(dpkg-query -W -f='${Version}' libboost-dev 2>/dev/null) (Interprocess managed_mapped_file, default rbtree_best_fit)"
   echo "- backing.h $(sed -n 's/^#define BACKING_VERSION_STRING "\(.*\)"/\1/p' backing.h), commit $rev; run $(date -u '+%Y-%m-%d %H:%M UTC'), ${elapsed}s, load average before: $load"
-  echo "- Seed: $SEED (xorshift64). Every timed figure: median of 5 runs after a warm-up run (C: median of 21 after 3 warm-ups)."
+  echo "- Seed: $SEED (xorshift64). Every timed figure: median of 5 runs after a warm-up run (C: median of 21 after 3 warm-ups; D: median of 201 cycles after 10,001 warm-up cycles)."
   echo "- A churn: 10,000 live blocks, then 1,000,000 calls (500,000 free of a uniformly random live block + 500,000 alloc into its slot); sizes 90% U[16,256], 9% U[257,4096], 1% U[4097,65536]; first 8 bytes of every block written. ns/call = timed loop / 1,000,000 (no per-call timer). Per-call figures: a separate pass with a timer around each call ($(sed -n 's/^R churn.timer //p' "$RAW" | head -1); timer overhead $(awk '$2=="churn.backing_memory.timer_overhead_ns"{printf "%.0f", $3}' "$RAW") ns, included). Peak RSS = ru_maxrss of the allocator's own process, including about $(awk '$2=="churn.backing_memory.rss_harness_mib"{printf "%.0f", $3}' "$RAW") MiB of harness (op arrays, timing buffer, libc) before any allocation. backing MEMORY: all-zero config; backing MMAP: fresh store in $DATA/; Boost: 1 GiB file in /tmp."
   echo "- B typed get: MEMORY store, arena_size 512 MiB, one 256 MiB block of int32 (67,108,864 values); sum via backing_get_i32 vs a plain int32_t* loop, each in an out-of-line function; ms per pass."
   blk=$(awk '$2=="open.block_bytes"{printf "%.0f", $3}' "$RAW")
@@ -125,6 +134,9 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: *//')
   *) blknote="blocks of $blk bytes (backing_stats.max_block; 16 MiB - 8192 = 16769024 is over it)" ;;
   esac
   echo "- C open: MMAP store of 64 arenas x 16 MiB, $blknote (file $(awk '$2=="open.file_mib"{printf "%.0f", $3}' "$RAW") MiB); backing_open + root_get + get_u64 + close vs open + mmap(1 GiB, PROT_READ, MAP_SHARED) + read u64 + munmap + close on the same file, page cache warm."
+  echo "- D GC cycle: MEMORY store (all-zero config), lifetime 1 (backing_gc_set_lifetime), N blocks gc_alloc(64, 1, 1) held at count 1 ($(awk '$2=="gc.cycle.1000.arena_count"{a=$3} $2=="gc.cycle.1000000.arena_count"{b=$3} END{printf "%s and %s arenas", a, b}' "$RAW")); before each cycle, untimed, 10 blocks gc_alloc(64, 1, 0); one backing_gc_cycle timed alone (rdtsc), checked to free exactly those 10 (800 bytes). Each N in its own process. \"empty\": the median of cycles with nothing waiting, run alternately with them."
+  echo "- E ref/unref: MEMORY store, one block gc_alloc(64, 1, 1). Pairs: 10,000,000 x (gc_ref 1->2, gc_unref 2->1), ns = loop / 20,000,000 calls. ref / unref alone: 10,000,000 gc_ref in a row (count 2 .. 10,000,001), then 10,000,000 gc_unref back to 1; never a zero crossing. Baseline: 20,000,000 __atomic_fetch_add(p, 1, __ATOMIC_SEQ_CST) on a uint64_t in ordinary memory (lock xadd). Each loop in an out-of-line function (backing.h compiled into the same file), return values summed and checked."
+  echo "- F GC churn: A's workload (churn.h: same ops, seed and runs) on a MEMORY store with the all-zero config, once with backing_alloc / backing_free and once with backing_gc_alloc(size, 1, 0) / backing_gc_free (each block waits from birth; gc_free frees it at once); each in its own process."
   echo
   awk -f - "$RAW" <<'AWK'
 $1 == "R" { v[$2] = $3; for (i = 4; i <= NF; i++) v[$2] = v[$2] " " $i }
@@ -137,6 +149,11 @@ function goal(a, b, op, g) {
   r = a / b
   ok = (op == "<=") ? (r <= g + 1e-9) : (r >= g - 1e-9)
   return op " " g "x: " (ok ? "met" : "**missed**")
+}
+function goal_abs(x, op, g, unit) {
+  if (x < 0) return op " " g " " unit " (n/a)"
+  ok = (op == "<=") ? (x <= g + 1e-9) : (x >= g - 1e-9)
+  return op " " g " " unit ": " (ok ? "met" : "**missed**")
 }
 function row(b, s, m, val, base, rat, g) {
   printf "| %s | %s | %s | %s | %s | %s | %s |\n", b, s, m, val, base, rat, g
@@ -180,6 +197,25 @@ END {
   row("C open 1 GiB", "raw open+mmap+read+munmap+close", "time per cycle", f(rw, 1) " us", "baseline", "", "")
   row("C open 1 GiB", "backing_open+root_get+get_u64+close", "time per cycle", f(bk, 1) " us", "raw",
       ratio(bk, rw), goal(bk, rw, "<=", 2))
+  c3 = num("gc.cycle.1000.us"); c6 = num("gc.cycle.1000000.us")
+  row("D GC cycle", "N = 1,000 referenced + 10 waiting", "time per cycle (frees the 10)",
+      f(c3, 2) " us (empty cycle " f(num("gc.cycle.1000.empty_us"), 2) ")", "baseline", "", "")
+  row("D GC cycle", "N = 1,000,000 referenced + 10 waiting", "time per cycle (frees the 10)",
+      f(c6, 2) " us (empty cycle " f(num("gc.cycle.1000000.empty_us"), 2) ")", "N = 1,000",
+      ratio(c6, c3), goal(c6, c3, "<=", 1.5))
+  ad = num("gc.refs.atomic_add_ns")
+  row("E ref/unref", "__atomic_fetch_add SEQ_CST, uint64_t", "time per add", f(ad, 2) " ns", "baseline", "", "")
+  split("pair_ns_per_call ref_ns unref_ns", ek, " ")
+  split("gc_ref + gc_unref pairs (1->2->1)|gc_ref alone (count 2..10^7+1)|gc_unref alone (count 10^7..1)", en, "|")
+  split("time per call|time per ref|time per unref", em, "|")
+  for (i = 1; i <= 3; i++) {
+    t = num("gc.refs." ek[i])
+    row("E ref/unref", en[i], em[i], f(t, 2) " ns", "atomic add", ratio(t, ad), goal_abs(t, "<=", 5, "ns"))
+  }
+  pl = num("churn.gcf_plain.ns_per_call"); gg = num("churn.gcf_gc.ns_per_call")
+  row("F GC churn", "backing_alloc / backing_free (MEMORY)", "time per call", f(pl, 1) " ns", "baseline", "", "")
+  row("F GC churn", "gc_alloc(size, 1, 0) / gc_free (MEMORY)", "time per call", f(gg, 1) " ns",
+      "alloc/free", ratio(gg, pl), goal(gg, pl, "<=", 1.3))
 }
 AWK
   echo
