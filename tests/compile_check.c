@@ -14,6 +14,12 @@ static int compile_check_walk(backing *s, backing_addr a, uint64_t size, int sta
   return 0;
 }
 
+static void compile_check_dtor(backing *s, backing_addr a, void *ctx) {
+  (void)s;
+  (void)a;
+  (void)ctx;
+}
+
 int backing_compile_check(void);
 int backing_compile_check(void) {
   backing *s = NULL;
@@ -69,6 +75,19 @@ int backing_compile_check(void) {
   rc |= backing_root_set(s, "r", a);
   rc |= backing_root_get(s, "r") != a;
   rc |= backing_root_del(s, "r");
+
+  a = backing_gc_alloc(s, 64, 1, 0);
+  a += 0 * backing_gc_calloc(s, 64, 1, 1);
+  rc |= backing_gc_on_free(s, 1, compile_check_dtor, NULL);
+  rc |= backing_gc_set_lifetime(s, 2);
+  e32 = backing_gc_ref(s, a);
+  e32 += backing_gc_unref(s, a);
+  e32 += backing_gc_refcount(s, a) + backing_gc_type(s, a) + backing_gc_age(s, a);
+  big += backing_gc_sizeof(s, a);
+  big += backing_gc_cycle(s);
+  big += backing_gc_step(s);
+  big += backing_gc_free(s, a);
+  rc |= (int)(e32 & 1);
 
   rc |= backing_stat(s, &st);
   rc |= backing_check(s);
