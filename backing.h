@@ -2155,7 +2155,7 @@ static uint64_t backing__alloc_in(backing *s, uint32_t i, uint64_t size, uint64_
     if (off) return off;
     /* no room for another slab here: the small block becomes a large one */
   }
-  total = backing__round16(size) + BACKING__HDR + (kind ? 16u : 0u); /* GC: its header too */
+  total = backing__round16(size ? size : 1) + BACKING__HDR + (kind ? 16u : 0u); /* + GC header */
   if (total < BACKING__MIN_BLOCK) total = BACKING__MIN_BLOCK;
   off = backing__carve(s, ar, total, align, kind);
   return off ? off + BACKING__HDR : 0;
