@@ -555,6 +555,7 @@ BACKING__DEFINE_ATOMICS(u64, uint64_t)
 
 #if defined(__GNUC__) || defined(__clang__)
 #define BACKING__LIKELY(x) __builtin_expect(!!(x), 1)
+#define BACKING__INLINE static inline __attribute__((always_inline))
 #define BACKING__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define BACKING__CTZ32(x) ((unsigned)__builtin_ctz(x))
 #define BACKING__CLZ64(x) ((unsigned)__builtin_clzll(x))
@@ -2179,9 +2180,19 @@ static void backing__set_cur(backing *s, uint32_t i) {
   __atomic_store_n(&s->cur, i, __ATOMIC_RELEASE);
 }
 
+/* A new GC block's header, written (and the block put on the waiting list if its count is
+   0) under the same lock that allocated it. */
+typedef struct backing__gcinit {
+  uint32_t type;
+  int32_t count;
+  int zero; /* gc_calloc */
+} backing__gcinit;
+
+static void backing__gc_init(backing__arena *ar, uint64_t off, const backing__gcinit *gi);
+
 /* Allocate in arena i under its lock; `wait` 0 gives up at once if another holds it. */
 static uint64_t backing__alloc_locked(backing *s, uint32_t i, uint64_t size, uint64_t align,
-                                      uint32_t kind, int wait) {
+                                      uint32_t kind, int wait, const backing__gcinit *gi) {
   backing__arena *ar;
   uint64_t off;
   if (i >= BACKING__LD(s->valid) && backing__arena_ready(s, i) != 0) return 0;
@@ -2191,11 +2202,13 @@ static uint64_t backing__alloc_locked(backing *s, uint32_t i, uint64_t size, uin
               (ar->quarantined && (backing__unlock(&ar->lock), 1))))
     return 0;
   off = backing__alloc_in(s, i, size, align, kind);
+  if (off && gi) backing__gc_init(ar, off, gi);
   backing__unlock(&ar->lock);
   return off;
 }
 
-static backing_addr backing__alloc(backing *s, uint64_t size, uint64_t align, uint32_t kind) {
+static backing_addr backing__alloc(backing *s, uint64_t size, uint64_t align, uint32_t kind,
+                                   const backing__gcinit *gi) {
   uint32_t cur = backing__cur(s), n, pass, i;
   uint64_t off;
   int r;
@@ -2206,7 +2219,7 @@ static backing_addr backing__alloc(backing *s, uint64_t size, uint64_t align, ui
       uint32_t busy = 0;
       for (n = 0; n < count; n++) {
         i = (cur + n) % count;
-        off = backing__alloc_locked(s, i, size, align, kind, pass);
+        off = backing__alloc_locked(s, i, size, align, kind, pass, gi);
         if (off) {
           if (i != cur) backing__set_cur(s, i);
           return ((uint64_t)i << s->shift) | off;
@@ -2218,7 +2231,7 @@ static backing_addr backing__alloc(backing *s, uint64_t size, uint64_t align, ui
       if (busy && count < BACKING__SPREAD && backing__grow(s) == 0 &&
           BACKING__LD(s->count) > count) {
         i = BACKING__LD(s->count) - 1;
-        off = backing__alloc_locked(s, i, size, align, kind, 1);
+        off = backing__alloc_locked(s, i, size, align, kind, 1, gi);
         if (off) {
           backing__set_cur(s, i);
           return ((uint64_t)i << s->shift) | off;
@@ -2262,7 +2275,7 @@ BACKING_API backing_addr backing_alloc(backing *s, uint64_t size) {
   }
   if (BACKING__UNLIKELY(!s)) return BACKING__FAIL(BACKING_EINVAL);
   if (BACKING__UNLIKELY(!backing__size_ok(s, size, 16))) return 0;
-  return backing__alloc(s, size, 16, 0);
+  return backing__alloc(s, size, 16, 0, NULL);
 }
 
 BACKING_API backing_addr backing_alloc_aligned(backing *s, uint64_t size, uint64_t align) {
@@ -2270,7 +2283,7 @@ BACKING_API backing_addr backing_alloc_aligned(backing *s, uint64_t size, uint64
     return BACKING__FAIL(BACKING_EINVAL);
   if (align < 16) align = 16;
   if (!backing__size_ok(s, size, align)) return 0;
-  return backing__alloc(s, size, align, 0);
+  return backing__alloc(s, size, align, 0, NULL);
 }
 
 /* Usable size of the block just allocated at a (found under its arena's lock). */
@@ -2424,7 +2437,7 @@ BACKING_API backing_addr backing_realloc(backing *s, backing_addr a, uint64_t si
     backing__unlock(&ar->lock);
     if (done) return a;
   }
-  n = backing__alloc(s, size, 16, 0);
+  n = backing__alloc(s, size, 16, 0, NULL);
   if (!n) return 0;
   memcpy(s->view.base + n, s->view.base + a, (size_t)(L.usable < size ? L.usable : size));
   backing_free(s, a);
@@ -2554,7 +2567,7 @@ static int backing__gc_locate(backing *s, backing_addr a, backing__loc *L) {
 
 /* The GC header of a live GC block at a, checked as strictly as backing__gc_locate but
    with nothing else done; NULL sends the caller to the slow path (and its error code). */
-static inline backing__gch *backing__gc_fast(backing *s, backing_addr a) {
+BACKING__INLINE backing__gch *backing__gc_fast(backing *s, backing_addr a) {
   uint64_t b = a - 16, off;
   backing__arena *ar;
   backing__slab *sl;
@@ -2587,37 +2600,38 @@ static struct backing__dtor *backing__dtor_of(backing *s, uint32_t type) {
   return NULL;
 }
 
+/* Usable bytes of the live block whose user data is at arena offset off (no checks). */
+static uint64_t backing__usable_at(backing__arena *ar, uint64_t off) {
+  backing__slab *sl = backing__meta(ar, off >> BACKING__SLAB_SHIFT);
+  if (sl->magic == BACKING__SLAB_MAGIC) return backing__slot_size[sl->cls];
+  return (backing__hdr(ar, off - BACKING__HDR)->size & ~BACKING__FLAGS) - BACKING__HDR;
+}
+
+static void backing__gc_init(backing__arena *ar, uint64_t off, const backing__gcinit *gi) {
+  backing__gch *g = backing__gch_at(ar, off);
+  if (gi->zero) memset(g + 1, 0, (size_t)(backing__usable_at(ar, off) - 16));
+  g->type = gi->type;
+  g->prev = g->next = 0;
+  BACKING__CRASH(28);
+  __atomic_store_n(&g->count, gi->count, __ATOMIC_RELEASE);
+  if (gi->count == 0) backing__wait_push(ar, (uint32_t)off, g);
+}
+
 static backing_addr backing__gc_new(backing *s, uint64_t size, uint32_t type, uint32_t refs,
                                     int zero) {
+  backing__gcinit gi;
   backing_addr a;
-  backing__arena *ar;
-  backing__gch *g;
-  uint64_t o;
   if (!s || refs > (uint32_t)INT32_MAX) return BACKING__FAIL(BACKING_EINVAL);
   if (s->ro) return BACKING__FAIL(BACKING_ERDONLY);
   if (size > backing__max_block(s) - 16) {
     __atomic_fetch_add(&s->alloc_failures, 1, __ATOMIC_RELAXED);
     return BACKING__FAIL(BACKING_ETOOBIG);
   }
-  a = backing__alloc(s, size, 16, BACKING__GC); /* the GC header comes on top */
-  if (!a) return 0;
-  ar = backing__ar(s, (uint32_t)(a >> s->shift));
-  o = a & s->mask;
-  g = backing__gch_at(ar, o);
-  g->type = type;
-  g->prev = g->next = 0;
-  if (zero) memset(s->view.base + a + 16, 0, (size_t)(backing__usable(s, a) - 16));
-  if (refs) {
-    g->count = (int32_t)refs;
-  } else if (backing__lock_arena(s, ar, (uint32_t)(a >> s->shift)) == 0) {
-    BACKING__CRASH(28);
-    g->count = 0;
-    backing__wait_push(ar, (uint32_t)o, g);
-    backing__unlock(&ar->lock);
-  } else {
-    return BACKING__FAIL(BACKING_ECORRUPT); /* the arena broke under us: the block is lost */
-  }
-  return a + 16;
+  gi.type = type;
+  gi.count = (int32_t)refs;
+  gi.zero = zero;
+  a = backing__alloc(s, size, 16, BACKING__GC, &gi); /* the GC header comes on top */
+  return a ? a + 16 : 0;
 }
 
 BACKING_API backing_addr backing_gc_alloc(backing *s, uint64_t size, uint32_t type, uint32_t refs) {
@@ -2785,21 +2799,33 @@ BACKING_API uint64_t backing_gc_free(backing *s, backing_addr a) {
   backing__loc L;
   backing__gch *g;
   int32_t c;
-  int r = backing__gc_locate(s, a, &L);
-  if (r) return BACKING__FAIL(r);
+  uint32_t i;
+  int r;
+  if (!s) return BACKING__FAIL(BACKING_EINVAL);
   if (s->ro) return BACKING__FAIL(BACKING_ERDONLY);
+  if (a < 16 || (a & 15)) return BACKING__FAIL(BACKING_EBADADDR);
+  i = (uint32_t)((a - 16) >> s->shift);
+  if ((r = backing__lock_addr(s, a - 16, &L.ar, 1)) != 0) return BACKING__FAIL(r);
+  r = backing__gc_locate(s, a, &L); /* under the lock: nothing moves while we look */
+  if (r) {
+    backing__unlock(&backing__ar(s, i)->lock);
+    return BACKING__FAIL(r);
+  }
   g = backing__gch_at(L.ar, L.off);
-  r = backing__lock_arena(s, L.ar, (uint32_t)((a - 16) >> s->shift));
-  if (r) return BACKING__FAIL(r);
   c = backing__gc_load(g);
   if (c > 0 || c == BACKING__DYING) {
     backing__unlock(&L.ar->lock);
     return BACKING__FAIL(c > 0 ? BACKING_EREFERENCED : BACKING_EFREED);
   }
   backing__wait_remove(L.ar, g);
+  if (!backing__dtor_of(s, g->type)) { /* no destructor to run: free it under this lock */
+    uint64_t freed = backing__free_loc(s, &L);
+    backing__unlock(&L.ar->lock);
+    return freed;
+  }
   g->count = BACKING__DYING;
   backing__unlock(&L.ar->lock);
-  return backing__gc_reap(s, (uint32_t)((a - 16) >> s->shift), (uint32_t)L.off);
+  return backing__gc_reap(s, i, (uint32_t)L.off);
 }
 
 BACKING_API uint32_t backing_gc_refcount(backing *s, backing_addr a) {
@@ -3102,10 +3128,8 @@ static void backing__leave(backing *s) {
   if (backing__os_ofd(s->fd, F_OFD_SETLK, F_WRLCK, BACKING__LK_PRESENCE) == 0) { /* last */
     for (k = 0; k < BACKING__SLOTS; k++)
       if (st->slots[k].state) died = 1, st->slots[k].state = 0;
-    if (!died || backing__recover_all(s) == 0) {
-      backing__os_sync(s->view.base, s->view.limit, 0);
-      __atomic_store_n(&st->dirty, 0, __ATOMIC_RELEASE);
-    }
+    /* clean: no msync here (close does not wait for the disk; backing_sync does) */
+    if (!died || backing__recover_all(s) == 0) __atomic_store_n(&st->dirty, 0, __ATOMIC_RELEASE);
   }
 }
 #endif
