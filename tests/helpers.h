@@ -337,4 +337,528 @@ static int path_exists(const char *path) {
   return stat(path, &st) == 0;
 }
 
+/* ---- sharing: a self-checking workload for threads, processes and kills ------------------ */
+/* A writer keeps the blocks it holds in a table (struct sh_table). Every block is filled
+   with a self-describing pattern: for 16 bytes and more a header {0xB10C0000 | writer id,
+   sequence number, length}, then bytes derived from (writer, sequence, length). Each table
+   entry has a state that is stored before and after every call, so that when the writer is
+   killed at any instant (the table lives in shared memory), another process knows exactly
+   which blocks must be intact and which one was in flight. */
+
+#include <sys/mman.h>
+#include <time.h>
+
+#define SH_CAP 160
+#define SH_ROOTS 3
+enum sh_state {
+  SH_EMPTY = 0,
+  SH_ALLOCING,   /* alloc in flight: the block may or may not exist (a leak) */
+  SH_FILLING,    /* allocated, contents being written */
+  SH_LIVE,       /* plain block, pattern complete */
+  SH_FREEING,    /* free in flight */
+  SH_REALLOCING, /* realloc in flight */
+  SH_GC_LIVE,    /* GC block, count 1, pattern complete */
+  SH_GC_REFING,  /* count going 1 -> 2 */
+  SH_GC_TWO,     /* count 2 */
+  SH_GC_UNREFING /* count going 2 -> 1 */,
+  SH_GC_DROPPING /* unref to 0 (and maybe gc_free) in flight */
+};
+struct sh_ent {
+  uint64_t addr;
+  uint32_t len, seq, state, kind; /* kind 1: GC block */
+};
+struct sh_table {
+  uint32_t id, errors;
+  uint64_t seq, rng, ops, adopted, leaks_possible;
+  uint64_t root_val[SH_ROOTS], root_pending[SH_ROOTS];
+  uint32_t root_busy[SH_ROOTS], pad;
+  char err[240];
+  struct sh_ent e[SH_CAP];
+};
+struct sh_opts {
+  int sole_cycler;         /* may gc_cycle, gc_free and gc_alloc with refs 0 */
+  uint32_t big;            /* largest request (default 5000) */
+  backing_addr *shared_gc; /* blocks every writer refs and unrefs (count stays >= 1) */
+  int nshared;             /* how many */
+  int no_roots;            /* skip the root operations */
+};
+
+#define SH_BARRIER() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+static void sh_set_state(struct sh_ent *e, uint32_t st) {
+  SH_BARRIER();
+  __atomic_store_n(&e->state, st, __ATOMIC_RELEASE);
+  SH_BARRIER();
+}
+
+static void *sh_shared_mem(size_t n) {
+  void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return NULL;
+  memset(p, 0, n);
+  return p;
+}
+
+__attribute__((format(printf, 2, 3))) static void sh_fail(struct sh_table *t, const char *fmt,
+                                                          ...) {
+  va_list ap;
+  if (t->errors++ == 0) {
+    int n =
+        snprintf(t->err, sizeof t->err, "writer %u op %llu: ", t->id, (unsigned long long)t->ops);
+    va_start(ap, fmt);
+    if (n > 0 && (size_t)n < sizeof t->err)
+      vsnprintf(t->err + n, sizeof t->err - (size_t)n, fmt, ap);
+    va_end(ap);
+  }
+}
+
+static uint64_t sh_key(uint32_t id, uint32_t seq, uint32_t len) {
+  return mix64((uint64_t)id << 48 ^ (uint64_t)seq << 16 ^ len ^ 0x5ba5eull);
+}
+static unsigned char sh_byte(uint32_t id, uint32_t seq, uint32_t len, uint64_t key, uint32_t i) {
+  if (len >= 16 && i < 16) {
+    uint32_t h[4];
+    h[0] = 0xB10C0000u | (id & 0xffffu);
+    h[1] = seq;
+    h[2] = len;
+    h[3] = 0;
+    return ((const unsigned char *)h)[i];
+  }
+  return pattern_byte(key, i);
+}
+static void sh_fill(void *p, uint32_t id, uint32_t seq, uint32_t len) {
+  unsigned char *b = (unsigned char *)p;
+  uint64_t key = sh_key(id, seq, len);
+  uint32_t i;
+  for (i = 0; i < len; i++) b[i] = sh_byte(id, seq, len, key, i);
+}
+/* First differing byte among the first n of the fill, or -1. */
+static long sh_mismatch(const void *p, uint32_t id, uint32_t seq, uint32_t len, uint32_t n) {
+  const unsigned char *b = (const unsigned char *)p;
+  uint64_t key = sh_key(id, seq, len);
+  uint32_t i;
+  if (!p) return 0;
+  for (i = 0; i < n && i < len; i++)
+    if (b[i] != sh_byte(id, seq, len, key, i)) return (long)i;
+  return -1;
+}
+
+static uint32_t sh_size(struct sh_table *t, const struct sh_opts *o) {
+  uint64_t r = rng_below(&t->rng, 100), big = o->big ? o->big : 5000;
+  if (r < 60) return (uint32_t)(1 + rng_below(&t->rng, 256));
+  if (r < 85) return (uint32_t)(257 + rng_below(&t->rng, 4096 - 256));
+  return (uint32_t)(4097 + rng_below(&t->rng, big > 4097 ? big - 4096 : 1));
+}
+
+/* Is entry e's block intact (live, big enough, pattern)? Reports through sh_fail. */
+static int sh_verify(backing *s, struct sh_table *t, struct sh_ent *e, const char *when) {
+  uint64_t usable;
+  long at;
+  if (e->kind) {
+    usable = backing_gc_sizeof(s, e->addr);
+    if (usable < e->len) {
+      sh_fail(t, "%s: GC block %llu (len %u) reports size %llu (%s)", when,
+              (unsigned long long)e->addr, e->len, (unsigned long long)usable,
+              err_name(backing_last_error()));
+      return 0;
+    }
+  } else {
+    usable = backing_sizeof(s, e->addr);
+    if (usable < e->len) {
+      sh_fail(t, "%s: block %llu (len %u) reports size %llu (%s)", when,
+              (unsigned long long)e->addr, e->len, (unsigned long long)usable,
+              err_name(backing_last_error()));
+      return 0;
+    }
+  }
+  at = sh_mismatch(backing_ptr(s, e->addr), t->id, e->seq, e->len, e->len);
+  if (at >= 0) {
+    sh_fail(t, "%s: block %llu (len %u, seq %u) changed at byte %ld", when,
+            (unsigned long long)e->addr, e->len, e->seq, at);
+    return 0;
+  }
+  return 1;
+}
+
+static int sh_pick(struct sh_table *t, uint32_t want_state) {
+  uint32_t start = (uint32_t)rng_below(&t->rng, SH_CAP), k;
+  for (k = 0; k < SH_CAP; k++) {
+    uint32_t i = (start + k) % SH_CAP;
+    if (t->e[i].state == want_state) return (int)i;
+  }
+  return -1;
+}
+
+static void sh_root_name(char *buf, size_t n, uint32_t id, int k) {
+  snprintf(buf, n, "w%u-r%d", id, k);
+}
+
+/* One random operation. Returns 0, or -1 after recording an error in t. */
+static int sh_step(backing *s, struct sh_table *t, const struct sh_opts *o) {
+  uint64_t r = rng_below(&t->rng, 100);
+  int i;
+  struct sh_ent *e;
+  t->ops++;
+  if (r < 40) { /* alloc, calloc, aligned, gc_alloc into an empty slot */
+    uint32_t len = sh_size(t, o), seq;
+    backing_addr a;
+    int how = (int)rng_below(&t->rng, 11); /* 0-4 alloc, 5-6 calloc, 7 aligned, 8-10 gc */
+    i = sh_pick(t, SH_EMPTY);
+    if (i < 0) return 0;
+    e = &t->e[i];
+    seq = (uint32_t)++t->seq;
+    e->kind = how >= 8;
+    sh_set_state(e, SH_ALLOCING);
+    if (how <= 4)
+      a = backing_alloc(s, len);
+    else if (how <= 6)
+      a = backing_calloc(s, len);
+    else if (how == 7)
+      a = backing_alloc_aligned(s, len, (uint64_t)64 << rng_below(&t->rng, 7));
+    else if (how == 10)
+      a = backing_gc_calloc(s, len, 7, 1);
+    else if (o->sole_cycler && (t->rng & 1)) { /* born waiting, then referenced */
+      a = backing_gc_alloc(s, len, 7, 0);
+      if (a && backing_gc_ref(s, a) != 1) {
+        sh_fail(t, "gc_ref of a new GC block at 0 did not give 1 (%s)",
+                err_name(backing_last_error()));
+        return -1;
+      }
+    } else
+      a = backing_gc_alloc(s, len, 7, 1);
+    if (!a) {
+      sh_set_state(e, SH_EMPTY);
+      sh_fail(t, "allocation of %u bytes failed: %s", len, err_name(backing_last_error()));
+      return -1;
+    }
+    if (how == 7 && (a & 63)) {
+      sh_fail(t, "alloc_aligned gave a misaligned %llu", (unsigned long long)a);
+      return -1;
+    }
+    e->addr = a;
+    e->len = len;
+    e->seq = seq;
+    sh_set_state(e, SH_FILLING);
+    if (how == 5 || how == 6 || how == 10) {
+      unsigned char *p = (unsigned char *)backing_ptr(s, a);
+      uint64_t us = how == 10 ? backing_gc_sizeof(s, a) : backing_sizeof(s, a);
+      if (!p || us < len || !all_bytes_are(p, us, 0)) {
+        sh_fail(t, "calloc(%u) block %llu not zeroed (usable %llu)", len, (unsigned long long)a,
+                (unsigned long long)us);
+        return -1;
+      }
+    }
+    sh_fill(backing_ptr(s, a), t->id, seq, len);
+    sh_set_state(e, e->kind ? SH_GC_LIVE : SH_LIVE);
+    return 0;
+  }
+  if (r < 52) { /* realloc */
+    uint32_t len = sh_size(t, o), seq, keep;
+    backing_addr a;
+    long at;
+    i = sh_pick(t, SH_LIVE);
+    if (i < 0) return 0;
+    e = &t->e[i];
+    if (!sh_verify(s, t, e, "before realloc")) return -1;
+    seq = (uint32_t)++t->seq;
+    sh_set_state(e, SH_REALLOCING);
+    a = backing_realloc(s, e->addr, len);
+    if (!a) {
+      sh_set_state(e, SH_LIVE);
+      sh_fail(t, "realloc to %u failed: %s", len, err_name(backing_last_error()));
+      return -1;
+    }
+    keep = len < e->len ? len : e->len;
+    at = sh_mismatch(backing_ptr(s, a), t->id, e->seq, e->len, keep);
+    if (at >= 0) {
+      sh_fail(t, "realloc %llu -> %llu (%u -> %u bytes) lost byte %ld", (unsigned long long)e->addr,
+              (unsigned long long)a, e->len, len, at);
+      return -1;
+    }
+    e->addr = a;
+    e->len = len;
+    e->seq = seq;
+    sh_set_state(e, SH_FILLING);
+    sh_fill(backing_ptr(s, a), t->id, seq, len);
+    sh_set_state(e, SH_LIVE);
+    return 0;
+  }
+  if (r < 72) { /* free */
+    uint64_t got;
+    i = sh_pick(t, SH_LIVE);
+    if (i < 0) return 0;
+    e = &t->e[i];
+    if (!sh_verify(s, t, e, "before free")) return -1;
+    sh_set_state(e, SH_FREEING);
+    got = backing_free(s, e->addr);
+    if (got < e->len) {
+      sh_fail(t, "free of %llu returned %llu (%s)", (unsigned long long)e->addr,
+              (unsigned long long)got, err_name(backing_last_error()));
+      return -1;
+    }
+    sh_set_state(e, SH_EMPTY);
+    return 0;
+  }
+  if (r < 80) { /* ref, unref: 1 -> 2 -> 1; also on blocks every writer shares */
+    uint32_t c;
+    if (o->nshared > 0 && (t->rng & 1)) {
+      backing_addr a = o->shared_gc[rng_below(&t->rng, (uint64_t)o->nshared)];
+      c = backing_gc_ref(s, a);
+      if (c < 2) {
+        sh_fail(t, "gc_ref of a shared block gave %u (%s)", c, err_name(backing_last_error()));
+        return -1;
+      }
+      c = backing_gc_unref(s, a);
+      if (c < 1) {
+        sh_fail(t, "gc_unref of a shared block gave %u (%s)", c, err_name(backing_last_error()));
+        return -1;
+      }
+      return 0;
+    }
+    i = sh_pick(t, SH_GC_LIVE);
+    if (i < 0) return 0;
+    e = &t->e[i];
+    sh_set_state(e, SH_GC_REFING);
+    c = backing_gc_ref(s, e->addr);
+    sh_set_state(e, SH_GC_TWO);
+    if (c != 2) {
+      sh_fail(t, "gc_ref gave %u, want 2 (%s)", c, err_name(backing_last_error()));
+      return -1;
+    }
+    if (!sh_verify(s, t, e, "GC block at 2")) return -1;
+    sh_set_state(e, SH_GC_UNREFING);
+    c = backing_gc_unref(s, e->addr);
+    sh_set_state(e, SH_GC_LIVE);
+    if (c != 1) {
+      sh_fail(t, "gc_unref gave %u, want 1 (%s)", c, err_name(backing_last_error()));
+      return -1;
+    }
+    return 0;
+  }
+  if (r < 90) { /* drop a GC block: unref to 0 (the collector reaps it), or gc_free now */
+    uint32_t c;
+    i = sh_pick(t, SH_GC_LIVE);
+    if (i < 0) return 0;
+    e = &t->e[i];
+    if (!sh_verify(s, t, e, "before unref to 0")) return -1;
+    if (backing_gc_refcount(s, e->addr) != 1) {
+      sh_fail(t, "GC block %llu: count %u, want 1", (unsigned long long)e->addr,
+              backing_gc_refcount(s, e->addr));
+      return -1;
+    }
+    sh_set_state(e, SH_GC_DROPPING);
+    c = backing_gc_unref(s, e->addr);
+    if (c != 0) {
+      sh_fail(t, "gc_unref to 0 gave %u (%s)", c, err_name(backing_last_error()));
+      return -1;
+    }
+    if (o->sole_cycler && (t->rng & 2)) {
+      uint64_t want = backing_gc_sizeof(s, e->addr) + 16, got = backing_gc_free(s, e->addr);
+      if (got != want) {
+        sh_fail(t, "gc_free gave %llu, want %llu (%s)", (unsigned long long)got,
+                (unsigned long long)want, err_name(backing_last_error()));
+        return -1;
+      }
+    }
+    sh_set_state(e, SH_EMPTY);
+    return 0;
+  }
+  if (r < 96 && !o->no_roots) { /* a root on one of my blocks */
+    int k = (int)rng_below(&t->rng, SH_ROOTS);
+    char name[32];
+    backing_addr got;
+    sh_root_name(name, sizeof name, t->id, k);
+    i = sh_pick(t, SH_LIVE);
+    if (i >= 0 && !(t->rng & 4)) {
+      t->root_pending[k] = t->e[i].addr;
+      __atomic_store_n(&t->root_busy[k], 1, __ATOMIC_SEQ_CST);
+      if (backing_root_set(s, name, t->e[i].addr) != 0) {
+        sh_fail(t, "root_set %s: %s", name, err_name(backing_last_error()));
+        return -1;
+      }
+      t->root_val[k] = t->e[i].addr;
+      __atomic_store_n(&t->root_busy[k], 0, __ATOMIC_SEQ_CST);
+    } else if (t->root_val[k] && (t->rng & 8)) {
+      t->root_pending[k] = 0;
+      __atomic_store_n(&t->root_busy[k], 1, __ATOMIC_SEQ_CST);
+      if (backing_root_del(s, name) != 0) {
+        sh_fail(t, "root_del %s: %s", name, err_name(backing_last_error()));
+        return -1;
+      }
+      t->root_val[k] = 0;
+      __atomic_store_n(&t->root_busy[k], 0, __ATOMIC_SEQ_CST);
+    }
+    got = backing_root_get(s, name);
+    if (got != t->root_val[k]) {
+      sh_fail(t, "root %s is %llu, want %llu", name, (unsigned long long)got,
+              (unsigned long long)t->root_val[k]);
+      return -1;
+    }
+    return 0;
+  }
+  if (r < 98 && o->sole_cycler) {
+    (void)backing_gc_cycle(s);
+    return 0;
+  }
+  i = sh_pick(t, SH_LIVE); /* read one back */
+  if (i >= 0 && !sh_verify(s, t, &t->e[i], "reading back")) return -1;
+  return 0;
+}
+
+/* Takes over a table whose writer may have died at any instant: verifies every block that
+   must be intact and settles every entry in flight (an entry that may be a leak is
+   dropped and counted in leaks_possible). Returns the number of errors found. */
+static uint32_t sh_adopt(backing *s, struct sh_table *t) {
+  uint32_t before = t->errors, i;
+  int k;
+  for (i = 0; i < SH_CAP; i++) {
+    struct sh_ent *e = &t->e[i];
+    uint32_t c;
+    switch (e->state) {
+    case SH_EMPTY:
+      break;
+    case SH_ALLOCING:
+    case SH_FREEING:
+    case SH_REALLOCING:
+    case SH_GC_DROPPING:
+      t->leaks_possible += e->state == SH_REALLOCING ? 2 : 1;
+      sh_set_state(e, SH_EMPTY);
+      break;
+    case SH_FILLING: /* allocated, contents half written: write them again */
+      if ((e->kind ? backing_gc_sizeof(s, e->addr) : backing_sizeof(s, e->addr)) < e->len) {
+        sh_fail(t, "adopting: block %llu being filled is not live (%s)",
+                (unsigned long long)e->addr, err_name(backing_last_error()));
+        sh_set_state(e, SH_EMPTY);
+        break;
+      }
+      if (e->kind && backing_gc_refcount(s, e->addr) != 1) { /* set before gc_alloc returned */
+        sh_fail(t, "adopting: new GC block %llu has count %u, want 1", (unsigned long long)e->addr,
+                backing_gc_refcount(s, e->addr));
+        sh_set_state(e, SH_EMPTY);
+        break;
+      }
+      sh_fill(backing_ptr(s, e->addr), t->id, e->seq, e->len);
+      sh_set_state(e, e->kind ? SH_GC_LIVE : SH_LIVE);
+      break;
+    case SH_LIVE:
+      if (!sh_verify(s, t, e, "adopting")) sh_set_state(e, SH_EMPTY);
+      break;
+    case SH_GC_LIVE:
+    case SH_GC_REFING:
+    case SH_GC_TWO:
+    case SH_GC_UNREFING:
+      if (!sh_verify(s, t, e, "adopting GC")) {
+        sh_set_state(e, SH_EMPTY);
+        break;
+      }
+      c = backing_gc_refcount(s, e->addr);
+      if (e->state == SH_GC_LIVE ? c != 1 : e->state == SH_GC_TWO ? c != 2 : (c != 1 && c != 2)) {
+        sh_fail(t, "adopting: GC block %llu in state %u has count %u", (unsigned long long)e->addr,
+                e->state, c);
+        sh_set_state(e, SH_EMPTY);
+        break;
+      }
+      if (c == 2 && backing_gc_unref(s, e->addr) != 1) sh_fail(t, "adopting: unref 2 -> 1");
+      sh_set_state(e, SH_GC_LIVE);
+      break;
+    default:
+      sh_fail(t, "adopting: entry %u has state %u", i, e->state);
+      break;
+    }
+  }
+  for (k = 0; k < SH_ROOTS; k++) {
+    char name[32];
+    backing_addr got;
+    sh_root_name(name, sizeof name, t->id, k);
+    got = backing_root_get(s, name);
+    if (got != t->root_val[k] && !(t->root_busy[k] && got == t->root_pending[k]))
+      sh_fail(t, "adopting: root %s is %llu, want %llu", name, (unsigned long long)got,
+              (unsigned long long)t->root_val[k]);
+    t->root_val[k] = got;
+    t->root_busy[k] = 0;
+  }
+  t->adopted++;
+  return t->errors - before;
+}
+
+/* Blocks the table holds (what stat.used_blocks must count for it). */
+static uint64_t sh_held(const struct sh_table *t) {
+  uint64_t n = 0;
+  uint32_t i;
+  for (i = 0; i < SH_CAP; i++)
+    n += t->e[i].state == SH_LIVE || t->e[i].state == SH_GC_LIVE || t->e[i].state == SH_FILLING ||
+         (t->e[i].state >= SH_GC_REFING && t->e[i].state <= SH_GC_UNREFING);
+  return n;
+}
+
+/* Frees everything the table holds (plain: free; GC: unref to 0). 0 or errors. */
+static uint32_t sh_release_all(backing *s, struct sh_table *t) {
+  uint32_t before = t->errors, i;
+  for (i = 0; i < SH_CAP; i++) {
+    struct sh_ent *e = &t->e[i];
+    if (e->state == SH_LIVE) {
+      if (sh_verify(s, t, e, "final") && backing_free(s, e->addr) < e->len)
+        sh_fail(t, "final free of %llu: %s", (unsigned long long)e->addr,
+                err_name(backing_last_error()));
+    } else if (e->state == SH_GC_LIVE) {
+      if (sh_verify(s, t, e, "final GC") && backing_gc_unref(s, e->addr) != 0)
+        sh_fail(t, "final unref of %llu not 0", (unsigned long long)e->addr);
+    }
+    e->state = SH_EMPTY;
+  }
+  return t->errors - before;
+}
+
+static void sh_init(struct sh_table *t, uint32_t id, uint64_t seed) {
+  memset(t, 0, sizeof *t);
+  t->id = id;
+  t->rng = mix64(seed ^ ((uint64_t)id + 1) * 0x9e3779b97f4a7c15ull) | 1;
+}
+
+/* ---- processes --------------------------------------------------------------------------- */
+
+static int wait_pid(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return status;
+}
+static const char *status_str(int st) {
+  static char buf[4][64];
+  static int next;
+  char *b = buf[next++ & 3];
+  if (st == -1)
+    snprintf(b, 64, "waitpid failed");
+  else if (WIFEXITED(st))
+    snprintf(b, 64, "exit %d", WEXITSTATUS(st));
+  else if (WIFSIGNALED(st))
+    snprintf(b, 64, "signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+  else
+    snprintf(b, 64, "status 0x%x", st);
+  return b;
+}
+static int exited_ok(int st) {
+  return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+static uint64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+static void sleep_ns(uint64_t ns) {
+  struct timespec ts;
+  ts.tv_sec = (time_t)(ns / 1000000000ull);
+  ts.tv_nsec = (long)(ns % 1000000000ull);
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+  }
+}
+/* Does the store at path need recovery? A read-only open says so (BACKING_ERECOVER). */
+static int rdonly_open_rc(const char *dir, const char *name) {
+  backing_config c = mmap_cfg(dir, name, 0);
+  backing *s = NULL;
+  int rc;
+  c.flags = BACKING_RDONLY;
+  rc = backing_open(&s, &c);
+  if (rc == 0) backing_close(s);
+  return rc;
+}
+
 #endif /* HELPERS_H_INCLUDED */

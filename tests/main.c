@@ -21,6 +21,7 @@
 #include "t_fulldisk.c"
 #include "t_mapping.c"
 #include "t_accessors.c"
+#include "t_share.c"
 #include "t_gc.c"
 
 int main(int argc, char **argv) {

@@ -5,6 +5,8 @@
 #   b) make examples
 #   c) the test binary under AddressSanitizer + UndefinedBehaviorSanitizer (clang)
 #   d) the test binary optimised, asserts off (gcc -O2 -DNDEBUG)
+#   e) the crash-point sweep, tests/crashpoints.c built with -DBACKING_TEST_CRASH_POINTS
+#   f) ThreadSanitizer (clang) over the thread tests only, by name
 # A compile counts as one test; a run adds the binary's own counts. A missing compiler is
 # skipped, not failed. The last line is `N passed, M failed`; the exit status is 1 if
 # anything failed.
@@ -48,13 +50,14 @@ compile() {
   fi
 }
 
-# run_tests <label> <binary>: adds the binary's "N passed, M failed"
+# run_tests <label> <binary> [test names...]: adds the binary's "N passed, M failed"
 run_tests() {
   label=$1
   bin=$2
+  shift 2
   log="$B/$label.log"
   echo "---- $label: $bin"
-  limit 900 "$bin" 2>&1 | tee "$log"
+  limit 900 "$bin" "$@" 2>&1 | tee "$log"
   last=$(tail -n 1 "$log")
   n=$(echo "$last" | sed -n 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1/p')
   m=$(echo "$last" | sed -n 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\2/p')
@@ -111,6 +114,32 @@ if command -v gcc >/dev/null 2>&1; then
   fi
 else
   echo "SKIP release run: gcc not installed"
+fi
+
+echo "==== e) crash points"
+if command -v gcc >/dev/null 2>&1; then
+  if limit 600 gcc -std=c11 -O2 -g -DBACKING_TEST_CRASH_POINTS $WARN -pthread -o "$B/crashpoints" \
+    tests/crashpoints.c; then
+    run_tests crashpoints "$B/crashpoints"
+  else
+    fail "build crashpoints"
+  fi
+else
+  echo "SKIP crash points: gcc not installed"
+fi
+
+echo "==== f) ThreadSanitizer, thread tests"
+if command -v clang >/dev/null 2>&1; then
+  if limit 600 clang -std=c11 -O1 -g -fsanitize=thread $WARN -pthread -o "$B/tests-tsan" \
+    tests/main.c; then
+    names=$("$B/tests-tsan" --list | grep -E '^(threads|share_threads|gc_thread)')
+    # a report makes the test's process exit 66, so the test fails
+    TSAN_OPTIONS=${TSAN_OPTIONS:-exitcode=66:halt_on_error=0} run_tests tsan "$B/tests-tsan" $names
+  else
+    fail "build tests-tsan"
+  fi
+else
+  echo "SKIP ThreadSanitizer run: clang not installed"
 fi
 
 echo "$passed passed, $failed failed"

@@ -1,0 +1,518 @@
+/* crashpoints.c: the crash-point sweep (whitebox). Built on its own with
+   -DBACKING_TEST_CRASH_POINTS (tests/run.sh), so that the library calls
+   backing_test_crash_point(n) between the stores of every mutating operation; a child
+   process runs the self-checking workload of helpers.h and SIGKILLs itself at the k-th hit
+   of point n. Afterwards:
+     (a) a fresh process opens the store: backing_check passes, every block the child held
+         is intact, at most the block in flight is lost, and the store keeps working;
+     (b) a process attached before the crash finds the same, its next calls taking the dead
+         child's locks over;
+     (c) double crash: the process recovering from (a) is itself killed inside the repair
+         (points 29, 30), and a third one opens a clean store.
+   Also: a store copied while a lock word is held opens without hanging, and a read-only
+   open of a store a killed writer left dirty is BACKING_ERECOVER until a writer opens it.
+   Usage: crashpoints [test names...]; the last line is `N passed, M failed`. */
+#define _GNU_SOURCE
+#ifndef BACKING_TEST_CRASH_POINTS
+#define BACKING_TEST_CRASH_POINTS
+#endif
+#define BACKING_IMPLEMENTATION
+#include "../backing.h"
+
+/* test.h and helpers.h serve the main suite too: not everything in them is used here */
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include "test.h"
+#include "helpers.h"
+
+#define CP_FIRST 2
+#define CP_LAST 30 /* 29 and 30 are inside recovery */
+#define CP_WARM 400
+#define CP_STEPS 6000
+#define CP_ARENA (64 * KIB)
+#define CP_EXISTS(n) ((n) != 5) /* backing.h has no point 5 */
+
+/* ---- the hook ------------------------------------------------------------------------------ */
+
+static int cp_armed, cp_n, cp_k, cp_hang_fd = -1;
+static int cp_hits[BACKING__NCRASH + 1];
+static int *cp_count; /* shared with the parent: hits per point (the dry run) */
+
+void backing_test_crash_point(int n);
+void backing_test_crash_point(int n) {
+  if (!cp_armed || n < 0 || n > BACKING__NCRASH) return;
+  cp_hits[n]++;
+  if (cp_count) cp_count[n]++;
+  if (n == cp_n && cp_hits[n] == cp_k) {
+    if (cp_hang_fd >= 0) { /* stop here, lock held, and say so */
+      char b = '!';
+      if (write(cp_hang_fd, &b, 1) != 1) _exit(3);
+      for (;;) pause();
+    }
+    kill(getpid(), SIGKILL);
+    for (;;) pause();
+  }
+}
+
+/* ---- shared state and the processes ------------------------------------------------------ */
+
+struct cp_shared {
+  struct sh_table t;
+  int hits[BACKING__NCRASH + 1];
+  int ready, go;
+  char err[240];
+};
+static struct cp_shared *cp_sh;
+
+__attribute__((format(printf, 1, 2))) static void cp_err(const char *fmt, ...) {
+  va_list ap;
+  if (cp_sh->err[0]) return;
+  va_start(ap, fmt);
+  vsnprintf(cp_sh->err, sizeof cp_sh->err, fmt, ap);
+  va_end(ap);
+}
+
+static backing_config cp_cfg(const char *dir) {
+  return mmap_cfg(dir, "cp", 0);
+}
+
+/* The child under test: a store (created if missing), CP_WARM unarmed steps, then up to
+   CP_STEPS armed ones. Exits 0 if it was not killed. */
+static int cp_workload(const char *dir, int n, int k, int hang_fd) {
+  backing_config c = mmap_cfg(dir, "cp", CP_ARENA);
+  backing *s = NULL;
+  struct sh_opts o;
+  int i, rc = backing_open(&s, &c);
+  memset(&o, 0, sizeof o);
+  o.sole_cycler = 1;
+  o.big = 20000;
+  if (rc != 0) {
+    cp_err("workload open: %s", err_name(rc));
+    return 1;
+  }
+  for (i = 0; i < CP_WARM; i++)
+    if (sh_step(s, &cp_sh->t, &o) != 0) return 1;
+  cp_n = n;
+  cp_k = k;
+  cp_hang_fd = hang_fd;
+  cp_armed = 1;
+  for (i = 0; i < CP_STEPS; i++)
+    if (sh_step(s, &cp_sh->t, &o) != 0) return 1;
+  cp_armed = 0;
+  backing_close(s);
+  return 0;
+}
+
+/* Verifies a store after a crash with handle s: check, every block of the table, the leak
+   bound, then more work and another check. 0 or 1 (error in cp_sh->err). */
+static int cp_verify_with(backing *s, const char *who) {
+  struct sh_opts o;
+  backing_stats st;
+  uint64_t held, bound;
+  int rc, i;
+  memset(&o, 0, sizeof o);
+  o.sole_cycler = 1;
+  o.big = 20000;
+  rc = backing_check(s);
+  if (rc != 0) {
+    cp_err("%s: backing_check: %s: %.150s", who, err_name(rc), backing_check_detail(s));
+    return 1;
+  }
+  if (sh_adopt(s, &cp_sh->t) != 0) {
+    cp_err("%s: %.200s", who, cp_sh->t.err);
+    return 1;
+  }
+  held = sh_held(&cp_sh->t);
+  backing_gc_cycle(s);
+  backing_gc_cycle(s);
+  memset(&st, 0, sizeof st);
+  rc = backing_stat(s, &st);
+  bound = held + (cp_sh->t.leaks_possible > 1 ? cp_sh->t.leaks_possible : 1);
+  if (rc != 0 || st.used_blocks < held || st.used_blocks > bound) {
+    cp_err("%s: stat %s: %llu blocks live, the child held %llu (at most %llu allowed)", who,
+           err_name(rc), (unsigned long long)st.used_blocks, (unsigned long long)held,
+           (unsigned long long)bound);
+    return 1;
+  }
+  for (i = 0; i < 500; i++) /* the store keeps working, in every arena */
+    if (sh_step(s, &cp_sh->t, &o) != 0) {
+      cp_err("%s: after recovery: %.200s", who, cp_sh->t.err);
+      return 1;
+    }
+  rc = backing_check(s);
+  if (rc != 0) {
+    cp_err("%s: backing_check after more work: %s: %.150s", who, err_name(rc),
+           backing_check_detail(s));
+    return 1;
+  }
+  return 0;
+}
+
+/* A fresh process: open (it is the first: it repairs), verify, close; then the store is
+   clean (a read-only open needs no writer). */
+static int cp_fresh_verify(const char *dir) {
+  backing_config c = cp_cfg(dir);
+  backing *s = NULL;
+  int rc;
+  alarm(20); /* a hang is a failure, not a stuck suite */
+  rc = backing_open(&s, &c);
+  if (rc != 0) {
+    cp_err("fresh open: %s", err_name(rc));
+    return 1;
+  }
+  if (cp_verify_with(s, "fresh process")) return 1;
+  rc = backing_close(s);
+  if (rc != 0) {
+    cp_err("close: %s", err_name(rc));
+    return 1;
+  }
+  rc = rdonly_open_rc(dir, "cp");
+  if (rc != 0) {
+    cp_err("read-only open after a clean close: %s", err_name(rc));
+    return 1;
+  }
+  return 0;
+}
+
+/* Attached before the crash; verifies once cp_sh->go is set. */
+static int cp_survivor(const char *dir) {
+  backing_config c = mmap_cfg(dir, "cp", CP_ARENA);
+  backing *s = NULL;
+  int rc = backing_open(&s, &c);
+  if (rc != 0) {
+    cp_err("survivor open: %s", err_name(rc));
+    return 1;
+  }
+  __atomic_store_n(&cp_sh->ready, 1, __ATOMIC_SEQ_CST);
+  while (!__atomic_load_n(&cp_sh->go, __ATOMIC_SEQ_CST)) sleep_ns(200000);
+  alarm(20);
+  if (cp_verify_with(s, "attached survivor")) return 1;
+  rc = backing_close(s); /* the last to leave: repairs and marks it clean */
+  if (rc != 0) {
+    cp_err("survivor close: %s", err_name(rc));
+    return 1;
+  }
+  return 0;
+}
+
+/* Recovery, armed: killed at the k-th hit of point n inside the repair, or exits 0. */
+static int cp_recoverer(const char *dir, int n) {
+  backing_config c = cp_cfg(dir);
+  backing *s = NULL;
+  int rc;
+  cp_n = n;
+  cp_k = 1;
+  cp_armed = 1;
+  rc = backing_open(&s, &c);
+  cp_armed = 0;
+  if (rc != 0) {
+    cp_err("recovering open: %s", err_name(rc));
+    return 1;
+  }
+  backing_close(s);
+  return 0;
+}
+
+enum { CP_RUN_WORK, CP_RUN_FRESH, CP_RUN_SURVIVOR, CP_RUN_RECOVER };
+static pid_t cp_start(int what, const char *dir, int n, int k) {
+  pid_t p;
+  fflush(stdout);
+  p = fork();
+  if (p != 0) return p;
+  switch (what) {
+  case CP_RUN_WORK:
+    _exit(cp_workload(dir, n, k, -1));
+  case CP_RUN_FRESH:
+    _exit(cp_fresh_verify(dir));
+  case CP_RUN_SURVIVOR:
+    _exit(cp_survivor(dir));
+  default:
+    _exit(cp_recoverer(dir, n));
+  }
+}
+static int cp_run(int what, const char *dir, int n, int k) {
+  return wait_pid(cp_start(what, dir, n, k));
+}
+static int cp_killed(int st) {
+  return st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+}
+
+static void cp_reset(uint64_t seed) {
+  memset(cp_sh, 0, sizeof *cp_sh);
+  sh_init(&cp_sh->t, 1, seed);
+}
+
+/* ---- the sweep ------------------------------------------------------------------------------ */
+
+static const int cp_ks[3] = {1, 2, 5};
+
+/* Every point 2..28 must be reached by the workload (29, 30 by recovery). */
+TEST(crash_points_reached_by_the_workload) {
+  char dir[700], line[400];
+  int n, st, len = 0, missing = 0;
+  cp_sh = (struct cp_shared *)sh_shared_mem(sizeof *cp_sh);
+  if (!CHECK(cp_sh != NULL)) return;
+  cp_reset(seed_from_env(0xc4a54));
+  cp_count = cp_sh->hits;
+  st = cp_run(CP_RUN_WORK, test_path(dir, sizeof dir, "dry"), 0, 0);
+  cp_count = NULL;
+  CHECKF(exited_ok(st), "dry run: %s: %s %s", status_str(st), cp_sh->err, cp_sh->t.err);
+  for (n = CP_FIRST; n < 29; n++) {
+    if (!CP_EXISTS(n)) continue;
+    len += snprintf(line + len, sizeof line - (size_t)len, " %d:%d", n, cp_sh->hits[n]);
+    if (cp_sh->hits[n] < 5) missing++;
+    CHECKF(cp_sh->hits[n] >= 5, "crash point %d reached %d times by the workload, want >= 5", n,
+           cp_sh->hits[n]);
+  }
+  test_note("hits per point in %d armed steps:%s", CP_STEPS, line);
+  (void)missing;
+}
+
+struct cp_tally {
+  int runs, failures, unreached;
+  int rec_runs[2], rec_reached[2], rec_failures[2]; /* double crashes, by point 29 / 30 */
+};
+
+static void cp_fail(struct cp_tally *ta, const char *what, int n, int k, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+static void cp_fail(struct cp_tally *ta, const char *what, int n, int k, const char *fmt, ...) {
+  char buf[400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  ta->failures++;
+  CHECKF(0, "%s: point %d, hit %d: %s", what, n, k, buf);
+}
+
+/* (a) one point, one k: crash, then a fresh process. Returns a one-word result. */
+static const char *cp_one_fresh(struct cp_tally *ta, int n, int k, uint64_t seed) {
+  char dir[700], sub[64];
+  int st;
+  snprintf(sub, sizeof sub, "a-%d-%d", n, k);
+  test_path(dir, sizeof dir, sub);
+  cp_reset(seed);
+  ta->runs++;
+  st = cp_run(CP_RUN_WORK, dir, n, k);
+  if (exited_ok(st)) {
+    ta->unreached++;
+    return "-";
+  }
+  if (!cp_killed(st)) {
+    cp_fail(ta, "fresh", n, k, "workload child: %s: %s %s", status_str(st), cp_sh->err,
+            cp_sh->t.err);
+    return "FAIL";
+  }
+  st = cp_run(CP_RUN_FRESH, dir, n, k);
+  if (!exited_ok(st)) {
+    cp_fail(ta, "fresh", n, k, "verifier: %s: %s", status_str(st), cp_sh->err);
+    return "FAIL";
+  }
+  return "ok";
+}
+
+/* (b) one point, one k, with a process attached across the crash. */
+static const char *cp_one_attached(struct cp_tally *ta, int n, int k, uint64_t seed) {
+  char dir[700], sub[64];
+  pid_t surv;
+  int st, sst;
+  uint64_t t0;
+  snprintf(sub, sizeof sub, "b-%d-%d", n, k);
+  test_path(dir, sizeof dir, sub);
+  cp_reset(seed);
+  ta->runs++;
+  surv = cp_start(CP_RUN_SURVIVOR, dir, 0, 0);
+  t0 = now_ns();
+  while (!__atomic_load_n(&cp_sh->ready, __ATOMIC_SEQ_CST) && now_ns() - t0 < 10000000000ull &&
+         !cp_sh->err[0])
+    sleep_ns(200000);
+  st = cp_run(CP_RUN_WORK, dir, n, k);
+  __atomic_store_n(&cp_sh->go, 1, __ATOMIC_SEQ_CST);
+  sst = wait_pid(surv);
+  if (exited_ok(st)) {
+    ta->unreached++;
+    return "-";
+  }
+  if (!cp_killed(st)) {
+    cp_fail(ta, "attached", n, k, "workload child: %s: %s %s", status_str(st), cp_sh->err,
+            cp_sh->t.err);
+    return "FAIL";
+  }
+  if (!exited_ok(sst)) {
+    cp_fail(ta, "attached", n, k, "survivor: %s: %s", status_str(sst), cp_sh->err);
+    return "FAIL";
+  }
+  st = cp_run(CP_RUN_FRESH, dir, n, k); /* and after it left, a fresh process */
+  if (!exited_ok(st)) {
+    cp_fail(ta, "attached", n, k, "fresh process after the survivor: %s: %s", status_str(st),
+            cp_sh->err);
+    return "FAIL";
+  }
+  return "ok";
+}
+
+/* (c) crash at n, the recovering process killed at point r (29 or 30), then a fresh one. */
+static const char *cp_one_double(struct cp_tally *ta, int n, int r, uint64_t seed) {
+  char dir[700], sub[64];
+  int st, reached;
+  snprintf(sub, sizeof sub, "c-%d-%d", n, r);
+  test_path(dir, sizeof dir, sub);
+  cp_reset(seed);
+  ta->runs++;
+  st = cp_run(CP_RUN_WORK, dir, n, 2);
+  if (!cp_killed(st)) {
+    if (exited_ok(st)) {
+      ta->unreached++;
+      return "-";
+    }
+    cp_fail(ta, "double", n, r, "workload child: %s: %s %s", status_str(st), cp_sh->err,
+            cp_sh->t.err);
+    return "FAIL";
+  }
+  st = cp_run(CP_RUN_RECOVER, dir, r, 1);
+  if (!cp_killed(st) && !exited_ok(st)) {
+    cp_fail(ta, "double", n, r, "recovering process: %s: %s", status_str(st), cp_sh->err);
+    return "FAIL";
+  }
+  reached = cp_killed(st);
+  if (!reached) ta->unreached++; /* nothing to repair at n (no arena lock held) */
+  ta->rec_runs[r - 29]++;
+  ta->rec_reached[r - 29] += reached;
+  st = cp_run(CP_RUN_FRESH, dir, n, 1);
+  if (!exited_ok(st)) {
+    ta->rec_failures[r - 29]++;
+    cp_fail(ta, "double", n, r, "third process: %s: %s", status_str(st), cp_sh->err);
+    return "FAIL";
+  }
+  return reached ? "ok" : "ok/-";
+}
+
+TEST(crash_sweep) {
+  struct cp_tally a, b, c;
+  uint64_t seed = seed_from_env(0xc4a54), t0 = now_ns();
+  int n, j, points = 0;
+  cp_sh = (struct cp_shared *)sh_shared_mem(sizeof *cp_sh);
+  if (!CHECK(cp_sh != NULL)) return;
+  memset(&a, 0, sizeof a);
+  memset(&b, 0, sizeof b);
+  memset(&c, 0, sizeof c);
+  for (n = CP_FIRST; n <= CP_LAST; n++) {
+    const char *ra[3] = {"", "", ""}, *rb[3] = {"", "", ""}, *rc[2] = {"", ""};
+    int before = a.failures + b.failures + c.failures;
+    if (!CP_EXISTS(n)) continue;
+    if (n >= 29) { /* inside recovery: the double crashes of every row above */
+      printf("  point %2d (inside recovery): the recovering process was killed there in %d of "
+             "%d double-crash runs (the others had no arena to repair); failures %d\n",
+             n, c.rec_reached[n - 29], c.rec_runs[n - 29], c.rec_failures[n - 29]);
+      CHECKF(c.rec_reached[n - 29] >= 20, "recovery point %d reached only %d times", n,
+             c.rec_reached[n - 29]);
+      points += c.rec_failures[n - 29] == 0 && c.rec_reached[n - 29] > 0;
+      continue;
+    }
+    for (j = 0; j < 3; j++) ra[j] = cp_one_fresh(&a, n, cp_ks[j], seed);
+    for (j = 0; j < 3; j++) rb[j] = cp_one_attached(&b, n, cp_ks[j], seed);
+    for (j = 0; j < 2; j++) rc[j] = cp_one_double(&c, n, 29 + j, seed);
+    printf("  point %2d: fresh open k=1,2,5: %-4s %-4s %-4s attached: %-4s %-4s %-4s "
+           "double (29, 30): %-4s %s\n",
+           n, ra[0], ra[1], ra[2], rb[0], rb[1], rb[2], rc[0], rc[1]);
+    fflush(stdout);
+    points += a.failures + b.failures + c.failures == before;
+  }
+  printf("crash points %d..%d: %d clean of %d; runs: fresh %d, attached %d, double %d; "
+         "failures %d; runs whose point was not reached %d; %.1f s\n",
+         CP_FIRST, CP_LAST, points, CP_LAST - CP_FIRST, a.runs, b.runs, c.runs,
+         a.failures + b.failures + c.failures, a.unreached + b.unreached + c.unreached,
+         (double)(now_ns() - t0) / 1e9);
+}
+
+/* ---- 5. a store copied while a lock word is held ------------------------------------------- */
+
+static int cp_open_copy(const char *dir) {
+  alarm(10); /* must not wait for a lock nobody will ever give back */
+  return cp_fresh_verify(dir);
+}
+
+TEST(crash_stale_lock_in_a_copied_store) {
+  char dir[700], cdir[700], cdir2[700], from[800], to[800];
+  static struct sh_table saved;
+  int st, fds[2];
+  pid_t p;
+  char b;
+  cp_sh = (struct cp_shared *)sh_shared_mem(sizeof *cp_sh);
+  if (!CHECK(cp_sh != NULL)) return;
+  /* the owner is dead: killed at point 12 (slab slot taken, arena lock held) */
+  cp_reset(seed_from_env(0x57a1e));
+  test_path(dir, sizeof dir, "orig");
+  st = cp_run(CP_RUN_WORK, dir, 12, 3);
+  if (!CHECKF(cp_killed(st), "child: %s (%s)", status_str(st), cp_sh->t.err)) return;
+  test_path(cdir, sizeof cdir, "copy");
+  CHECK(mkdir(cdir, 0700) == 0);
+  snprintf(from, sizeof from, "%s/cp.backing", dir);
+  snprintf(to, sizeof to, "%s/cp.backing", cdir);
+  CHECK(copy_file(from, to) == 0);
+  CHECK_EQ(rdonly_open_rc(cdir, "cp"), BACKING_ERECOVER);
+  fflush(stdout);
+  p = fork();
+  if (p == 0) _exit(cp_open_copy(cdir));
+  st = wait_pid(p);
+  CHECKF(exited_ok(st), "opening the copy: %s: %s", status_str(st), cp_sh->err);
+  /* the owner is alive and stopped inside alloc, its lock held, while the file is copied */
+  cp_sh->err[0] = 0;
+  cp_reset(seed_from_env(0x57a1e) + 1);
+  test_path(dir, sizeof dir, "orig2");
+  if (!CHECK(pipe(fds) == 0)) return;
+  fflush(stdout);
+  p = fork();
+  if (p == 0) {
+    close(fds[0]);
+    _exit(cp_workload(dir, 12, 3, fds[1]));
+  }
+  close(fds[1]);
+  if (CHECKF(read(fds[0], &b, 1) == 1, "the child did not stop at point 12: %s", cp_sh->t.err)) {
+    test_path(cdir2, sizeof cdir2, "copy2");
+    CHECK(mkdir(cdir2, 0700) == 0);
+    saved = cp_sh->t; /* the copy's verification goes on working on the table */
+    snprintf(from, sizeof from, "%s/cp.backing", dir);
+    snprintf(to, sizeof to, "%s/cp.backing", cdir2);
+    CHECK(copy_file(from, to) == 0);
+    st = cp_run(CP_RUN_FRESH, cdir2, 0, 0); /* the copy, while the owner still lives */
+    CHECKF(exited_ok(st), "opening the copy of a store in use: %s: %s", status_str(st), cp_sh->err);
+  }
+  close(fds[0]);
+  kill(p, SIGKILL);
+  wait_pid(p);
+  cp_sh->err[0] = 0;
+  cp_sh->t = saved;
+  st = cp_run(CP_RUN_FRESH, dir, 0, 0); /* and the original, once its owner is gone */
+  CHECKF(exited_ok(st), "reopening the original: %s: %s", status_str(st), cp_sh->err);
+}
+
+/* ---- 6b. read-only opens after a writer died mid-operation --------------------------------- */
+
+TEST(crash_rdonly_open_needs_a_writer_first) {
+  char dir[700];
+  int n, st;
+  backing_config c;
+  backing *s;
+  cp_sh = (struct cp_shared *)sh_shared_mem(sizeof *cp_sh);
+  if (!CHECK(cp_sh != NULL)) return;
+  for (n = 11; n <= 14; n++) { /* inside alloc and free, arena lock held */
+    char sub[32];
+    snprintf(sub, sizeof sub, "r%d", n);
+    test_path(dir, sizeof dir, sub);
+    cp_reset(seed_from_env(0x40));
+    st = cp_run(CP_RUN_WORK, dir, n, 2);
+    if (!CHECKF(cp_killed(st), "point %d: child %s", n, status_str(st))) continue;
+    CHECK_EQ(rdonly_open_rc(dir, "cp"), BACKING_ERECOVER);
+    c = cp_cfg(dir);
+    s = OPEN(&c);
+    if (!s) continue;
+    CHECK_STORE(s);
+    CHECKF(sh_adopt(s, &cp_sh->t) == 0, "point %d: %s", n, cp_sh->t.err);
+    CLOSE(s);
+    CHECK_EQ(rdonly_open_rc(dir, "cp"), 0);
+  }
+}
+
+int main(int argc, char **argv) {
+  return test_main(argc, argv);
+}
