@@ -362,7 +362,7 @@ static uint64_t shk_dead_locks(struct shk_scan *sc, int count_new) {
     unsigned k;
     int dup = 0;
     if (!word || shk_owner_alive(sc->fd, word)) continue;
-    for (k = 0; k < sc->nseen; k++) dup |= sc->seen[k] == (word ^ off);
+    for (k = 0; k < sc->nseen && k < 64; k++) dup |= sc->seen[k] == (word ^ off);
     if (dup && count_new) continue;
     found++;
     if (count_new) sc->seen[sc->nseen++ % 64] = word ^ off;
