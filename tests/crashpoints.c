@@ -214,10 +214,11 @@ static int cp_recoverer(const char *dir, int n) {
 
 enum { CP_RUN_WORK, CP_RUN_FRESH, CP_RUN_SURVIVOR, CP_RUN_RECOVER };
 static pid_t cp_start(int what, const char *dir, int n, int k) {
-  pid_t p;
+  pid_t p, self = getpid();
   fflush(stdout);
   p = fork();
   if (p != 0) return p;
+  die_with_parent(self);
   switch (what) {
   case CP_RUN_WORK:
     _exit(cp_workload(dir, n, k, -1));
@@ -435,7 +436,7 @@ TEST(crash_stale_lock_in_a_copied_store) {
   char dir[700], cdir[700], cdir2[700], from[800], to[800];
   static struct sh_table saved;
   int st, fds[2];
-  pid_t p;
+  pid_t p, self = getpid();
   char b;
   cp_sh = (struct cp_shared *)sh_shared_mem(sizeof *cp_sh);
   if (!CHECK(cp_sh != NULL)) return;
@@ -452,7 +453,10 @@ TEST(crash_stale_lock_in_a_copied_store) {
   CHECK_EQ(rdonly_open_rc(cdir, "cp"), BACKING_ERECOVER);
   fflush(stdout);
   p = fork();
-  if (p == 0) _exit(cp_open_copy(cdir));
+  if (p == 0) {
+    die_with_parent(self);
+    _exit(cp_open_copy(cdir));
+  }
   st = wait_pid(p);
   CHECKF(exited_ok(st), "opening the copy: %s: %s", status_str(st), cp_sh->err);
   /* the owner is alive and stopped inside alloc, its lock held, while the file is copied */
@@ -463,6 +467,7 @@ TEST(crash_stale_lock_in_a_copied_store) {
   fflush(stdout);
   p = fork();
   if (p == 0) {
+    die_with_parent(self);
     close(fds[0]);
     _exit(cp_workload(dir, 12, 3, fds[1]));
   }

@@ -815,6 +815,14 @@ static void sh_init(struct sh_table *t, uint32_t id, uint64_t seed) {
 
 /* ---- processes --------------------------------------------------------------------------- */
 
+#include <sys/prctl.h>
+/* In a forked child: die with the parent (a test that fails or times out must not leave
+   workers running, holding the suite's output pipe open). */
+static void die_with_parent(pid_t parent) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(99);
+}
+
 static int wait_pid(pid_t pid) {
   int status = 0;
   while (waitpid(pid, &status, 0) < 0)

@@ -190,7 +190,7 @@ TEST(share_processes_grow_and_account) {
   struct shp_ctl *ctl = (struct shp_ctl *)sh_shared_mem(sizeof *ctl);
   backing *s;
   backing_stats st;
-  pid_t pid[SHP_N];
+  pid_t pid[SHP_N], self = getpid();
   uint64_t held = 0, count0, seed = seed_from_env(0x9a11e7);
   const uint64_t ops = 12000;
   int i, st_;
@@ -203,7 +203,10 @@ TEST(share_processes_grow_and_account) {
   for (i = 0; i < SHP_N; i++) {
     fflush(stdout);
     pid[i] = fork();
-    if (pid[i] == 0) _exit(shp_child(dir, i, ctl, ops));
+    if (pid[i] == 0) {
+      die_with_parent(self);
+      _exit(shp_child(dir, i, ctl, ops));
+    }
     CHECK(pid[i] > 0);
   }
   while (__atomic_load_n(&ctl->ready, __ATOMIC_SEQ_CST) < SHP_N) sleep_ns(1000000);
@@ -372,11 +375,14 @@ static uint64_t shk_dead_locks(struct shk_scan *sc, int count_new) {
 }
 
 static pid_t shk_spawn(const char *dir, int w, struct shk_ctl *ctl) {
-  pid_t p;
+  pid_t p, self = getpid();
   ctl->ready[w] = 0;
   fflush(stdout);
   p = fork();
-  if (p == 0) _exit(shk_worker(dir, w, ctl));
+  if (p == 0) {
+    die_with_parent(self);
+    _exit(shk_worker(dir, w, ctl));
+  }
   return p;
 }
 
@@ -390,7 +396,7 @@ TEST(share_random_kill) {
   uint64_t seed = seed_from_env(0xc0ffee), rng = seed | 1, t0, recoveries = 0, at_start = 0;
   uint64_t deadline[SHK_W], ready_at[SHK_W], delay[SHK_W], early_kills = 0, bad_exits = 0;
   struct shk_scan sc;
-  pid_t pid[SHK_W], surv;
+  pid_t pid[SHK_W], surv, self = getpid();
   backing *s;
   int w, st_, errors = 0;
   if (!CHECK(ctl != NULL)) return;
@@ -405,7 +411,10 @@ TEST(share_random_kill) {
   for (w = 0; w <= SHK_W; w++) sh_init(&ctl->t[w], (uint32_t)w, seed);
   fflush(stdout);
   surv = fork();
-  if (surv == 0) _exit(shk_survivor(dir, ctl));
+  if (surv == 0) {
+    die_with_parent(self);
+    _exit(shk_survivor(dir, ctl));
+  }
   while (!__atomic_load_n(&ctl->survivor_ready, __ATOMIC_SEQ_CST) && !ctl->t[SHK_W].errors)
     sleep_ns(1000000);
   t0 = now_ns();
@@ -558,7 +567,7 @@ TEST(share_rdonly_reader_writer_and_recovery) {
   struct shr_ctl *ctl = (struct shr_ctl *)sh_shared_mem(sizeof *ctl);
   backing *s, *r = NULL;
   backing_stats st;
-  pid_t pid;
+  pid_t pid, self = getpid();
   int rc, wst;
   uint64_t t0;
   if (!CHECK(ctl != NULL)) return;
@@ -567,7 +576,10 @@ TEST(share_rdonly_reader_writer_and_recovery) {
   CLOSE(s);
   fflush(stdout);
   pid = fork();
-  if (pid == 0) _exit(shr_writer(dir, ctl));
+  if (pid == 0) {
+    die_with_parent(self);
+    _exit(shr_writer(dir, ctl));
+  }
   t0 = now_ns();
   while (__atomic_load_n(&ctl->ready, __ATOMIC_SEQ_CST) < 1 && now_ns() - t0 < 10000000000ull)
     sleep_ns(1000000);
