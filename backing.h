@@ -552,6 +552,10 @@ BACKING__DEFINE_ATOMICS(u64, uint64_t)
 /* Handle fields that grow while other threads read them (arena count, validated arenas):
    loads and stores are atomic (plain moves on x86), so the publication is ordered. */
 #define BACKING__LD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+/* Words that a lock-free reader (gc_ref, gc_unref) may look at while the arena's lock
+   holder changes them: written and read whole (plain moves), never torn. */
+#define BACKING__SET(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define BACKING__GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 #if defined(__GNUC__) || defined(__clang__)
 #define BACKING__LIKELY(x) __builtin_expect(!!(x), 1)
@@ -1023,8 +1027,8 @@ static uint32_t backing__check_of(backing *s, uint64_t off, uint32_t size) {
 }
 static void backing__set_hdr(backing *s, backing__arena *ar, uint64_t off, uint32_t size_flags) {
   backing__blk *h = backing__hdr(ar, off);
-  h->size = size_flags;
-  h->check = backing__check_of(s, off, size_flags);
+  BACKING__SET(h->size, size_flags);
+  BACKING__SET(h->check, backing__check_of(s, off, size_flags));
 }
 static uint64_t backing__round16(uint64_t n) {
   return (n + 15) & ~(uint64_t)15;
@@ -1147,7 +1151,7 @@ static void backing__release(backing *s, backing__arena *ar, uint64_t off, uint3
   }
   next = off + size;
   if (next == ar->top) {
-    ar->top = off;
+    BACKING__SET(ar->top, off);
     return;
   }
   {
@@ -1162,7 +1166,7 @@ static void backing__release(backing *s, backing__arena *ar, uint64_t off, uint3
     }
     backing__set_hdr(s, ar, off, size);
     BACKING__CRASH(10);
-    n->size |= BACKING__PREV_FREE;
+    BACKING__SET(n->size, n->size | BACKING__PREV_FREE);
     n->prev = size;
   }
   backing__list_insert(ar, off, size);
@@ -1194,7 +1198,7 @@ static uint64_t backing__carve(backing *s, backing__arena *ar, uint64_t total, u
     backing__set_hdr(s, ar, b,
                      (uint32_t)total | (gap ? BACKING__PREV_FREE : 0u) | BACKING__USED | kind);
     BACKING__CRASH(2);
-    ar->top = b + total; /* publish */
+    BACKING__SET(ar->top, b + total); /* publish */
     return b;
   }
   {
@@ -1216,7 +1220,7 @@ static uint64_t backing__carve(backing *s, backing__arena *ar, uint64_t total, u
       backing__list_insert(ar, rest, rs);
     } else {
       bsize = end - b;
-      backing__hdr(ar, end)->size &= ~BACKING__PREV_FREE;
+      BACKING__SET(backing__hdr(ar, end)->size, backing__hdr(ar, end)->size & ~BACKING__PREV_FREE);
     }
     if (gap) {
       backing__set_hdr(s, ar, b, (uint32_t)bsize | BACKING__PREV_FREE | BACKING__USED | kind);
@@ -1308,11 +1312,12 @@ static inline uint32_t backing__slab_take(backing__arena *ar, uint32_t x, unsign
     sl->free = *backing__u32(ar, slot);
     idx = backing__slot_index(slot - x, cls);
   } else {
-    idx = sl->bump++;
+    idx = sl->bump;
+    BACKING__SET(sl->bump, idx + 1);
     slot = x + idx * backing__slot_size[cls];
   }
   BACKING__CRASH(11);
-  sl->bits[idx >> 6] |= (uint64_t)1 << (idx & 63);
+  BACKING__SET(sl->bits[idx >> 6], sl->bits[idx >> 6] | (uint64_t)1 << (idx & 63));
   BACKING__CRASH(12);
   if (++sl->used == sl->nslots) backing__partial_remove(ar, sl);
   return slot;
@@ -1335,8 +1340,9 @@ static inline int backing__slot_of(backing__arena *ar, uint64_t off, backing__sl
   if (cls >= BACKING__NLIST) return BACKING_EBADADDR;
   rel = (uint32_t)off - x;
   idx = backing__slot_index(rel, cls); /* < 2048: rel < 2^15, class >= 16 */
-  if (idx * backing__slot_size[cls] != rel || idx >= sl->bump) return BACKING_EBADADDR;
-  if (!(sl->bits[idx >> 6] >> (idx & 63) & 1)) return BACKING_EFREED;
+  if (idx * backing__slot_size[cls] != rel || idx >= BACKING__GET(sl->bump))
+    return BACKING_EBADADDR;
+  if (!(BACKING__GET(sl->bits[idx >> 6]) >> (idx & 63) & 1)) return BACKING_EFREED;
   *slp = sl;
   *xp = x;
   *idxp = idx;
@@ -1346,7 +1352,7 @@ static inline int backing__slot_of(backing__arena *ar, uint64_t off, backing__sl
 /* Free a slot found by backing__slot_of; an emptied slab goes back to the arena. */
 static inline uint64_t backing__slot_free(backing *s, backing__arena *ar, backing__slab *sl,
                                           uint32_t x, uint32_t idx, uint64_t off) {
-  sl->bits[idx >> 6] &= ~((uint64_t)1 << (idx & 63));
+  BACKING__SET(sl->bits[idx >> 6], sl->bits[idx >> 6] & ~((uint64_t)1 << (idx & 63)));
   BACKING__CRASH(13);
   *backing__u32(ar, off) = sl->free;
   sl->free = (uint32_t)off;
@@ -1356,7 +1362,7 @@ static inline uint64_t backing__slot_free(backing *s, backing__arena *ar, backin
     backing__blk *h = backing__hdr(ar, x - BACKING__HDR);
     backing__partial_remove(ar, sl);
     BACKING__CRASH(15);
-    sl->magic = 0;
+    BACKING__SET(sl->magic, 0u);
     backing__release(s, ar, x - BACKING__HDR, BACKING__SLAB, h->size & BACKING__PREV_FREE, h->prev);
   }
   return backing__slot_size[sl->cls];
@@ -2392,7 +2398,7 @@ static int backing__resize_in_place(backing *s, backing__loc *L, uint64_t size) 
     if (arena_size - boff < total) return 0;
     backing__set_hdr(s, ar, boff, (uint32_t)total | keep);
     BACKING__CRASH(19);
-    ar->top = boff + total;
+    BACKING__SET(ar->top, boff + total);
     return 1;
   }
   {
@@ -2411,7 +2417,8 @@ static int backing__resize_in_place(backing *s, backing__loc *L, uint64_t size) 
       backing__set_hdr(s, ar, boff, (uint32_t)total | keep); /* publish */
     } else {
       backing__set_hdr(s, ar, boff, combined | keep);
-      backing__hdr(ar, boff + combined)->size &= ~BACKING__PREV_FREE;
+      BACKING__SET(backing__hdr(ar, boff + combined)->size,
+                   backing__hdr(ar, boff + combined)->size & ~BACKING__PREV_FREE);
     }
   }
   return 1;
@@ -2446,7 +2453,7 @@ BACKING_API backing_addr backing_realloc(backing *s, backing_addr a, uint64_t si
 
 BACKING_API void *backing_ptr(backing *s, backing_addr a) {
   if (!s || a == 0) return backing__err(BACKING_EBADADDR), (void *)NULL;
-  if (a >= s->view.limit &&
+  if (a >= BACKING__LD(s->view.limit) &&
       (a >> s->shift >= 0xffffffffu || backing__arena_ready(s, (uint32_t)(a >> s->shift)) != 0))
     return backing__err(BACKING_EBADADDR), (void *)NULL;
   return s->view.base + a;
@@ -2454,7 +2461,7 @@ BACKING_API void *backing_ptr(backing *s, backing_addr a) {
 
 BACKING_API backing_addr backing_addr_of(backing *s, const void *p) {
   const unsigned char *c = (const unsigned char *)p;
-  if (!s || !p || c <= s->view.base || (uint64_t)(c - s->view.base) >= s->view.limit)
+  if (!s || !p || c <= s->view.base || (uint64_t)(c - s->view.base) >= BACKING__LD(s->view.limit))
     return BACKING__FAIL(BACKING_EBADADDR);
   return (backing_addr)(c - s->view.base);
 }
@@ -2480,7 +2487,7 @@ BACKING_API int backing_root_set(backing *s, const char *name, backing_addr a) {
   backing__root *r;
   int i;
   int e;
-  if (!s || !backing__name_ok(name) || a == 0 || a >= s->view.limit)
+  if (!s || !backing__name_ok(name) || a == 0 || a >= BACKING__LD(s->view.limit))
     return backing__err(BACKING_EINVAL);
   if (s->ro) return backing__err(BACKING_ERDONLY);
   if ((e = backing__lock_store(s)) != 0) return backing__err(e);
@@ -2504,9 +2511,14 @@ BACKING_API int backing_root_set(backing *s, const char *name, backing_addr a) {
 
 BACKING_API backing_addr backing_root_get(backing *s, const char *name) {
   backing__root *r;
+  backing_addr a = 0;
+  int e;
   if (!s || !backing__name_ok(name)) return BACKING__FAIL(BACKING_EINVAL);
+  if (!s->ro && (e = backing__lock_store(s)) != 0) return BACKING__FAIL(e); /* names change */
   r = backing__root_find(s, name);
-  return r ? r->addr : BACKING__FAIL(BACKING_ENOTFOUND);
+  if (r) a = __atomic_load_n(&r->addr, __ATOMIC_ACQUIRE);
+  if (!s->ro) backing__unlock(&backing__st(s)->lock);
+  return a ? a : BACKING__FAIL(BACKING_ENOTFOUND);
 }
 
 BACKING_API int backing_root_del(backing *s, const char *name) {
@@ -2554,8 +2566,9 @@ static void backing__wait_remove(backing__arena *ar, backing__gch *g) {
   ar->gc_count--;
 }
 
-/* Resolve a GC address: its block starts 16 bytes before it. A plain block is ETYPE. */
-static int backing__gc_locate(backing *s, backing_addr a, backing__loc *L) {
+/* Resolve a GC address: its block starts 16 bytes before it. A plain block is ETYPE.
+   The caller holds the arena's lock (see backing__gc_locate). */
+static int backing__gc_locate_held(backing *s, backing_addr a, backing__loc *L) {
   backing__loc P;
   int r = (s == NULL) ? BACKING_EINVAL : (a < 16 || (a & 15)) ? BACKING_EBADADDR : 0;
   if (r) return r;
@@ -2575,22 +2588,34 @@ BACKING__INLINE backing__gch *backing__gc_fast(backing *s, backing_addr a) {
   ar = backing__ar(s, (uint32_t)(b >> s->shift));
   off = b & s->mask;
   sl = backing__meta(ar, off >> BACKING__SLAB_SHIFT);
-  if (sl->magic == BACKING__SLAB_MAGIC) {
+  if (BACKING__GET(sl->magic) == BACKING__SLAB_MAGIC) {
     uint32_t x, idx;
     if (!sl->kind || backing__slot_of(ar, off, &sl, &x, &idx) != 0) return NULL;
   } else {
     backing__blk *h;
     uint32_t size;
     if (off < 4096 + BACKING__HDR) return NULL; /* below any arena's first block */
+    uint32_t word;
     h = backing__hdr(ar, off - BACKING__HDR);
-    size = h->size & ~BACKING__FLAGS;
-    if ((h->size & (BACKING__USED | BACKING__GC | BACKING__SLABBLK)) !=
+    word = BACKING__GET(h->size);
+    size = word & ~BACKING__FLAGS;
+    if ((word & (BACKING__USED | BACKING__GC | BACKING__SLABBLK)) !=
             (BACKING__USED | BACKING__GC) ||
-        h->check != backing__check_of(s, off - BACKING__HDR, size) ||
-        size > ar->top - (off - BACKING__HDR))
+        BACKING__GET(h->check) != backing__check_of(s, off - BACKING__HDR, size) ||
+        size > BACKING__GET(ar->top) - (off - BACKING__HDR))
       return NULL;
   }
   return backing__gch_at(ar, off);
+}
+
+/* The same, taking the arena's lock for the look (read-only handles look without one). */
+static int backing__gc_locate(backing *s, backing_addr a, backing__loc *L) {
+  backing__arena *ar;
+  int r = (s == NULL) ? BACKING_EINVAL : (a < 16 || (a & 15)) ? BACKING_EBADADDR : 0;
+  if (r || (r = backing__lock_addr(s, a - 16, &ar, 0)) != 0) return r;
+  r = backing__gc_locate_held(s, a, L);
+  backing__runlock(s, ar);
+  return r;
 }
 
 static struct backing__dtor *backing__dtor_of(backing *s, uint32_t type) {
@@ -2806,7 +2831,7 @@ BACKING_API uint64_t backing_gc_free(backing *s, backing_addr a) {
   if (a < 16 || (a & 15)) return BACKING__FAIL(BACKING_EBADADDR);
   i = (uint32_t)((a - 16) >> s->shift);
   if ((r = backing__lock_addr(s, a - 16, &L.ar, 1)) != 0) return BACKING__FAIL(r);
-  r = backing__gc_locate(s, a, &L); /* under the lock: nothing moves while we look */
+  r = backing__gc_locate_held(s, a, &L); /* under the lock: nothing moves while we look */
   if (r) {
     backing__unlock(&backing__ar(s, i)->lock);
     return BACKING__FAIL(r);
@@ -2972,7 +2997,7 @@ static int backing__recover_arena(backing *s, uint32_t i) {
         return backing__quarantine(s, ar, i, off, "block runs past top");
       top = off + size;
     }
-    h->check = backing__check_of(s, off, size);
+    BACKING__SET(h->check, backing__check_of(s, off, size));
     if (!is_free && (flags & BACKING__SLABBLK)) {
       uint32_t x = (uint32_t)off + BACKING__HDR;
       int used;
@@ -2993,27 +3018,27 @@ static int backing__recover_arena(backing *s, uint32_t i) {
       }
     }
     if (is_free) {
-      h->size = size; /* free, no kind */
+      BACKING__SET(h->size, size); /* free, no kind */
       if (!in_run) run = off, run_size = 0, in_run = 1;
       run_size += size;
     } else {
       if (in_run) { /* neighbouring free blocks become one */
         backing__set_hdr(s, ar, run, (uint32_t)run_size);
         backing__list_insert(ar, run, (uint32_t)run_size);
-        h->size |= BACKING__PREV_FREE;
+        BACKING__SET(h->size, h->size | BACKING__PREV_FREE);
         h->prev = (uint32_t)run_size;
         in_run = 0;
       } else {
-        h->size &= ~BACKING__PREV_FREE;
+        BACKING__SET(h->size, h->size & ~BACKING__PREV_FREE);
       }
     }
     off += size;
   }
   BACKING__CRASH(30);
-  ar->top = in_run ? run : top; /* free space at the end goes back to the top */
+  BACKING__SET(ar->top, in_run ? run : top); /* free space at the end goes back to the top */
   for (p = 0; p < (arena_size >> BACKING__SLAB_SHIFT); p++) { /* table entries of no slab */
     backing__slab *sl = backing__meta(ar, p);
-    if (sl->magic == BACKING__SLAB_MAGIC && sl->spare[0] != marker) sl->magic = 0;
+    if (sl->magic == BACKING__SLAB_MAGIC && sl->spare[0] != marker) BACKING__SET(sl->magic, 0u);
   }
   return 0;
 }
@@ -3362,7 +3387,7 @@ static int backing__emit_live(backing__visit *v, backing *s, uint32_t i, backing
                               uint64_t o, uint64_t usable, uint32_t kind) {
   uint64_t base = (uint64_t)i << s->shift;
   if (kind) {
-    int32_t c = backing__gch_at(ar, o)->count;
+    int32_t c = __atomic_load_n(&backing__gch_at(ar, o)->count, __ATOMIC_RELAXED);
     if (c <= 0 && c != BACKING__DYING) v->gc_zero++;
     return backing__emit(v, s, base + o + 16, usable - 16, BACKING_BLOCK_GC);
   }
@@ -3549,9 +3574,12 @@ static int backing__visit_all(backing *s, backing__visit *v) {
   for (i = 0; i < BACKING__LD(s->count); i++) {
     backing__arena *ar = backing__ar(s, i);
     if (i >= BACKING__LD(s->valid) && (r = backing__arena_ready(s, i)) != 0) return r;
-    if (v->full && (r = backing__validate_arena(s, i)) != 0) return r; /* again, fully */
     if (v->full && ar->quarantined) return backing__corrupt(s, i, 0, "arena quarantined");
     if ((r = backing__rlock(s, ar, i)) != 0) return r;
+    if (v->full && (r = backing__validate_arena(s, i)) != 0) { /* again, fully */
+      backing__runlock(s, ar);
+      return r;
+    }
     if (v->full) memset(v->freemap, 0, (size_t)((uint64_t)1 << s->shift >> 7));
 #ifndef BACKING_NO_THREADS
     backing__held++;
@@ -3605,14 +3633,17 @@ BACKING_API int backing_check(backing *s) {
   BACKING_FREE(v.freemap, s->alloc_ctx);
   if (!r) {
     backing__store *st = backing__st(s);
-    if (st->arena_count != BACKING__LD(s->count))
+    int locked;
+    if (BACKING__LD(st->arena_count) < BACKING__LD(s->count)) /* more: another process grew it */
       r = backing__corrupt(s, 0, s->hdr_size, "arena count");
+    locked = !r && !s->ro && backing__lock_store(s) == 0; /* names change under root_set */
     for (k = 0; !r && k < BACKING_ROOT_MAX; k++) {
       backing__root *rt = &st->roots[k];
-      if (rt->addr && (rt->addr >= s->view.limit || memchr(rt->name, 0, sizeof rt->name) == NULL ||
-                       !rt->name[0]))
+      if (rt->addr && (rt->addr >= BACKING__LD(s->view.limit) ||
+                       memchr(rt->name, 0, sizeof rt->name) == NULL || !rt->name[0]))
         r = backing__corrupt(s, 0, s->hdr_size, "root table entry");
     }
+    if (locked) backing__unlock(&st->lock);
   }
   return r ? backing__err(r) : 0;
 }
