@@ -1873,7 +1873,19 @@ static int backing__attach(backing *s, const backing_config *cfg, uint64_t size)
   backing__set_shift(s, id->shift);
   if (id->data_start != backing__data_start(s, 0)) return BACKING_ECORRUPT;
   if (size < a) return BACKING_ECORRUPT; /* truncated */
-  n = backing__st(s)->arena_count;
+  n = BACKING__LD(backing__st(s)->arena_count);
+#ifndef BACKING_NO_MMAP
+  if (n > size / a && s->source == BACKING_SOURCE_MMAP) {
+    /* Another process may have grown the file (and published its count) since we looked
+       at the file's size: look again, and map what it has gained. */
+    struct stat st;
+    if (fstat(s->fd, &st) == 0 && (uint64_t)st.st_size > size &&
+        (uint64_t)st.st_size <= s->reserve &&
+        backing__os_map_file(s->view.base + size, (uint64_t)st.st_size - size, s->fd, size,
+                             !s->ro) == 0)
+      s->file_size = size = (uint64_t)st.st_size;
+  }
+#endif
   if (n == 0 || n > size / a || n > 0xffffffffu) return BACKING_ECORRUPT;
   if ((n << id->shift) > s->reserve) return BACKING_ENOMEM;
   s->count = (uint32_t)n;
