@@ -2195,7 +2195,8 @@ static uint32_t backing__cur(backing *s) {
 static void backing__set_cur(backing *s, uint32_t i) {
   backing__pref.s = s;
   backing__pref.cur = i;
-  __atomic_store_n(&s->cur, i, __ATOMIC_RELEASE);
+  if (__atomic_load_n(&s->cur, __ATOMIC_RELAXED) != i) /* the default for new threads */
+    __atomic_store_n(&s->cur, i, __ATOMIC_RELEASE);
 }
 
 /* A new GC block's header, written (and the block put on the waiting list if its count is
@@ -2208,60 +2209,74 @@ typedef struct backing__gcinit {
 
 static void backing__gc_init(backing__arena *ar, uint64_t off, const backing__gcinit *gi);
 
-/* Allocate in arena i under its lock; `wait` 0 gives up at once if another holds it. */
+/* Allocate in arena i under its lock; `wait` 0 gives up at once if another holds it, and
+   says so in *busy. */
 static uint64_t backing__alloc_locked(backing *s, uint32_t i, uint64_t size, uint64_t align,
-                                      uint32_t kind, int wait, const backing__gcinit *gi) {
+                                      uint32_t kind, int wait, const backing__gcinit *gi,
+                                      int *busy) {
   backing__arena *ar;
   uint64_t off;
+  *busy = 0;
   if (i >= BACKING__LD(s->valid) && backing__arena_ready(s, i) != 0) return 0;
   ar = backing__ar(s, i);
-  if (wait ? backing__lock_arena(s, ar, i) != 0
-           : (!backing__trylock(s, &ar->lock) ||
-              (ar->quarantined && (backing__unlock(&ar->lock), 1))))
+  if (wait) {
+    if (backing__lock_arena(s, ar, i) != 0) return 0;
+  } else if (!backing__trylock(s, &ar->lock)) {
+    *busy = 1;
     return 0;
+  } else if (ar->quarantined) {
+    backing__unlock(&ar->lock);
+    return 0;
+  }
   off = backing__alloc_in(s, i, size, align, kind);
   if (off && gi) backing__gc_init(ar, off, gi);
   backing__unlock(&ar->lock);
   return off;
 }
 
+/* Which arena a thread allocates in: its own, once it has one. A thread without one that
+   finds the shared first choice busy takes an arena of its own (growing the store, up to
+   BACKING__SPREAD arenas), so threads stop queueing on one lock; a thread with one waits
+   for it (whoever holds it is freeing a block into it, briefly). Only when its arena is
+   full does a thread move on: to another with room, else to a new one. */
 static backing_addr backing__alloc(backing *s, uint64_t size, uint64_t align, uint32_t kind,
                                    const backing__gcinit *gi) {
   uint32_t cur = backing__cur(s), n, pass, i;
+  int own = backing__pref.s == s, busy, r;
   uint64_t off;
-  int r;
   if (s->ro) return BACKING__FAIL(BACKING_ERDONLY);
   for (;;) {
     uint32_t count = BACKING__LD(s->count);
-    for (pass = 0; pass < 2; pass++) { /* first the arenas free right now, then wait */
-      uint32_t busy = 0;
-      for (n = 0; n < count; n++) {
-        i = (cur + n) % count;
-        off = backing__alloc_locked(s, i, size, align, kind, pass, gi);
-        if (off) {
-          if (i != cur) backing__set_cur(s, i);
-          return ((uint64_t)i << s->shift) | off;
-        }
-        busy += pass == 0 && __atomic_load_n(&backing__ar(s, i)->lock, __ATOMIC_RELAXED) != 0;
-      }
-      /* Every arena with room is busy: rather than queue behind another thread, take an
-         arena of one's own (a few at most), so threads stop sharing one lock. */
-      if (busy && count < BACKING__SPREAD && backing__grow(s) == 0 &&
-          BACKING__LD(s->count) > count) {
+    off = backing__alloc_locked(s, cur, size, align, kind, own, gi, &busy);
+    if (!off && busy) {
+      if (count < BACKING__SPREAD && backing__grow(s) == 0 && BACKING__LD(s->count) > count) {
         i = BACKING__LD(s->count) - 1;
-        off = backing__alloc_locked(s, i, size, align, kind, 1, gi);
+        off = backing__alloc_locked(s, i, size, align, kind, 1, gi, &busy);
         if (off) {
           backing__set_cur(s, i);
           return ((uint64_t)i << s->shift) | off;
         }
       }
+      off = backing__alloc_locked(s, cur, size, align, kind, 1, gi, &busy);
     }
+    if (off) return ((uint64_t)cur << s->shift) | off;
+    for (pass = 0; pass < 2; pass++) /* cur is full: the others, free ones first */
+      for (n = 1; n < count; n++) {
+        i = (cur + n) % count;
+        off = backing__alloc_locked(s, i, size, align, kind, pass, gi, &busy);
+        if (off) {
+          backing__set_cur(s, i);
+          return ((uint64_t)i << s->shift) | off;
+        }
+      }
     r = backing__grow(s); /* every arena is full: add one (or find one another added) */
     if (r) {
       __atomic_fetch_add(&s->alloc_failures, 1, __ATOMIC_RELAXED);
       return BACKING__FAIL(r);
     }
     cur = BACKING__LD(s->count) - 1;
+    own = 1;
+    backing__set_cur(s, cur);
   }
 }
 

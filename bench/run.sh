@@ -67,6 +67,7 @@ build $B/bench-typed-O3native gcc -std=c11 -O3 -march=native $CWARN -o $B/bench-
   bench/typed.c
 build $B/bench-open gcc -std=c11 -O2 $CWARN -o $B/bench-open bench/open.c
 build $B/bench-gc gcc -std=c11 -O2 $CWARN -o $B/bench-gc bench/gc.c
+build $B/bench-share gcc -std=c11 -O2 $CWARN -o $B/bench-share bench/share.c -pthread
 if grep -q 'warning:' "$LOG"; then
   say "bench: compiler warnings (see $LOG):"
   grep 'warning:' "$LOG" | sort -u >&2
@@ -112,6 +113,15 @@ run "gc cycle N=1000000" $B/bench-gc cycle 1000000
 run "gc ref/unref" $B/bench-gc refs
 run "gc churn plain" $B/bench-gc plain
 run "gc churn gc" $B/bench-gc gc
+say "bench: G sharing (threads on one handle, processes on one store)"
+run "share threads 1" $B/bench-share threads 1
+run "share threads 2" $B/bench-share threads 2
+run "share separate 2" $B/bench-share separate 2
+dir=$DATA/share.$$
+rm -rf "$dir"
+run "share procs 1" $B/bench-share procs 1 "$dir"
+run "share procs 4" $B/bench-share procs 4 "$dir"
+rm -rf "$dir"
 rmdir "$DATA" 2>/dev/null
 elapsed=$(($(date +%s) - start))
 
@@ -136,6 +146,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: *//')
   echo "- C open: MMAP store of 64 arenas x 16 MiB, $blknote (file $(awk '$2=="open.file_mib"{printf "%.0f", $3}' "$RAW") MiB); backing_open + root_get + get_u64 + close vs open + mmap(1 GiB, PROT_READ, MAP_SHARED) + read u64 + munmap + close on the same file, page cache warm."
   echo "- D GC cycle: MEMORY store (all-zero config), lifetime 1 (backing_gc_set_lifetime), N blocks gc_alloc(64, 1, 1) held at count 1 ($(awk '$2=="gc.cycle.1000.arena_count"{a=$3} $2=="gc.cycle.1000000.arena_count"{b=$3} END{printf "%s and %s arenas", a, b}' "$RAW")); before each cycle, untimed, 10 blocks gc_alloc(64, 1, 0); one backing_gc_cycle timed alone (rdtsc), checked to free exactly those 10 (800 bytes). Each N in its own process. \"empty\": the median of cycles with nothing waiting, run alternately with them."
   echo "- E ref/unref: MEMORY store, one block gc_alloc(64, 1, 1). Pairs: 10,000,000 x (gc_ref 1->2, gc_unref 2->1), ns = loop / 20,000,000 calls. ref / unref alone: 10,000,000 gc_ref in a row (count 2 .. 10,000,001), then 10,000,000 gc_unref back to 1; never a zero crossing. Baseline: 20,000,000 __atomic_fetch_add(p, 1, __ATOMIC_SEQ_CST) on a uint64_t in ordinary memory (lock xadd). Each loop in an out-of-line function (backing.h compiled into the same file), return values summed and checked."
+  echo "- G sharing: each thread or process churns its own 5,000 live blocks (free a random one, alloc a new one, U[16,256]) for 1,000,000 calls; calls per microsecond for all of them together, wall clock; median of 5 after a warm-up. \"one handle\": N threads on one MEMORY handle (every call takes an arena lock); \"separate stores\": N threads each with a store of its own (no sharing at all: the machine's ceiling for N allocators); processes: N processes on one MMAP store (fresh each run, 64 arenas' worth of reservation)."
   echo "- F GC churn: A's workload (churn.h: same ops, seed and runs) on a MEMORY store with the all-zero config, once with backing_alloc / backing_free and once with backing_gc_alloc(size, 1, 0) / backing_gc_free (each block waits from birth; gc_free frees it at once); each in its own process."
   echo
   awk -f - "$RAW" <<'AWK'
@@ -212,6 +223,15 @@ END {
     t = num("gc.refs." ek[i])
     row("E ref/unref", en[i], em[i], f(t, 2) " ns", "atomic add", ratio(t, ad), goal_abs(t, "<=", 5, "ns"))
   }
+  t1 = num("share.threads1.calls_per_us"); t2 = num("share.threads2.calls_per_us"); sp = num("share.separate2.calls_per_us")
+  row("G sharing", "locking on: churn, 1 thread (= A backing MEMORY)", "time per call", f(bm, 1) " ns", "mimalloc",
+      ratio(bm, mi), goal(bm, mi, "<=", "1.5"))
+  row("G sharing", "1 thread, one handle", "calls per us", f(t1, 1), "baseline", "", "")
+  row("G sharing", "2 threads, one handle", "calls per us", f(t2, 1), "1 thread", ratio(t2, t1), goal(t2, t1, ">=", "1.6"))
+  row("G sharing", "2 threads, separate stores (ceiling)", "calls per us", f(sp, 1), "1 thread", ratio(sp, t1), "")
+  p1 = num("share.procs1.calls_per_us"); p4 = num("share.procs4.calls_per_us")
+  row("G sharing", "1 process, MMAP store", "calls per us", f(p1, 1), "baseline", "", "")
+  row("G sharing", "4 processes, one MMAP store", "calls per us", f(p4, 1), "1 process", ratio(p4, p1), "(report; 2 cores)")
   pl = num("churn.gcf_plain.ns_per_call"); gg = num("churn.gcf_gc.ns_per_call")
   row("F GC churn", "backing_alloc / backing_free (MEMORY)", "time per call", f(pl, 1) " ns", "baseline", "", "")
   row("F GC churn", "gc_alloc(size, 1, 0) / gc_free (MEMORY)", "time per call", f(gg, 1) " ns",
