@@ -1525,8 +1525,9 @@ static int backing__src_reserve(backing *s, const backing_config *cfg, uint64_t 
     }
     s->fd = fd;
     if (fstat(fd, &st) != 0) return errno;
-    if (!S_ISREG(st.st_mode)) return BACKING_ECORRUPT;
-    if (fcntl(fd, F_SETFL, 0) != 0) return errno;
+    if (!S_ISREG(st.st_mode)) return BACKING_ECORRUPT; /* (O_NONBLOCK: no effect on a file) */
+    s->dev = (uint64_t)st.st_dev;
+    s->ino = (uint64_t)st.st_ino;
     if (st.st_size <= 0) return BACKING_ECORRUPT; /* an empty file is not a store */
     if (cfg->flags & BACKING_EXCL) return EEXIST;
     s->file_size = (uint64_t)st.st_size;
@@ -2018,7 +2019,7 @@ BACKING_API int backing_open(backing **out, const backing_config *cfg) {
     if (!path)
       return backing__err(cfg->name && strchr(cfg->name, '/') ? BACKING_EINVAL : BACKING_ENOMEM);
     backing__spin_lock(&backing__open_stores_lock);
-    r = stat(path, &st);
+    r = backing__open_stores ? stat(path, &st) : -1; /* nothing open: nothing to share */
     BACKING_FREE(path, cfg->alloc_ctx);
     for (s = r == 0 ? backing__open_stores : NULL; s; s = s->next_open) {
       if (s->dev != (uint64_t)st.st_dev || s->ino != (uint64_t)st.st_ino || s->ro != ro ||
@@ -2032,10 +2033,12 @@ BACKING_API int backing_open(backing **out, const backing_config *cfg) {
       return r ? backing__err(r) : 0;
     }
     r = backing__open(out, cfg);
-    if (!r && fstat((*out)->fd, &st) == 0) {
-      (*out)->pid = (int)getpid();
+    if (!r && !(*out)->ino && fstat((*out)->fd, &st) == 0) { /* a store just created */
       (*out)->dev = (uint64_t)st.st_dev;
       (*out)->ino = (uint64_t)st.st_ino;
+    }
+    if (!r) {
+      (*out)->pid = (int)getpid();
       (*out)->next_open = backing__open_stores;
       backing__open_stores = *out;
     }
@@ -3113,8 +3116,15 @@ static int backing__recover_all(backing *s) {
 /* The boot id, so that a store left dirty by a machine that went down can be told from one
    left dirty by a process that died. */
 static void backing__boot_id(uint8_t out[16]) {
+  static uint8_t cached[16];
+  static int have; /* it cannot change while this process lives: read it once */
   char buf[64];
-  int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC), n = 0, k = 0;
+  int fd, n = 0, k = 0;
+  if (__atomic_load_n(&have, __ATOMIC_ACQUIRE)) {
+    memcpy(out, cached, 16);
+    return;
+  }
+  fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
   memset(out, 0, 16);
   if (fd < 0) return;
   n = (int)read(fd, buf, sizeof buf - 1);
@@ -3122,6 +3132,10 @@ static void backing__boot_id(uint8_t out[16]) {
   for (int j = 0; j < n && k < 32; j++) {
     int c = buf[j], v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
     if (v >= 0) out[k / 2] = (uint8_t)(out[k / 2] << 4 | v), k++;
+  }
+  if (k == 32) {
+    memcpy(cached, out, 16);
+    __atomic_store_n(&have, 1, __ATOMIC_RELEASE);
   }
 }
 
