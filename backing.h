@@ -2697,15 +2697,23 @@ BACKING_API backing_addr backing_gc_calloc(backing *s, uint64_t size, uint32_t t
   return backing__gc_new(s, size, type, refs, 1);
 }
 
-BACKING_API uint32_t backing_gc_ref(backing *s, backing_addr a) {
+/* The GC header of the live GC block at a, for a count to change: checked inline on the
+   way there, fully (with the error) only if that fails. */
+BACKING__INLINE int backing__gc_header(backing *s, backing_addr a, backing__gch **gp) {
   backing__loc L;
-  backing__gch *g = backing__gc_fast(s, a);
-  if (g && s->ro) return BACKING__FAIL(BACKING_ERDONLY);
-  if (BACKING__UNLIKELY(!g)) {
-    int r = backing__gc_locate(s, a, &L);
-    if (r) return BACKING__FAIL(r);
-    g = backing__gch_at(L.ar, L.off);
-  }
+  int r;
+  *gp = backing__gc_fast(s, a);
+  if (BACKING__LIKELY(*gp != NULL)) return s->ro ? BACKING_ERDONLY : 0;
+  if ((r = backing__gc_locate(s, a, &L)) != 0) return r;
+  if (s->ro) return BACKING_ERDONLY;
+  *gp = backing__gch_at(L.ar, L.off);
+  return 0;
+}
+
+BACKING_API uint32_t backing_gc_ref(backing *s, backing_addr a) {
+  backing__gch *g;
+  int r = backing__gc_header(s, a, &g);
+  if (BACKING__UNLIKELY(r != 0)) return BACKING__FAIL(r);
   for (;;) {
     int32_t c = backing__gc_load(g);
     if (c == BACKING__DYING) return BACKING__FAIL(BACKING_EFREED);
@@ -2718,8 +2726,7 @@ BACKING_API uint32_t backing_gc_ref(backing *s, backing_addr a) {
     { /* from 0: off the waiting list, under the arena's lock */
       uint32_t i = (uint32_t)((a - 16) >> s->shift);
       backing__arena *ar = backing__ar(s, i);
-      int r = backing__lock_arena(s, ar, i);
-      if (r) return BACKING__FAIL(r);
+      if ((r = backing__lock_arena(s, ar, i)) != 0) return BACKING__FAIL(r);
       c = backing__gc_load(g);
       if (c <= 0 && c != BACKING__DYING) {
         backing__wait_remove(ar, g);
@@ -2733,14 +2740,9 @@ BACKING_API uint32_t backing_gc_ref(backing *s, backing_addr a) {
 }
 
 BACKING_API uint32_t backing_gc_unref(backing *s, backing_addr a) {
-  backing__loc L;
-  backing__gch *g = backing__gc_fast(s, a);
-  if (g && s->ro) return BACKING__FAIL(BACKING_ERDONLY);
-  if (BACKING__UNLIKELY(!g)) {
-    int r = backing__gc_locate(s, a, &L);
-    if (r) return BACKING__FAIL(r);
-    g = backing__gch_at(L.ar, L.off);
-  }
+  backing__gch *g;
+  int r = backing__gc_header(s, a, &g);
+  if (BACKING__UNLIKELY(r != 0)) return BACKING__FAIL(r);
   for (;;) {
     int32_t c = backing__gc_load(g);
     if (c <= 0) return 0; /* 0 stays 0 */
@@ -2752,8 +2754,7 @@ BACKING_API uint32_t backing_gc_unref(backing *s, backing_addr a) {
     { /* to 0: onto the waiting list, age 0, under the arena's lock */
       uint32_t i = (uint32_t)((a - 16) >> s->shift);
       backing__arena *ar = backing__ar(s, i);
-      int r = backing__lock_arena(s, ar, i);
-      if (r) return BACKING__FAIL(r);
+      if ((r = backing__lock_arena(s, ar, i)) != 0) return BACKING__FAIL(r);
       if (__atomic_compare_exchange_n(&g->count, &c, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         BACKING__CRASH(24);
         backing__wait_push(ar, (uint32_t)((a - 16) & s->mask), g);
