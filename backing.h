@@ -3681,7 +3681,7 @@ BACKING_API int backing_check(backing *s) {
     locked = !r && !s->ro && backing__lock_store(s) == 0; /* names change under root_set */
     for (k = 0; !r && k < BACKING_ROOT_MAX; k++) {
       backing__root *rt = &st->roots[k];
-      if (rt->addr && (rt->addr >= BACKING__LD(s->view.limit) ||
+      if (rt->addr && (rt->addr >> s->shift >= BACKING__LD(st->arena_count) || /* anyone's */
                        memchr(rt->name, 0, sizeof rt->name) == NULL || !rt->name[0]))
         r = backing__corrupt(s, 0, s->hdr_size, "root table entry");
     }
