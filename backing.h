@@ -624,11 +624,11 @@ BACKING_API const char *backing_strerror(int err) {
      [0, 64)        header: identity and checksum (backing__ident)
      [64, 2304)     allocator state (backing__arena, after the header)
      [2304, ...)    slab table: a 320-byte backing__slab per 32 KiB page of the arena
-     [H, H + 4096)  arena 0 only: store state (arena count, roots)
+     [H, H + 6144)  arena 0 only: store state (arena count, lock, dirty flag, roots, slots)
      [data, top)    blocks, walked by their sizes
      [top, A)       untouched space, handed out by bumping `top`
 
-   H = round_up(2304 + 320 * A / 32768, 4096); data = H (arena 0: H + 4096).
+   H = round_up(2304 + 320 * A / 32768, 4096); data = H (arena 0: H + 6144).
 
    Large block (16-byte header at offset B, user data at B + 16):
      +0 u32 prev   size of the previous block, valid only when PREV_FREE is set
