@@ -3608,7 +3608,7 @@ static int backing__visit_all(backing *s, backing__visit *v) {
   if (!s) return BACKING_EINVAL;
   s->detail[0] = 0;
   {
-    uint64_t shared = backing__st(s)->arena_count; /* arenas another handle added */
+    uint64_t shared = BACKING__LD(backing__st(s)->arena_count); /* arenas others added */
     if (shared > BACKING__LD(s->count) && shared <= 0xffffffffu &&
         (r = backing__arena_ready(s, (uint32_t)shared - 1)) != 0)
       return r == BACKING_EBADADDR ? backing__corrupt(s, 0, s->hdr_size, "arena count") : r;
@@ -3676,9 +3676,10 @@ BACKING_API int backing_check(backing *s) {
   if (!r) {
     backing__store *st = backing__st(s);
     int locked;
+    /* under the store lock: growth changes the store's count and ours, and root_set names */
+    locked = !s->ro && backing__lock_store(s) == 0;
     if (BACKING__LD(st->arena_count) < BACKING__LD(s->count)) /* more: another process grew it */
       r = backing__corrupt(s, 0, s->hdr_size, "arena count");
-    locked = !r && !s->ro && backing__lock_store(s) == 0; /* names change under root_set */
     for (k = 0; !r && k < BACKING_ROOT_MAX; k++) {
       backing__root *rt = &st->roots[k];
       if (rt->addr && (rt->addr >> s->shift >= BACKING__LD(st->arena_count) || /* anyone's */
