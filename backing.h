@@ -34,7 +34,7 @@
                             handle memory (never store memory); all or none.
      BACKING_NO_MMAP        no mapping code at all: MEMORY and BUFFER sources only; the
                             MEMORY source then allocates max_size (default 64 MiB) at open.
-     BACKING_NO_THREADS     no thread-local error slot (reserved for the locking layer).
+     BACKING_NO_THREADS     no locking and no thread-local error slot: one thread, one process.
      BACKING_DEBUG          accessors check that an address lies inside a live block.
      BACKING_CONFIG_HEADER  a file #included first, for build systems that cannot pass
                             function-like macros.
