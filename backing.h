@@ -893,9 +893,11 @@ static int backing__os_mkdirs(const char *dir) {
 #include <sched.h>
 #include <sys/syscall.h>
 #define BACKING__YIELD() sched_yield()
+#ifndef BACKING_NO_THREADS
 static uint32_t backing__os_tid(void) {
   return (uint32_t)syscall(SYS_gettid);
 }
+#endif
 
 /* Open-file-description byte locks (they belong to the open file, not the process, so
    closing another descriptor of the same file does not drop them). */
@@ -3074,6 +3076,7 @@ static int backing__recover_arena(backing *s, uint32_t i) {
   return 0;
 }
 
+#ifndef BACKING_NO_THREADS
 /* Is the owner of a lock word dead? Only an MMAP store can have owners in other
    processes: each attached process holds an open-file-description lock on its slot's
    byte of the store file, which the kernel drops when the process dies. An owner whose
@@ -3092,6 +3095,7 @@ static int backing__owner_dead(backing *s, uint64_t owner) {
   (void)s, (void)owner;
   return 0; /* the owner is a thread of this process: alive */
 }
+#endif
 
 #ifndef BACKING_NO_MMAP
 /* Repair every arena whose lock a dead process left held. Used by the first process to

@@ -80,6 +80,7 @@ for cxx in g++ clang++; do
   compile "$cxx -std=c++17" "$cxx" -x c++ -std=c++17
 done
 compile "gcc -std=c11 -DBACKING_NO_MMAP" gcc -std=c11 -DBACKING_NO_MMAP
+compile "gcc -std=c11 -DBACKING_NO_THREADS" gcc -std=c11 -DBACKING_NO_THREADS
 compile "gcc -std=c11 -DBACKING_STATIC" gcc -std=c11 -DBACKING_STATIC
 compile "gcc -std=c11 -DBACKING_DEBUG" gcc -std=c11 -DBACKING_DEBUG
 
