@@ -3188,17 +3188,25 @@ static int backing__join(backing *s) {
   return r;
 }
 
-/* Detach: the last read-write handle to leave repairs what dead processes left and marks
-   the store clean. */
+/* Detach: the last writer to leave (read-only handles may stay) repairs what dead writers
+   left and marks the store clean. Writers join and leave holding OPEN exclusively, so the
+   slot states are stable here: a slot still marked attached whose byte nobody holds is a
+   writer that died. */
 static void backing__leave(backing *s) {
   backing__store *st = backing__st(s);
-  int k, died = 0;
+  int k, died = 0, others = 0;
   if (s->slot < 0) return;
   if (backing__os_ofd(s->fd, F_OFD_SETLKW, F_WRLCK, BACKING__LK_OPEN) != 0) return;
   st->slots[s->slot].state = 0;
-  if (backing__os_ofd(s->fd, F_OFD_SETLK, F_WRLCK, BACKING__LK_PRESENCE) == 0) { /* last */
-    for (k = 0; k < BACKING__SLOTS; k++)
-      if (st->slots[k].state) died = 1, st->slots[k].state = 0;
+  for (k = 0; k < BACKING__SLOTS; k++)
+    if (st->slots[k].state) {
+      if (backing__os_locked(s->fd, BACKING__LK_SLOT(k)))
+        others = 1;
+      else
+        died = 1;
+    }
+  if (!others) {
+    for (k = 0; died && k < BACKING__SLOTS; k++) st->slots[k].state = 0;
     /* clean: no msync here (close does not wait for the disk; backing_sync does) */
     if (!died || backing__recover_all(s) == 0) __atomic_store_n(&st->dirty, 0, __ATOMIC_RELEASE);
   }

@@ -726,3 +726,27 @@ TEST(share_close_inside_walk_rdonly_is_busy) {
   s = OPEN(&c);
   if (s) shw_run(s, 0);
 }
+
+/* A writer and a reader both close cleanly, the reader last: the store is clean, so a later
+   read-only open (first to attach) must not ask for recovery. */
+TEST(share_rdonly_after_writer_and_reader_close) {
+  char dir[512];
+  backing_config c = mmap_cfg(test_path(dir, sizeof dir, "rwro"), "rwro", 64 * KIB);
+  backing_config rc = c;
+  backing *w, *r, *r2 = NULL;
+  int e;
+  rc.flags = BACKING_RDONLY;
+  w = OPEN(&c);
+  if (!w) return;
+  CHECK(backing_alloc(w, 100) != 0);
+  r = OPEN(&rc);
+  if (!r) {
+    CLOSE(w);
+    return;
+  }
+  CLOSE(w);
+  CLOSE(r);
+  e = backing_open(&r2, &rc);
+  CHECKF(e == 0, "read-only open of a cleanly closed store: %s", err_name(e));
+  if (r2) CLOSE(r2);
+}
