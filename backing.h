@@ -2987,12 +2987,9 @@ static int backing__rebuild_slab(backing *s, backing__arena *ar, uint32_t x, uin
     uint32_t slot = x + idx * csize;
     if (sl->bits[idx >> 6] >> (idx & 63) & 1) {
       used++;
-      if (sl->kind) { /* a GC block at 0 (or one a dead cycle was freeing) waits again */
+      if (sl->kind) { /* a GC block at 0 waits (one being freed is its reaper's) */
         backing__gch *g = backing__gch_at(ar, slot);
-        if (g->count <= 0) {
-          g->count = g->count == BACKING__DYING ? 0 : g->count;
-          backing__wait_push(ar, slot, g);
-        }
+        if (g->count <= 0 && g->count != BACKING__DYING) backing__wait_push(ar, slot, g);
       }
     } else {
       *backing__u32(ar, slot) = sl->free;
@@ -3017,7 +3014,7 @@ static int backing__recover_arena(backing *s, uint32_t i) {
   memset(ar->heads, 0, sizeof ar->heads);
   memset(ar->partial, 0, sizeof ar->partial);
   memset(ar->partial_tail, 0, sizeof ar->partial_tail);
-  ar->gc_head = ar->gc_tail = ar->gc_count = ar->gc_doomed = 0;
+  ar->gc_head = ar->gc_tail = ar->gc_count = 0; /* the doomed chain is kept: see below */
   BACKING__CRASH(29);
   while (off < top) { /* each step advances >= 32 bytes */
     backing__blk *h = backing__hdr(ar, off);
@@ -3045,10 +3042,8 @@ static int backing__recover_arena(backing *s, uint32_t i) {
       }
     } else if (!is_free && (flags & BACKING__GC)) {
       backing__gch *g = backing__gch_at(ar, off + BACKING__HDR);
-      if (g->count <= 0) {
-        g->count = g->count == BACKING__DYING ? 0 : g->count;
+      if (g->count <= 0 && g->count != BACKING__DYING)
         backing__wait_push(ar, (uint32_t)off + BACKING__HDR, g);
-      }
     }
     if (is_free) {
       BACKING__SET(h->size, size); /* free, no kind */
@@ -3072,6 +3067,20 @@ static int backing__recover_arena(backing *s, uint32_t i) {
   for (p = 0; p < (arena_size >> BACKING__SLAB_SHIFT); p++) { /* table entries of no slab */
     backing__slab *sl = backing__meta(ar, p);
     if (sl->magic == BACKING__SLAB_MAGIC && sl->spare[0] != marker) BACKING__SET(sl->magic, 0u);
+  }
+  { /* The chain of blocks a cycle is freeing belongs to whoever reaps next (a live process
+       may be in the middle of it, between a destructor and the free): keep it if it holds
+       together, else drop it (those blocks leak, they are never freed twice). */
+    uint32_t o = ar->gc_doomed, n = 0;
+    while (o) {
+      backing__loc L;
+      if (n++ > (arena_size >> 5) || backing__locate(s, ((uint64_t)i << s->shift) + o, &L) != 0 ||
+          !L.kind || L.off != o || backing__gch_at(ar, o)->count != BACKING__DYING) {
+        ar->gc_doomed = 0;
+        break;
+      }
+      o = backing__gch_at(ar, o)->next;
+    }
   }
   return 0;
 }
