@@ -1247,12 +1247,9 @@ static backing__slab *backing__slab_at(backing__arena *ar, uint64_t x) {
    the front; a slab that was full goes to the back, so allocation keeps filling the slab
    in front rather than taking a slab off and putting it back at every other call (that
    cut the instructions of a churn by 5%). */
-static unsigned backing__list_of(const backing__slab *sl) {
-  return sl->cls;
-}
 
 static void backing__partial_push(backing__arena *ar, uint32_t x, backing__slab *sl) {
-  unsigned li = backing__list_of(sl);
+  unsigned li = sl->cls; /* its list: class, + 28 for GC slabs */
   uint32_t head = ar->partial[li];
   sl->prev = 0;
   sl->next = head;
@@ -1264,7 +1261,7 @@ static void backing__partial_push(backing__arena *ar, uint32_t x, backing__slab 
 }
 
 static void backing__partial_append(backing__arena *ar, uint32_t x, backing__slab *sl) {
-  unsigned li = backing__list_of(sl);
+  unsigned li = sl->cls; /* its list: class, + 28 for GC slabs */
   uint32_t tail = ar->partial_tail[li];
   sl->next = 0;
   sl->prev = tail;
@@ -1276,7 +1273,7 @@ static void backing__partial_append(backing__arena *ar, uint32_t x, backing__sla
 }
 
 static void backing__partial_remove(backing__arena *ar, backing__slab *sl) {
-  unsigned li = backing__list_of(sl);
+  unsigned li = sl->cls; /* its list: class, + 28 for GC slabs */
   if (sl->next)
     backing__slab_at(ar, sl->next)->prev = sl->prev;
   else
@@ -3491,7 +3488,7 @@ static int backing__visit_slab(backing *s, uint32_t i, backing__arena *ar, uint3
       e = *backing__u32(ar, e);
     }
     if (n != sl->bump - sl->used) return backing__corrupt(s, i, x, "slab loses free slots");
-    if (sl->used < sl->nslots) v->partial[backing__list_of(sl)]++;
+    if (sl->used < sl->nslots) v->partial[sl->cls]++;
   }
   for (idx = 0; idx < sl->bump; idx++) {
     if (sl->bits[idx >> 6] >> (idx & 63) & 1) {
@@ -3541,7 +3538,7 @@ static int backing__check_lists(backing *s, uint32_t i, backing__arena *ar, back
           backing__slab_at(ar, x)->magic != BACKING__SLAB_MAGIC)
         return backing__corrupt(s, i, x, "partial slab list holds a stray or loops");
       p = backing__slab_at(ar, x);
-      if (backing__list_of(p) != c || p->prev != prev)
+      if (p->cls != c || p->prev != prev)
         return backing__corrupt(s, i, x, "partial slab list links");
       prev = x;
       x = p->next;
