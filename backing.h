@@ -93,10 +93,16 @@
 #define BACKING_H_INCLUDED
 
 /* The implementation needs POSIX and Linux interfaces (posix_fallocate, MAP_ANONYMOUS,
-   O_CLOEXEC) that strict -std=c99 hides: include backing.h first in the file that defines
-   BACKING_IMPLEMENTATION, or build that file with -D_GNU_SOURCE. */
-#if defined(BACKING_IMPLEMENTATION) && !defined(_GNU_SOURCE) && !defined(_WIN32)
+   O_CLOEXEC, OFD locks) that strict -std=c99 hides, and 64-bit file offsets on 32-bit
+   hosts. These requests only work before the first system header; when something was
+   included earlier, the implementation declares what it needs itself (>>os). */
+#if defined(BACKING_IMPLEMENTATION) && !defined(_WIN32)
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
+#endif
+#ifndef _FILE_OFFSET_BITS
+#define _FILE_OFFSET_BITS 64
+#endif
 #endif
 
 #ifdef BACKING_CONFIG_HEADER
@@ -133,7 +139,7 @@ extern "C" {
 #define BACKING_ERRORS(X)                                                           \
   X(BACKING_EINVAL, -1, "invalid argument")                                         \
   X(BACKING_ENOSPACE, -2, "store is full (max_size reached)")                       \
-  X(BACKING_ETOOBIG, -3, "request larger than any block can be")                    \
+  X(BACKING_ETOOBIG, -3, "request larger than the largest block (backing_stats.max_block)") \
   X(BACKING_EBADADDR, -4, "not the address of a live block")                        \
   X(BACKING_EFREED, -5, "block already freed")                                      \
   X(BACKING_ETYPE, -6, "wrong kind of block")                                       \
@@ -145,7 +151,10 @@ extern "C" {
   X(BACKING_EREFERENCED, -12, "block is still referenced")                          \
   X(BACKING_EBUSY, -13, "busy")                                                     \
   X(BACKING_ERECOVER, -14, "store needs recovery this handle cannot do")            \
-  X(BACKING_ENOMEM, -15, "out of process memory or address space")
+  X(BACKING_ENOMEM, -15, "out of process memory or address space")                 \
+  X(BACKING_EFULL, -16, "the root table is full (BACKING_ROOT_MAX names)")           \
+  X(BACKING_EFORKED, -17, "handle inherited through fork: open the store again here") \
+  X(BACKING_ERANGE, -18, "range not inside the file (an empty file has no range)")
 
 enum backing_error {
 #define BACKING__ENUM(name, value, text) name = value,
@@ -156,8 +165,9 @@ enum backing_error {
 
 /* The message for a BACKING_E* code or a positive errno; never NULL. */
 BACKING_API const char *backing_strerror(int err);
-/* The code of the calling thread's last failure (0 if none yet). Set by every call that
-   fails; calls that succeed leave it alone. */
+/* The outcome of the calling thread's last call: every function that is not static inline
+   sets it, 0 when it succeeds and the code when it fails, so a result that can be 0 either
+   way (gc_unref, gc_age, a size) is read with it. The inline accessors leave it alone. */
 BACKING_API int backing_last_error(void);
 
 /* ------------------------------------------------------------------------------------ */
@@ -177,7 +187,8 @@ enum backing_source_kind {
 enum backing_open_flags {
   BACKING_RDONLY = 1,   /* MMAP only: map read-only; every change is BACKING_ERDONLY */
   BACKING_NOCREATE = 2, /* a missing store is ENOENT, not created */
-  BACKING_EXCL = 4      /* an existing store is EEXIST */
+  BACKING_EXCL = 4,     /* an existing store is EEXIST */
+  BACKING_VERIFY = 8    /* run backing_check before returning: ECORRUPT, store untouched */
 };
 
 /* Callbacks that hand the store its memory. The store asks for one reservation at open
@@ -403,10 +414,18 @@ BACKING_API int backing_walk(backing *s, backing_walk_fn fn, void *ctx);
 /* The first member of every handle; what the inline accessors read. */
 struct backing__view {
   unsigned char *base; /* address a lives at base + a */
-  uint64_t limit;      /* bytes mapped from base */
+  uint64_t limit;      /* bytes of arenas this handle has attached, from base */
+  uint64_t floor;      /* lowest address an accessor may use (>= 1: 0 is the null address) */
+  int ro;              /* BACKING_RDONLY handle */
 };
 
+/* Out of line: attach arenas another process added, then check [a, a + n) again. 0,
+   EBADADDR, or EINVAL for a NULL handle. */
+BACKING_API int backing__reach(backing *s, backing_addr a, uint64_t n);
+
 #ifdef BACKING_DEBUG
+/* Debug builds: a bad accessor address calls BACKING_DEBUG_BAD_ACCESS(s, a, n), which
+   traps unless it is defined before the header (to log, say, and go on). */
 BACKING_API void backing__debug_access(backing *s, backing_addr a, uint64_t n);
 #define BACKING__CHECK_ACCESS(s, a, n) backing__debug_access((s), (a), (n))
 #else
@@ -443,28 +462,38 @@ static inline unsigned char *backing__at(backing *s, backing_addr a) {
 BACKING__ACCESSORS(BACKING__DEFINE_ACCESSOR)
 #undef BACKING__DEFINE_ACCESSOR
 
-static inline int backing__range_ok(backing *s, backing_addr a, uint64_t n) {
-  uint64_t limit = ((const struct backing__view *)(const void *)s)->limit;
-  return a != 0 && a < limit && n <= limit - a;
+static inline const struct backing__view *backing__view_of(backing *s) {
+  return (const struct backing__view *)(const void *)s;
+}
+/* 0 if [a, a + n) lies in the store, else the error; arenas another process added are
+   attached on the way (the slow path). */
+static inline int backing__span(backing *s, backing_addr a, uint64_t n) {
+  const struct backing__view *v = backing__view_of(s);
+  if (s && a >= v->floor && a < v->limit && n <= v->limit - a) return 0;
+  return backing__reach(s, a, n);
 }
 
 /* Copy n bytes between the store and memory. 0, or EBADADDR if the range is not inside
-   the store (address 0 included). n == 0 is 0 for any in-store address. */
+   the store (address 0 and the store's own header included), EINVAL for a NULL handle,
+   ERDONLY for a write through a read-only handle. n == 0 is 0 for any in-store address. */
 static inline int backing_read(backing *s, backing_addr a, void *dst, uint64_t n) {
-  if (!s || !backing__range_ok(s, a, n)) return BACKING_EBADADDR;
+  int r = backing__span(s, a, n);
+  if (r) return r;
   BACKING__CHECK_ACCESS(s, a, n);
   memcpy(dst, backing__at(s, a), (size_t)n);
   return 0;
 }
 static inline int backing_write(backing *s, backing_addr a, const void *src, uint64_t n) {
-  if (!s || !backing__range_ok(s, a, n)) return BACKING_EBADADDR;
+  int r = s && backing__view_of(s)->ro ? BACKING_ERDONLY : backing__span(s, a, n);
+  if (r) return r;
   BACKING__CHECK_ACCESS(s, a, n);
   memcpy(backing__at(s, a), src, (size_t)n);
   return 0;
 }
 /* memmove semantics: the ranges may overlap and may span arenas. */
 static inline int backing_copy(backing *s, backing_addr dst, backing_addr src, uint64_t n) {
-  if (!s || !backing__range_ok(s, dst, n) || !backing__range_ok(s, src, n)) return BACKING_EBADADDR;
+  int r = s && backing__view_of(s)->ro ? BACKING_ERDONLY : backing__span(s, dst, n);
+  if (r || (r = backing__span(s, src, n)) != 0) return r;
   BACKING__CHECK_ACCESS(s, dst, n);
   BACKING__CHECK_ACCESS(s, src, n);
   memmove(backing__at(s, dst), backing__at(s, src), (size_t)n);
@@ -473,7 +502,9 @@ static inline int backing_copy(backing *s, backing_addr dst, backing_addr src, u
 
 /* Atomics on naturally aligned words of the store (lock-free; safe between processes).
    add returns the previous value; cas returns 1 if *a was `expected` and is now
-   `desired`, else 0 and stores the value seen in *expected. Sequentially consistent. */
+   `desired`, else 0 and stores the value seen in *expected, or BACKING_ERDONLY on a
+   read-only handle. Sequentially consistent. Like the typed setters, store and add
+   through a read-only handle fault (SIGSEGV: the store is mapped read-only there). */
 #if defined(__GNUC__) || defined(__clang__)
 #define BACKING__DEFINE_ATOMICS(name, type)                                                     \
   static inline type backing_atomic_load_##name(backing *s, backing_addr a) {                   \
@@ -487,6 +518,7 @@ static inline int backing_copy(backing *s, backing_addr dst, backing_addr src, u
   }                                                                                             \
   static inline int backing_atomic_cas_##name(backing *s, backing_addr a, type *expected,       \
                                               type desired) {                                   \
+    if (backing__view_of(s)->ro) return BACKING_ERDONLY;                                        \
     return __atomic_compare_exchange_n((type *)(void *)backing__at(s, a), expected, desired, 0, \
                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);                     \
   }
@@ -593,6 +625,16 @@ static int backing__err(int e) {
 }
 /* For functions returning an address or a size: record e, return 0. */
 #define BACKING__FAIL(e) (backing__err(e), 0)
+/* The start of every call on a handle: the last error is cleared (the call's outcome
+   replaces it), and a handle that is not open, or was inherited through fork, is refused
+   before anything is touched. */
+#define BACKING__ENTER(s, fail)                   \
+  do {                                            \
+    int e_ = backing__enter(s);                   \
+    if (BACKING__UNLIKELY(e_ != 0)) return fail; \
+  } while (0)
+#define BACKING__ENTER_INT(s) BACKING__ENTER(s, e_)
+#define BACKING__ENTER_VAL(s) BACKING__ENTER(s, 0)
 
 BACKING_API int backing_last_error(void) {
   return backing__last_err;
@@ -734,7 +776,9 @@ typedef struct backing__store {
   uint64_t lock;       /* store lock word: growth, roots */
   uint64_t dirty;      /* 1 while a writer may have the store open */
   uint8_t boot_id[16]; /* the machine's boot id when it was set dirty */
-  uint64_t reserved[27];
+  uint64_t file_dev;   /* the file the store lived in when it was set dirty: another one */
+  uint64_t file_ino;   /* means a copy, taken while the store was in use */
+  uint64_t reserved[25];
   backing__root roots[BACKING_ROOT_MAX];
   struct {
     uint32_t gen;   /* claims of this process slot so far */
@@ -826,10 +870,47 @@ static unsigned backing__class_of(uint64_t size) {
 
 #ifndef BACKING_NO_MMAP
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
+#ifndef BACKING_NO_THREADS
+#include <pthread.h>
+#endif
+
+/* A system header included before this one, under strict -std=c99/c11, hides what
+   _GNU_SOURCE above asked for: supply the Linux values and C declarations. */
+#if defined(__linux__)
+#ifndef MAP_ANONYMOUS
+#define MAP_ANONYMOUS 0x20
+#endif
+#ifndef MAP_NORESERVE
+#define MAP_NORESERVE 0x4000
+#endif
+#ifndef O_CLOEXEC
+#define O_CLOEXEC 02000000
+#endif
+#ifndef F_OFD_GETLK
+#define F_OFD_GETLK 36
+#define F_OFD_SETLK 37
+#define F_OFD_SETLKW 38
+#endif
+#ifndef MADV_NORMAL
+#define MADV_NORMAL 0
+#define MADV_RANDOM 1
+#define MADV_SEQUENTIAL 2
+#define MADV_WILLNEED 3
+#define MADV_DONTNEED 4
+#endif
+#if !defined(__cplusplus) && defined(__GLIBC__) && !defined(__USE_GNU)
+extern int ftruncate(int fd, off_t length);
+extern int posix_fallocate(int fd, off_t offset, off_t len);
+extern long syscall(long number, ...);
+extern int madvise(void *addr, size_t length, int advice);
+extern int mincore(void *addr, size_t length, unsigned char *vec);
+#endif
+#endif
 
 static uint64_t backing__os_pagesize(void) {
   long p = sysconf(_SC_PAGESIZE);
@@ -895,7 +976,15 @@ static int backing__os_mkdirs(const char *dir) {
 #define BACKING__YIELD() sched_yield()
 #ifndef BACKING_NO_THREADS
 static uint32_t backing__os_tid(void) {
-  return (uint32_t)syscall(SYS_gettid);
+  return (uint32_t)syscall(SYS_gettid); /* < 2^22: Linux's PID_MAX_LIMIT */
+}
+/* Is thread `tid` of process `pid` alive? Signal 0 only asks. */
+static int backing__os_alive(uint32_t pid, uint32_t tid) {
+#ifdef SYS_tgkill
+  return syscall(SYS_tgkill, (long)pid, (long)tid, 0L) == 0 || errno != ESRCH;
+#else
+  return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+#endif
 }
 #endif
 
@@ -952,19 +1041,32 @@ static void backing__os_random(uint8_t *out, size_t n) {
 #else
 #define BACKING__YIELD() ((void)0)
 #ifndef BACKING_NO_THREADS
-static BACKING__TLS char backing__tid_anchor;
-static uint32_t backing__os_tid(void) {
-  return (uint32_t)(uintptr_t)&backing__tid_anchor | 1u;
+static uint32_t backing__next_tid;
+static uint32_t backing__os_tid(void) { /* no OS to ask: number the threads */
+  return (__atomic_add_fetch(&backing__next_tid, 1, __ATOMIC_RELAXED) & 0x3fffffu) | 1u;
+}
+static int backing__os_alive(uint32_t pid, uint32_t tid) {
+  (void)pid, (void)tid;
+  return 1; /* cannot tell: alive (BUFFER stores shared between processes need an OS) */
 }
 #endif
 #endif /* !BACKING_NO_MMAP */
 
 /* >>handle ------------------------------------------------------------------------- */
 
+#define BACKING__HANDLE_MAGIC 0x48444e4cu /* live handle; cleared by the last close */
+static uint64_t backing__uids; /* handle ids: a thread's preferred arena names its handle */
+
 struct backing {
   struct backing__view view; /* must be first: the inline accessors read it */
+  uint32_t magic;            /* BACKING__HANDLE_MAGIC while open */
+  int slow;                  /* nonzero: the alloc/free fast paths step aside (read-only,
+                                inherited through fork, closed) */
+  unsigned char *ar0;        /* arena 0 as the library sees it (see >>view) */
   unsigned shift;
   int ro; /* BACKING_RDONLY: mapped read-only, takes no locks, changes nothing */
+  int forked;   /* set in a child process by the fork handler: every call refuses */
+  uint64_t uid; /* unique per handle in this process, never reused */
   uint64_t mask;
   uint32_t hdr_size;  /* H: slab table end, where arena 0 keeps its store state */
   uint32_t salt;      /* mixed into block header checks */
@@ -990,21 +1092,25 @@ struct backing {
   int fresh; /* the last extend handed out memory known to be zero */
   char detail[200];
   /* locks */
-  uint64_t lock_id; /* (slot + 1) << 48 | slot generation << 32; the thread id is or'ed in */
+  uint64_t lock_id; /* this process's part of a lock word (see >>locks); the tid is or'ed in */
   int slot;         /* MMAP: the process slot whose liveness byte this handle holds */
   int attach_lock;  /* process-local: guards count / valid / limit while arenas attach */
   int refs;         /* opens of this store in this process that share this handle */
   uint64_t dev, ino;
   int pid;
-  backing *next_open;
+  backing *next_open; /* MMAP handles open in this process (shared by a second open) */
+  backing *next_all;  /* every handle of this process (marked by the fork handler) */
   /* GC, process-local */
   uint32_t gc_turn;
+  int dtor_lock; /* the destructor table may grow while a cycle on another thread reads it */
   uint32_t ndtors, dtor_cap;
   struct backing__dtor *dtors;
 };
 
+/* Arena i as the library sees it. Arena 0's first pages are closed to the user's view
+   (>>view), so the library reaches arena 0 through a second mapping of it. */
 static backing__arena *backing__ar(backing *s, uint32_t i) {
-  return (backing__arena *)(void *)(s->view.base + ((uint64_t)i << s->shift));
+  return (backing__arena *)(void *)(i ? s->view.base + ((uint64_t)i << s->shift) : s->ar0);
 }
 static backing__blk *backing__hdr(backing__arena *ar, uint64_t off) {
   return (backing__blk *)(void *)((unsigned char *)ar + off);
@@ -1016,21 +1122,47 @@ static uint32_t *backing__u32(backing__arena *ar, uint64_t off) {
 static backing__slab *backing__meta(backing__arena *ar, uint64_t p) {
   return (backing__slab *)(void *)((unsigned char *)ar + BACKING__PM_OFF + p * BACKING__META);
 }
+static int backing__enter(backing *s) {
+  backing__last_err = 0;
+  if (BACKING__UNLIKELY(!s || s->magic != BACKING__HANDLE_MAGIC)) return backing__err(BACKING_EINVAL);
+  if (BACKING__UNLIKELY(s->forked)) return backing__err(BACKING_EFORKED);
+  return 0;
+}
+
 static backing__store *backing__st(backing *s) {
-  return (backing__store *)(void *)(s->view.base + s->hdr_size);
+  return (backing__store *)(void *)(s->ar0 + s->hdr_size);
 }
 static uint32_t backing__data_start(backing *s, uint32_t i) {
   return s->hdr_size + (i == 0 ? BACKING__STORE_SIZE : 0u);
 }
-static uint32_t backing__check_of(backing *s, uint64_t off, uint32_t size) {
-  uint64_t x = (off << 32 | (size & ~BACKING__FLAGS)) * 0x9E3779B97F4A7C15ull;
+/* A block header's check word: a hash of its place, its size and its flags (a stale
+   header whose flags a new owner's byte changed cannot pass), never 0. */
+static uint32_t backing__check_of(backing *s, uint64_t off, uint32_t size_flags) {
+  uint64_t x = (off << 32 | size_flags) * 0x9E3779B97F4A7C15ull;
   uint32_t c = (uint32_t)(x >> 32) ^ s->salt;
   return c ? c : 1u;
 }
+/* The check word goes first, then the size: a header caught between the two (a process
+   killed there) has its old size, which recovery trusts, and a mismatched check, which it
+   rewrites; a size is never seen with a stale check. */
 static void backing__set_hdr(backing *s, backing__arena *ar, uint64_t off, uint32_t size_flags) {
   backing__blk *h = backing__hdr(ar, off);
-  BACKING__SET(h->size, size_flags);
   BACKING__SET(h->check, backing__check_of(s, off, size_flags));
+  BACKING__SET(h->size, size_flags);
+}
+
+/* An arena whose structures do not hold together (a damaged or hostile file): it is
+   never allocated from again and calls that need it fail with ECORRUPT (>>recovery). */
+static void backing__damaged(backing *s, backing__arena *ar, uint64_t off, const char *why) {
+  uint64_t i = (unsigned char *)ar == s->ar0 ? 0 : (uint64_t)((unsigned char *)ar - s->view.base) >> s->shift;
+  ar->quarantined = 1;
+  snprintf(s->detail, sizeof s->detail, "arena %u offset %llu: %s", (unsigned)i,
+           (unsigned long long)off, why);
+}
+/* Is o, an arena offset read from the store, a place a block or link may be? One compare
+   and one test: every offset the allocator follows passes here first. */
+static int backing__off_ok(backing *s, uint64_t o) {
+  return !(o & 15) && o - s->hdr_size <= s->mask - 31 - s->hdr_size;
 }
 static uint64_t backing__round16(uint64_t n) {
   return (n + 15) & ~(uint64_t)15;
@@ -1079,11 +1211,15 @@ static void backing__mapping(uint64_t size, unsigned *fl, unsigned *sl) {
   }
 }
 
-static void backing__list_insert(backing__arena *ar, uint64_t off, uint32_t size) {
+static void backing__list_insert(backing *s, backing__arena *ar, uint64_t off, uint32_t size) {
   unsigned fl, sl;
   uint32_t head;
   backing__mapping(size, &fl, &sl);
   head = ar->heads[fl][sl];
+  if (head && !backing__off_ok(s, head)) {
+    backing__damaged(s, ar, head, "free list head");
+    head = 0;
+  }
   *backing__u32(ar, off + 16) = head;
   *backing__u32(ar, off + 20) = 0;
   if (head) *backing__u32(ar, head + 20) = (uint32_t)off;
@@ -1092,10 +1228,15 @@ static void backing__list_insert(backing__arena *ar, uint64_t off, uint32_t size
   ar->sl_map[fl] |= 1u << sl;
 }
 
-static void backing__list_remove(backing__arena *ar, uint64_t off, uint32_t size) {
+static void backing__list_remove(backing *s, backing__arena *ar, uint64_t off, uint32_t size) {
   unsigned fl, sl;
   uint32_t next = *backing__u32(ar, off + 16), prev = *backing__u32(ar, off + 20);
   backing__mapping(size, &fl, &sl);
+  if ((next && !backing__off_ok(s, next)) || (prev && !backing__off_ok(s, prev)) ||
+      fl >= BACKING__FL) {
+    backing__damaged(s, ar, off, "free list link");
+    return;
+  }
   if (next) *backing__u32(ar, next + 20) = prev;
   if (prev)
     *backing__u32(ar, prev + 16) = next;
@@ -1112,7 +1253,7 @@ static void backing__list_remove(backing__arena *ar, uint64_t off, uint32_t size
    first list whose every block is big enough; failing that, the head of the list that
    `size` itself maps to is taken if it happens to be big enough, so an exact fit is never
    missed. */
-static uint32_t backing__find(backing__arena *ar, uint64_t size) {
+static uint32_t backing__find(backing *s, backing__arena *ar, uint64_t size) {
   unsigned fl, sl, fl0, sl0;
   uint32_t m;
   uint64_t want = size;
@@ -1125,42 +1266,57 @@ static uint32_t backing__find(backing__arena *ar, uint64_t size) {
     m = ar->fl_map & (~0u << (fl + 1)) & ((1u << BACKING__FL) - 1); /* fl + 1 <= 25 */
     if (m) {
       fl = BACKING__CTZ32(m);
-      return ar->heads[fl][BACKING__CTZ32(ar->sl_map[fl])];
+      return ar->sl_map[fl] ? ar->heads[fl][BACKING__CTZ32(ar->sl_map[fl])] : 0;
     }
   }
   if (fl0 < BACKING__FL && ar->heads[fl0][sl0]) {
     uint32_t h = ar->heads[fl0][sl0];
-    if ((backing__hdr(ar, h)->size & ~BACKING__FLAGS) >= size) return h;
+    if (backing__off_ok(s, h) && (backing__hdr(ar, h)->size & ~BACKING__FLAGS) >= size) return h;
   }
   return 0;
 }
 
 /* Give [off, off + size) back: merge with free neighbours or the untouched top. The block
-   header at off need not be valid. */
+   header at off need not be valid. A neighbour that does not hold together damages the
+   arena (nothing is merged with it). */
 static void backing__release(backing *s, backing__arena *ar, uint64_t off, uint32_t size,
                              uint32_t prev_free_flag, uint32_t prev_size) {
-  uint64_t next;
+  uint64_t next, top = ar->top;
   /* First mark it free: a header left inside a bigger free region must never say USED,
      so that a second free of it is refused (EFREED) rather than obeyed. */
   backing__set_hdr(s, ar, off, size);
   BACKING__CRASH(7);
   if (prev_free_flag) {
     uint64_t p = off - prev_size;
-    backing__list_remove(ar, p, prev_size);
+    if (prev_size > off || !backing__off_ok(s, p) ||
+        backing__hdr(ar, p)->size != prev_size) { /* free, no flags, this size */
+      backing__damaged(s, ar, off, "boundary tag of a free neighbour");
+      return;
+    }
+    backing__list_remove(s, ar, p, prev_size);
     BACKING__CRASH(8);
     off = p;
     size += prev_size;
   }
   next = off + size;
-  if (next == ar->top) {
+  if (next == top) {
     BACKING__SET(ar->top, off);
+    return;
+  }
+  if (next > top) {
+    backing__damaged(s, ar, next, "block runs past top");
     return;
   }
   {
     backing__blk *n = backing__hdr(ar, next);
-    if (!(n->size & BACKING__USED)) {
-      uint32_t ns = n->size & ~BACKING__FLAGS;
-      backing__list_remove(ar, next, ns);
+    uint32_t nw = n->size;
+    if (!(nw & BACKING__USED)) {
+      uint32_t ns = nw & ~BACKING__FLAGS;
+      if (ns < BACKING__MIN_BLOCK || ns > top - next) {
+        backing__damaged(s, ar, next, "free block size");
+        return;
+      }
+      backing__list_remove(s, ar, next, ns);
       BACKING__CRASH(9);
       size += ns;
       next = off + size;
@@ -1168,10 +1324,12 @@ static void backing__release(backing *s, backing__arena *ar, uint64_t off, uint3
     }
     backing__set_hdr(s, ar, off, size);
     BACKING__CRASH(10);
-    BACKING__SET(n->size, n->size | BACKING__PREV_FREE);
-    n->prev = size;
+    if (next < top) {
+      n->prev = size;
+      backing__set_hdr(s, ar, next, n->size | BACKING__PREV_FREE);
+    }
   }
-  backing__list_insert(ar, off, size);
+  backing__list_insert(s, ar, off, size);
 }
 
 /* Carve a block of `total` bytes whose user data is `align`-aligned (align >= 16) from the
@@ -1182,7 +1340,15 @@ static uint64_t backing__carve(backing *s, backing__arena *ar, uint64_t total, u
   uint64_t want = total + (align > 16 ? align + BACKING__MIN_BLOCK : 0);
   uint64_t off, size, gap = 0;
   uint32_t flags = 0;
-  uint32_t found = want <= arena_size ? backing__find(ar, want) : 0;
+  uint32_t found = want <= arena_size ? backing__find(s, ar, want) : 0;
+  if (found) { /* a free block that holds together, or the arena is damaged */
+    uint32_t w = backing__off_ok(s, found) && found < ar->top ? backing__hdr(ar, found)->size : 1u;
+    if ((w & BACKING__USED) || (w & ~BACKING__FLAGS) < want ||
+        (w & ~BACKING__FLAGS) > ar->top - found) {
+      backing__damaged(s, ar, found, "free list holds a bad block");
+      return 0;
+    }
+  }
   off = found ? found : ar->top;
   if (align > 16) {
     uint64_t user = off + BACKING__HDR;
@@ -1194,7 +1360,7 @@ static uint64_t backing__carve(backing *s, backing__arena *ar, uint64_t total, u
     if (off > arena_size || arena_size - off < gap + total) return 0;
     if (gap) { /* the leading gap becomes a free block of its own */
       backing__set_hdr(s, ar, off, (uint32_t)gap);
-      backing__list_insert(ar, off, (uint32_t)gap);
+      backing__list_insert(s, ar, off, (uint32_t)gap);
       backing__hdr(ar, b)->prev = (uint32_t)gap;
     }
     backing__set_hdr(s, ar, b,
@@ -1211,25 +1377,26 @@ static uint64_t backing__carve(backing *s, backing__arena *ar, uint64_t total, u
     size = h->size & ~BACKING__FLAGS;
     flags = h->size & BACKING__PREV_FREE;
     end = off + size;
-    backing__list_remove(ar, off, (uint32_t)size);
+    backing__list_remove(s, ar, off, (uint32_t)size);
     BACKING__CRASH(3);
     if (end - b - total >= BACKING__MIN_BLOCK) { /* split: the tail stays free */
       uint64_t rest = b + total;
       uint32_t rs = (uint32_t)(end - rest);
       backing__set_hdr(s, ar, rest, rs);
       BACKING__CRASH(4);
-      backing__hdr(ar, end)->prev = rs; /* its PREV_FREE bit is already set */
-      backing__list_insert(ar, rest, rs);
+      if (end < ar->top) backing__hdr(ar, end)->prev = rs; /* PREV_FREE is set there */
+      backing__list_insert(s, ar, rest, rs);
     } else {
       bsize = end - b;
-      BACKING__SET(backing__hdr(ar, end)->size, backing__hdr(ar, end)->size & ~BACKING__PREV_FREE);
+      if (end < ar->top)
+        backing__set_hdr(s, ar, end, backing__hdr(ar, end)->size & ~BACKING__PREV_FREE);
     }
     if (gap) {
       backing__set_hdr(s, ar, b, (uint32_t)bsize | BACKING__PREV_FREE | BACKING__USED | kind);
       backing__hdr(ar, b)->prev = (uint32_t)gap;
       BACKING__CRASH(6);
       backing__set_hdr(s, ar, off, (uint32_t)gap | flags); /* publish */
-      backing__list_insert(ar, off, (uint32_t)gap);
+      backing__list_insert(s, ar, off, (uint32_t)gap);
     } else {
       backing__set_hdr(s, ar, off, (uint32_t)bsize | flags | BACKING__USED | kind); /* publish */
     }
@@ -1248,9 +1415,18 @@ static backing__slab *backing__slab_at(backing__arena *ar, uint64_t x) {
    in front rather than taking a slab off and putting it back at every other call (that
    cut the instructions of a churn by 5%). */
 
-static void backing__partial_push(backing__arena *ar, uint32_t x, backing__slab *sl) {
+/* Is x, read from the store, where a slab's slots may start? */
+static int backing__slab_ok(backing *s, uint32_t x) {
+  return !(x & (BACKING__SLAB - 1)) && x >= s->hdr_size && x <= s->mask;
+}
+
+static void backing__partial_push(backing *s, backing__arena *ar, uint32_t x, backing__slab *sl) {
   unsigned li = sl->cls; /* its list: class, + 28 for GC slabs */
   uint32_t head = ar->partial[li];
+  if (head && !backing__slab_ok(s, head)) {
+    backing__damaged(s, ar, head, "partial slab list head");
+    head = 0;
+  }
   sl->prev = 0;
   sl->next = head;
   if (head)
@@ -1260,9 +1436,13 @@ static void backing__partial_push(backing__arena *ar, uint32_t x, backing__slab 
   ar->partial[li] = x;
 }
 
-static void backing__partial_append(backing__arena *ar, uint32_t x, backing__slab *sl) {
+static void backing__partial_append(backing *s, backing__arena *ar, uint32_t x, backing__slab *sl) {
   unsigned li = sl->cls; /* its list: class, + 28 for GC slabs */
   uint32_t tail = ar->partial_tail[li];
+  if (tail && !backing__slab_ok(s, tail)) {
+    backing__damaged(s, ar, tail, "partial slab list tail");
+    tail = 0;
+  }
   sl->next = 0;
   sl->prev = tail;
   if (tail)
@@ -1272,8 +1452,13 @@ static void backing__partial_append(backing__arena *ar, uint32_t x, backing__sla
   ar->partial_tail[li] = x;
 }
 
-static void backing__partial_remove(backing__arena *ar, backing__slab *sl) {
+static void backing__partial_remove(backing *s, backing__arena *ar, backing__slab *sl) {
   unsigned li = sl->cls; /* its list: class, + 28 for GC slabs */
+  if ((sl->next && !backing__slab_ok(s, sl->next)) || (sl->prev && !backing__slab_ok(s, sl->prev)) ||
+      li >= BACKING__NLIST) {
+    backing__damaged(s, ar, 0, "partial slab list link");
+    return;
+  }
   if (sl->next)
     backing__slab_at(ar, sl->next)->prev = sl->prev;
   else
@@ -1298,35 +1483,48 @@ static uint32_t backing__new_slab(backing *s, backing__arena *ar, unsigned cls, 
   sl->nslots = (uint16_t)((BACKING__SLAB - BACKING__HDR) / backing__slot_size[cls]);
   BACKING__CRASH(17);
   __atomic_store_n(&sl->magic, BACKING__SLAB_MAGIC, __ATOMIC_RELEASE); /* publish last */
-  backing__partial_push(ar, x, sl);
+  backing__partial_push(s, ar, x, sl);
   return x;
 }
 
-/* Take a slot from slab x (which has one free). Returns its arena offset. */
-static inline uint32_t backing__slab_take(backing__arena *ar, uint32_t x, unsigned cls) {
-  backing__slab *sl = backing__slab_at(ar, x);
+/* Take a slot from slab x (which has one free). Returns its arena offset, or 0 when the
+   slab does not hold together (the arena is damaged). */
+static inline uint32_t backing__slab_take(backing *s, backing__arena *ar, uint32_t x, unsigned cls) {
+  backing__slab *sl;
   uint32_t slot, idx;
+  if (BACKING__UNLIKELY(!backing__slab_ok(s, x))) goto bad;
+  sl = backing__slab_at(ar, x);
+  if (BACKING__UNLIKELY(sl->cls != cls)) goto bad;
   if (sl->free) {
+    uint32_t rel = sl->free - x;
     slot = sl->free;
+    idx = backing__slot_index(rel, cls);
+    if (BACKING__UNLIKELY(rel >= BACKING__SLAB - BACKING__HDR ||
+                          idx * backing__slot_size[cls] != rel ||
+                          (sl->bits[idx >> 6] >> (idx & 63) & 1)))
+      goto bad;
     sl->free = *backing__u32(ar, slot);
-    idx = backing__slot_index(slot - x, cls);
   } else {
     idx = sl->bump;
+    if (BACKING__UNLIKELY(idx >= sl->nslots || sl->nslots > 2047)) goto bad;
     BACKING__SET(sl->bump, idx + 1);
     slot = x + idx * backing__slot_size[cls];
   }
   BACKING__CRASH(11);
   BACKING__SET(sl->bits[idx >> 6], sl->bits[idx >> 6] | (uint64_t)1 << (idx & 63));
   BACKING__CRASH(12);
-  if (++sl->used == sl->nslots) backing__partial_remove(ar, sl);
+  if (++sl->used == sl->nslots) backing__partial_remove(s, ar, sl);
   return slot;
+bad:
+  backing__damaged(s, ar, x, "slab");
+  return 0;
 }
 
 /* A slot of list li (class, plus BACKING__NCLASS for GC slabs) in arena ar; 0 if none. */
 static uint64_t backing__slab_alloc(backing *s, backing__arena *ar, unsigned li) {
   uint32_t x = ar->partial[li];
   if (!x) x = backing__new_slab(s, ar, li, li >= BACKING__NCLASS ? BACKING__GC : 0u);
-  return x ? backing__slab_take(ar, x, li) : 0;
+  return x ? backing__slab_take(s, ar, x, li) : 0;
 }
 
 /* The slot at arena offset off, in the slab that the slab table says covers it. 0, or
@@ -1356,10 +1554,14 @@ static inline uint64_t backing__slot_free(backing *s, backing__arena *ar, backin
   *backing__u32(ar, off) = sl->free;
   sl->free = (uint32_t)off;
   BACKING__CRASH(14);
-  if (sl->used-- == sl->nslots) backing__partial_append(ar, x, sl);
-  if (BACKING__UNLIKELY(sl->used == 0)) {
+  if (sl->used-- == sl->nslots) backing__partial_append(s, ar, x, sl);
+  if (BACKING__UNLIKELY(sl->used == 0 || sl->used >= sl->nslots)) { /* (the latter: damaged) */
     backing__blk *h = backing__hdr(ar, x - BACKING__HDR);
-    backing__partial_remove(ar, sl);
+    if (sl->used) {
+      backing__damaged(s, ar, x, "slab counts");
+      return backing__slot_size[sl->cls];
+    }
+    backing__partial_remove(s, ar, sl);
     BACKING__CRASH(15);
     BACKING__SET(sl->magic, 0u);
     backing__release(s, ar, x - BACKING__HDR, BACKING__SLAB, h->size & BACKING__PREV_FREE, h->prev);
@@ -1392,7 +1594,7 @@ static int backing__src_extend(backing *s, uint64_t old_size, uint64_t new_size)
       }
       s->file_size = new_size;
     }
-    return backing__os_map_file(s->view.base + old_size, new_size - old_size, s->fd, old_size, 1);
+    return 0; /* the whole reservation maps the file already (>>view) */
   }
 #else
   case BACKING_SOURCE_MEMORY:
@@ -1404,6 +1606,10 @@ static int backing__src_extend(backing *s, uint64_t old_size, uint64_t new_size)
 }
 
 static void backing__src_release(backing *s) {
+#ifndef BACKING_NO_MMAP
+  if (s->ar0 && s->ar0 != s->view.base) backing__os_unmap(s->ar0, (uint64_t)1 << s->shift);
+#endif
+  s->ar0 = NULL;
   switch (s->source) {
   case BACKING_SOURCE_CUSTOM:
     if (s->src.release && s->view.base) /* only what reserve handed out */
@@ -1535,7 +1741,7 @@ static int backing__src_reserve(backing *s, const backing_config *cfg, uint64_t 
     if (r) return r;
     s->view.base = (unsigned char *)p;
     s->reserve = want;
-    r = backing__os_map_file(p, s->file_size, fd, 0, !s->ro);
+    r = backing__os_map_file(p, want, fd, 0, !s->ro); /* all of it: see >>view */
     if (r) return r;
     *existing = s->file_size;
     return 0;
@@ -1567,7 +1773,13 @@ static int backing__mmap_begin(backing *s) {
   s->fd = open(s->tmp_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (s->fd < 0) return errno;
   s->file_size = 0;
-  return 0;
+  {
+    struct stat st; /* the file keeps its identity when linked into place */
+    if (fstat(s->fd, &st) != 0) return errno;
+    s->dev = (uint64_t)st.st_dev;
+    s->ino = (uint64_t)st.st_ino;
+  }
+  return backing__os_map_file(s->view.base, s->reserve, s->fd, 0, 1); /* see >>view */
 }
 
 static int backing__mmap_commit(backing *s) {
@@ -1580,6 +1792,34 @@ static int backing__mmap_commit(backing *s) {
   return r;
 }
 #endif
+
+/* >>view --------------------------------------------------------------------------- */
+/* What the user's view of a store shows. An MMAP handle maps the store file over its
+   whole reservation at open, past the end of the file too: an arena that another process
+   adds later is there without a remap, so an address published by that process works in
+   every accessor at once (the kernel faults pages in as the file grows). And the first
+   pages of arena 0 (the identity header, the allocator state, the store state below the
+   first block) are closed in the view: a write through address 0 or any small address
+   faults like a NULL pointer instead of reaching the file. The library reaches arena 0
+   through a second mapping of it (s->ar0). MEMORY, BUFFER and CUSTOM memory cannot be
+   mapped twice, so there the header stays open to a stray write; backing_check sees it. */
+
+static void backing__close_header(backing *s) {
+  uint64_t floor = backing__data_start(s, 0);
+  s->view.floor = floor;
+#ifndef BACKING_NO_MMAP
+  if (s->source == BACKING_SOURCE_MMAP && s->ar0 == s->view.base) {
+    uint64_t a = (uint64_t)1 << s->shift, closed = floor & ~(backing__os_pagesize() - 1);
+    void *p = mmap(NULL, (size_t)a, PROT_READ | (s->ro ? 0 : PROT_WRITE), MAP_SHARED, s->fd, 0);
+    if (p == MAP_FAILED) return; /* no room for a second view: the header stays open */
+    s->ar0 = (unsigned char *)p;
+    if (closed && mprotect(s->view.base, (size_t)closed, PROT_NONE) != 0) {
+      s->ar0 = s->view.base;
+      backing__os_unmap(p, a);
+    }
+  }
+#endif
+}
 
 /* >>arenas ------------------------------------------------------------------------- */
 
@@ -1640,22 +1880,42 @@ static int backing__corrupt(backing *s, uint32_t i, uint64_t off, const char *wh
 }
 
 /* >>locks -------------------------------------------------------------------------- */
-/* A lock is one 64-bit word in the store: 0 when free, else its owner's id, (process slot
-   + 1) << 48 | slot generation << 32 | thread id. Taking a free lock is one compare-and-
+/* A lock is one 64-bit word in the store: 0 when free, else its owner's id:
+     MMAP stores     (process slot + 1) << 54 | slot generation (32 bits) << 22 | thread id
+     other sources   1 << 63 | process id << 22 | thread id
+   (thread and process ids are below 2^22 on Linux). Taking a free lock is one compare-and-
    swap; giving it back is one store. A waiter yields, and every 64 turns asks whether the
    owner is still alive (see backing__owner_dead): a dead owner's lock is taken over and
    what it left half done is repaired before anyone goes on. No lock is ever broken by a
    timeout, and none is waited on forever. BACKING_NO_THREADS compiles all of it out. */
 
 #define BACKING__STOLEN 1 /* the lock was taken over from a dead owner */
+#define BACKING__LK_SLOT_SHIFT 54
+#define BACKING__LK_GEN_SHIFT 22
+#define BACKING__LK_TID 0x3fffffu
+#define BACKING__LK_PID ((uint64_t)1 << 63)
 
+/* This process's part of the lock words of a store: its slot and generation (MMAP), or
+   its process id. */
+static uint64_t backing__lock_id_slot(int slot, uint32_t gen) {
+  return (uint64_t)(slot + 1) << BACKING__LK_SLOT_SHIFT | (uint64_t)gen << BACKING__LK_GEN_SHIFT;
+}
+static uint64_t backing__lock_id_pid(void) {
+#ifndef BACKING_NO_MMAP
+  return BACKING__LK_PID | ((uint64_t)(uint32_t)getpid() & BACKING__LK_TID) << BACKING__LK_GEN_SHIFT;
+#else
+  return BACKING__LK_PID;
+#endif
+}
+
+static BACKING__TLS uint32_t backing__held; /* > 0 while this thread runs user code that a
+                                               close would pull the handle from under: a
+                                               walk callback (a lock held), a destructor */
 #ifndef BACKING_NO_THREADS
 static BACKING__TLS uint32_t backing__tid_cache;
-static BACKING__TLS uint32_t backing__held; /* > 0 while this thread runs a walk callback,
-                                               the only user code called with a lock held */
 
 static uint32_t backing__tid(void) {
-  if (BACKING__UNLIKELY(!backing__tid_cache)) backing__tid_cache = backing__os_tid();
+  if (BACKING__UNLIKELY(!backing__tid_cache)) backing__tid_cache = backing__os_tid() & BACKING__LK_TID;
   return backing__tid_cache;
 }
 
@@ -1760,14 +2020,11 @@ static int backing__arena_ready(backing *s, uint32_t i) {
     uint64_t n = __atomic_load_n(&backing__st(s)->arena_count, __ATOMIC_ACQUIRE);
     if (i >= n || n > (s->reserve >> s->shift)) r = BACKING_EBADADDR;
 #ifndef BACKING_NO_MMAP
-    else if (s->source == BACKING_SOURCE_MMAP) { /* map what the file holds by now */
+    else if (s->source == BACKING_SOURCE_MMAP) { /* mapped already: is it in the file? */
       struct stat st;
-      uint64_t old = (uint64_t)s->count << s->shift, want = n << s->shift;
-      if (fstat(s->fd, &st) != 0 || (uint64_t)st.st_size < want)
+      if (fstat(s->fd, &st) != 0 || (uint64_t)st.st_size < (n << s->shift))
         r = BACKING_ECORRUPT;
-      else if ((r = backing__os_map_file(s->view.base + old, want - old, s->fd, old,
-                                         !(s->flags & BACKING_RDONLY))) == 0 &&
-               (uint64_t)st.st_size > s->file_size)
+      else if ((uint64_t)st.st_size > s->file_size)
         s->file_size = (uint64_t)st.st_size;
     }
 #endif
@@ -1823,7 +2080,14 @@ static int backing__check_config(const backing_config *c) {
   if (c->arena_size && (c->arena_size < ((uint64_t)1 << BACKING__MIN_SHIFT) ||
                         c->arena_size > ((uint64_t)1 << BACKING__MAX_SHIFT)))
     return BACKING_EINVAL;
-  if (c->flags & ~(BACKING_NOCREATE | BACKING_EXCL | BACKING_RDONLY)) return BACKING_EINVAL;
+  if (c->flags & ~(BACKING_NOCREATE | BACKING_EXCL | BACKING_RDONLY | BACKING_VERIFY))
+    return BACKING_EINVAL;
+  if (c->name && (strchr(c->name, '/') || !strcmp(c->name, ".") || !strcmp(c->name, "..")))
+    return BACKING_EINVAL; /* a hidden or misplaced file */
+  if (c->max_size && (c->max_size & ((c->arena_size ? c->arena_size
+                                                    : (uint64_t)1 << BACKING__MIN_SHIFT) -
+                                     1)))
+    return BACKING_EINVAL; /* not whole arenas (checked again once the arena size is known) */
   if ((c->flags & BACKING_RDONLY) &&
       (c->source == BACKING_SOURCE_MEMORY || c->source == BACKING_SOURCE_BUFFER ||
        c->source == BACKING_SOURCE_CUSTOM || !c->dirname || !c->dirname[0]))
@@ -1880,9 +2144,7 @@ static int backing__attach(backing *s, const backing_config *cfg, uint64_t size)
        at the file's size: look again, and map what it has gained. */
     struct stat st;
     if (fstat(s->fd, &st) == 0 && (uint64_t)st.st_size > size &&
-        (uint64_t)st.st_size <= s->reserve &&
-        backing__os_map_file(s->view.base + size, (uint64_t)st.st_size - size, s->fd, size,
-                             !s->ro) == 0)
+        (uint64_t)st.st_size <= s->reserve) /* mapped already (>>view) */
       s->file_size = size = (uint64_t)st.st_size;
   }
 #endif
@@ -1931,6 +2193,7 @@ static int backing__create(backing *s, const backing_config *cfg) {
 }
 
 static void backing__free_handle(backing *s) {
+  s->magic = 0;
   backing__src_release(s);
   if (s->path) BACKING_FREE(s->path, s->alloc_ctx);
   if (s->tmp_path) BACKING_FREE(s->tmp_path, s->alloc_ctx);
@@ -1949,7 +2212,7 @@ static int backing__open(backing **out, const backing_config *cfg) {
     s->alloc_ctx = cfg->alloc_ctx;
     s->fd = -1;
     s->slot = -1;
-    s->lock_id = (uint64_t)1 << 48; /* one process: slot 0, generation 0 */
+    s->lock_id = backing__lock_id_pid(); /* MMAP: replaced by a process slot's at join */
     s->flags = cfg->flags;
     s->ro = !!(cfg->flags & BACKING_RDONLY);
     s->lifetime = cfg->lifetime ? cfg->lifetime : 2;
@@ -1967,6 +2230,8 @@ static int backing__open(backing **out, const backing_config *cfg) {
     want = (want + 65535u) & ~(uint64_t)65535u;
     if (!want) want = BACKING_RESERVE; /* rounding overflowed */
     r = backing__src_reserve(s, cfg, want, &existing);
+    s->ar0 = s->view.base;
+    s->view.floor = 1;
     s->max_bytes = cfg->max_size ? cfg->max_size : s->reserve;
     if (!r) {
       if (existing) {
@@ -1977,6 +2242,9 @@ static int backing__open(backing **out, const backing_config *cfg) {
         r = backing__create(s, cfg);
       }
     }
+    if (!r && cfg->max_size && ((cfg->max_size & s->mask) || /* whole arenas, and no fewer */
+                                cfg->max_size < ((uint64_t)s->count << s->shift)))
+      r = BACKING_EINVAL; /* than the store has */
     if (r == EEXIST && !(cfg->flags & BACKING_EXCL) && attempt == 0) {
       backing__free_handle(s); /* another process created it first: open theirs */
       continue;
@@ -1984,92 +2252,169 @@ static int backing__open(backing **out, const backing_config *cfg) {
 #ifndef BACKING_NO_MMAP
     if (!r && s->source == BACKING_SOURCE_MMAP) r = backing__join(s);
 #endif
+    if (!r) backing__close_header(s);
+    if (!r && (cfg->flags & BACKING_VERIFY) && backing_check(s) != 0) {
+#ifndef BACKING_NO_MMAP
+      if (s->source == BACKING_SOURCE_MMAP) backing__leave(s);
+#endif
+      r = BACKING_ECORRUPT;
+    }
     if (r) {
       backing__free_handle(s);
       return r;
     }
     s->detail[0] = 0;
     s->refs = 1;
+    s->magic = BACKING__HANDLE_MAGIC;
+    s->slow = s->ro;
+    s->uid = __atomic_add_fetch(&backing__uids, 1, __ATOMIC_RELAXED);
     *out = s;
     return 0;
   }
   return BACKING_EBUSY;
 }
 
-#ifndef BACKING_NO_MMAP
-/* MMAP handles open in this process, so that opening a store again shares its mapping
-   (and its process slot) instead of making a second one. */
+/* Every handle of this process is on one list, so that a fork can mark them all as the
+   parent's; MMAP handles are also on a second, so that opening a store again shares its
+   mapping (and its process slot) instead of making a second one. The lock guarding both
+   is never held across a blocking call. */
+static backing *backing__handles;
 static backing *backing__open_stores;
-static int backing__open_stores_lock;
+static int backing__handles_lock;
+
+#if !defined(BACKING_NO_MMAP) && !defined(BACKING_NO_THREADS)
+/* In a child of fork, every handle is the parent's: its locks, process slot and session
+   must not be touched from here. Calls refuse (EFORKED); close frees memory only. */
+static void backing__fork_prepare(void) {
+  backing__spin_lock(&backing__handles_lock);
+}
+static void backing__fork_parent(void) {
+  backing__spin_unlock(&backing__handles_lock);
+}
+static void backing__fork_child(void) {
+  backing *s;
+  for (s = backing__handles; s; s = s->next_all) s->forked = s->slow = 1;
+  backing__tid_cache = 0; /* this thread has a new id now */
+  backing__spin_unlock(&backing__handles_lock);
+}
+static void backing__watch_forks(void) {
+  static int done;
+  if (!__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
+    pthread_atfork(backing__fork_prepare, backing__fork_parent, backing__fork_child);
+}
+#else
+#define backing__watch_forks() ((void)0)
+#endif
+
+static void backing__list_add(backing *s) {
+  backing__spin_lock(&backing__handles_lock);
+  s->next_all = backing__handles;
+  backing__handles = s;
+  backing__spin_unlock(&backing__handles_lock);
+}
+
+/* Off the lists; the caller holds the lock. */
+static void backing__list_drop(backing *s) {
+  backing **p;
+  for (p = &backing__handles; *p; p = &(*p)->next_all)
+    if (*p == s) {
+      *p = s->next_all;
+      break;
+    }
+  for (p = &backing__open_stores; *p; p = &(*p)->next_open)
+    if (*p == s) {
+      *p = s->next_open;
+      break;
+    }
+}
+
+#ifndef BACKING_NO_MMAP
+static int backing__is_mmap(const backing_config *cfg) {
+  return cfg->source == BACKING_SOURCE_MMAP ||
+         (cfg->source == BACKING_SOURCE_DEFAULT && cfg->dirname && cfg->dirname[0]);
+}
+
+/* This process's open handle of the store at (dev, ino) in mode ro, NULL if none; a
+   second open shares it. The caller holds the lock. */
+static backing *backing__shared(const backing_config *cfg, uint64_t dev, uint64_t ino, int *err) {
+  backing *s;
+  int ro = !!(cfg->flags & BACKING_RDONLY);
+  for (s = backing__open_stores; s; s = s->next_open) {
+    if (s->dev != dev || s->ino != ino || s->ro != ro || s->forked) continue;
+    *err = (cfg->flags & BACKING_EXCL)                                         ? EEXIST
+           : (cfg->arena_size && cfg->arena_size != ((uint64_t)1 << s->shift)) ? BACKING_EMISMATCH
+                                                                               : 0;
+    if (!*err) s->refs++;
+    return s;
+  }
+  return NULL;
+}
 #endif
 
 BACKING_API int backing_open(backing **out, const backing_config *cfg) {
   int r;
+  backing__last_err = 0;
   if (out) *out = NULL;
   if (!out || !cfg) return backing__err(BACKING_EINVAL);
   if ((r = backing__check_config(cfg)) != 0) return backing__err(r);
+  backing__watch_forks();
 #ifndef BACKING_NO_MMAP
-  if (cfg->source == BACKING_SOURCE_MMAP ||
-      (cfg->source == BACKING_SOURCE_DEFAULT && cfg->dirname && cfg->dirname[0])) {
+  if (backing__is_mmap(cfg)) {
     char *path = backing__store_path(cfg->alloc_ctx, cfg);
     struct stat st;
-    backing *s;
-    int ro = !!(cfg->flags & BACKING_RDONLY);
-    if (!path)
-      return backing__err(cfg->name && strchr(cfg->name, '/') ? BACKING_EINVAL : BACKING_ENOMEM);
-    backing__spin_lock(&backing__open_stores_lock);
-    r = backing__open_stores ? stat(path, &st) : -1; /* nothing open: nothing to share */
+    backing *s = NULL;
+    if (!path) return backing__err(BACKING_ENOMEM);
+    r = stat(path, &st);
     BACKING_FREE(path, cfg->alloc_ctx);
-    for (s = r == 0 ? backing__open_stores : NULL; s; s = s->next_open) {
-      if (s->dev != (uint64_t)st.st_dev || s->ino != (uint64_t)st.st_ino || s->ro != ro ||
-          s->pid != (int)getpid()) /* a parent's handle, inherited through fork: not ours */
-        continue;
-      r = (cfg->flags & BACKING_EXCL)                                         ? EEXIST
-          : (cfg->arena_size && cfg->arena_size != ((uint64_t)1 << s->shift)) ? BACKING_EMISMATCH
-                                                                              : 0;
-      if (!r) s->refs++, *out = s;
-      backing__spin_unlock(&backing__open_stores_lock);
-      return r ? backing__err(r) : 0;
+    if (r == 0) { /* open here already? */
+      backing__spin_lock(&backing__handles_lock);
+      s = backing__shared(cfg, (uint64_t)st.st_dev, (uint64_t)st.st_ino, &r);
+      backing__spin_unlock(&backing__handles_lock);
+      if (s) return r ? backing__err(r) : (*out = s, 0);
     }
-    r = backing__open(out, cfg);
-    if (!r && !(*out)->ino && fstat((*out)->fd, &st) == 0) { /* a store just created */
-      (*out)->dev = (uint64_t)st.st_dev;
-      (*out)->ino = (uint64_t)st.st_ino;
+    /* Opening may wait for another process (joining) or repair the store: no lock held.
+       Two threads that race to open the same store end with one handle. */
+    if ((r = backing__open(&s, cfg)) != 0) return backing__err(r);
+    backing__spin_lock(&backing__handles_lock);
+    {
+      int e = 0;
+      backing *other = backing__shared(cfg, s->dev, s->ino, &e);
+      if (other && !e) {
+        backing__spin_unlock(&backing__handles_lock);
+        backing__leave(s);
+        backing__free_handle(s);
+        *out = other;
+        return 0;
+      }
     }
-    if (!r) {
-      (*out)->pid = (int)getpid();
-      (*out)->next_open = backing__open_stores;
-      backing__open_stores = *out;
-    }
-    backing__spin_unlock(&backing__open_stores_lock);
-    return r ? backing__err(r) : 0;
+    s->pid = (int)getpid();
+    s->next_open = backing__open_stores;
+    backing__open_stores = s;
+    s->next_all = backing__handles;
+    backing__handles = s;
+    backing__spin_unlock(&backing__handles_lock);
+    *out = s;
+    return 0;
   }
 #endif
   r = backing__open(out, cfg);
-  return r ? backing__err(r) : 0;
+  if (r) return backing__err(r);
+  backing__list_add(*out);
+  return 0;
 }
 
 BACKING_API int backing_close(backing *s) {
-  if (!s) return backing__err(BACKING_EINVAL);
-#ifndef BACKING_NO_THREADS
-  if (backing__held) return backing__err(BACKING_EBUSY); /* e.g. from a walk callback */
-#endif
+  int last;
+  backing__last_err = 0;
+  if (!s || s->magic != BACKING__HANDLE_MAGIC) return backing__err(BACKING_EINVAL);
+  if (backing__held) return backing__err(BACKING_EBUSY); /* a walk callback, a destructor */
+  backing__spin_lock(&backing__handles_lock);
+  last = s->forked || --s->refs == 0; /* opened n times in this process: the n-th close */
+  if (last) backing__list_drop(s);
+  backing__spin_unlock(&backing__handles_lock);
+  if (!last) return 0;
 #ifndef BACKING_NO_MMAP
-  if (s->source == BACKING_SOURCE_MMAP) {
-    backing **p;
-    backing__spin_lock(&backing__open_stores_lock);
-    if (--s->refs > 0) { /* another open of the same store still uses it */
-      backing__spin_unlock(&backing__open_stores_lock);
-      return 0;
-    }
-    for (p = &backing__open_stores; *p; p = &(*p)->next_open)
-      if (*p == s) {
-        *p = s->next_open;
-        break;
-      }
-    backing__spin_unlock(&backing__open_stores_lock);
-    backing__leave(s);
-  }
+  if (s->source == BACKING_SOURCE_MMAP && !s->forked) backing__leave(s); /* not the parent's */
 #endif
   /* No sync here: what was written is in the page cache and reaches the file whatever
      happens to this process; backing_sync() is the call that waits for the disk. */
@@ -2134,18 +2479,27 @@ static int backing__locate(backing *s, backing_addr a, backing__loc *L) {
     L->kind = L->sl->kind;
   } else {
     backing__blk *h = backing__hdr(ar, off - BACKING__HDR);
-    uint32_t size = h->size & ~BACKING__FLAGS;
-    if (h->check != backing__check_of(s, off - BACKING__HDR, size) || size < BACKING__MIN_BLOCK ||
+    uint32_t word = BACKING__GET(h->size), size = word & ~BACKING__FLAGS, check = h->check;
+    if (check != backing__check_of(s, off - BACKING__HDR, word) || size < BACKING__MIN_BLOCK ||
         size > ar->top - (off - BACKING__HDR))
       return BACKING_EBADADDR;
-    if (!(h->size & BACKING__USED)) return BACKING_EFREED;
-    if (h->size & BACKING__SLABBLK) return BACKING_EBADADDR;
+    if (!(word & BACKING__USED)) return BACKING_EFREED;
+    if (word & BACKING__SLABBLK) return BACKING_EBADADDR;
     L->sl = NULL;
     L->h = h;
     L->usable = size - BACKING__HDR;
     L->kind = h->size & BACKING__GC;
   }
   return 0;
+}
+
+/* Usable bytes of the live block whose user data is at arena offset off (no checks: the caller
+   owns it, so it cannot change). */
+static uint64_t backing__usable_at(backing__arena *ar, uint64_t off) {
+  backing__slab *sl = backing__meta(ar, off >> BACKING__SLAB_SHIFT);
+  if (__atomic_load_n(&sl->magic, __ATOMIC_ACQUIRE) == BACKING__SLAB_MAGIC)
+    return backing__slot_size[sl->cls];
+  return (BACKING__GET(backing__hdr(ar, off - BACKING__HDR)->size) & ~BACKING__FLAGS) - BACKING__HDR;
 }
 
 /* locate for the plain API: a GC block, found at a or 16 bytes before it, is ETYPE. */
@@ -2185,17 +2539,17 @@ static uint64_t backing__alloc_in(backing *s, uint32_t i, uint64_t size, uint64_
 /* The arena this thread allocates from first: a thread keeps to the arena it last used,
    so threads that collide once spread out over the arenas and stay apart. */
 static BACKING__TLS struct backing__pref {
-  const backing *s;
+  uint64_t uid; /* the handle's id, not its pointer: a new handle may sit where one was */
   uint32_t cur;
 } backing__pref;
 
 static uint32_t backing__cur(backing *s) {
-  return backing__pref.s == s && backing__pref.cur < BACKING__LD(s->count)
+  return backing__pref.uid == s->uid && backing__pref.cur < BACKING__LD(s->valid)
              ? backing__pref.cur
              : __atomic_load_n(&s->cur, __ATOMIC_ACQUIRE);
 }
 static void backing__set_cur(backing *s, uint32_t i) {
-  backing__pref.s = s;
+  backing__pref.uid = s->uid;
   backing__pref.cur = i;
   if (__atomic_load_n(&s->cur, __ATOMIC_RELAXED) != i) /* the default for new threads */
     __atomic_store_n(&s->cur, i, __ATOMIC_RELEASE);
@@ -2209,7 +2563,7 @@ typedef struct backing__gcinit {
   int zero; /* gc_calloc */
 } backing__gcinit;
 
-static void backing__gc_init(backing__arena *ar, uint64_t off, const backing__gcinit *gi);
+static void backing__gc_init(backing *s, backing__arena *ar, uint64_t off, const backing__gcinit *gi);
 
 /* Allocate in arena i under its lock; `wait` 0 gives up at once if another holds it, and
    says so in *busy. */
@@ -2231,7 +2585,7 @@ static uint64_t backing__alloc_locked(backing *s, uint32_t i, uint64_t size, uin
     return 0;
   }
   off = backing__alloc_in(s, i, size, align, kind);
-  if (off && gi) backing__gc_init(ar, off, gi);
+  if (off && gi) backing__gc_init(s, ar, off, gi);
   backing__unlock(&ar->lock);
   return off;
 }
@@ -2244,7 +2598,7 @@ static uint64_t backing__alloc_locked(backing *s, uint32_t i, uint64_t size, uin
 static backing_addr backing__alloc(backing *s, uint64_t size, uint64_t align, uint32_t kind,
                                    const backing__gcinit *gi) {
   uint32_t cur = backing__cur(s), n, pass, i;
-  int own = backing__pref.s == s, busy, r;
+  int own = backing__pref.uid == s->uid, busy, r;
   uint64_t off;
   if (s->ro) return BACKING__FAIL(BACKING_ERDONLY);
   for (;;) {
@@ -2294,48 +2648,42 @@ static int backing__size_ok(backing *s, uint64_t size, uint64_t align) {
 }
 
 BACKING_API backing_addr backing_alloc(backing *s, uint64_t size) {
-  if (BACKING__LIKELY(s != NULL && size <= BACKING__SMALL_MAX && !s->ro)) { /* fast path */
+  if (BACKING__LIKELY(s != NULL && size <= BACKING__SMALL_MAX && !s->slow)) { /* fast path */
     unsigned cls = backing__class_of(size);
     uint32_t cur = backing__cur(s);
     backing__arena *ar = backing__ar(s, cur);
     if (BACKING__LIKELY(backing__trylock(s, &ar->lock))) {
       uint32_t x = ar->partial[cls];
       if (BACKING__LIKELY(x != 0 && !ar->quarantined)) {
-        uint32_t slot = backing__slab_take(ar, x, cls);
+        uint32_t slot = backing__slab_take(s, ar, x, cls);
         backing__unlock(&ar->lock);
-        return ((uint64_t)cur << s->shift) | slot;
+        backing__last_err = 0;
+        if (BACKING__LIKELY(slot != 0)) return ((uint64_t)cur << s->shift) | slot;
+        return backing__alloc(s, size, 16, 0, NULL); /* the slab was damaged */
       }
       backing__unlock(&ar->lock);
     }
   }
-  if (BACKING__UNLIKELY(!s)) return BACKING__FAIL(BACKING_EINVAL);
+  BACKING__ENTER_VAL(s);
   if (BACKING__UNLIKELY(!backing__size_ok(s, size, 16))) return 0;
   return backing__alloc(s, size, 16, 0, NULL);
 }
 
 BACKING_API backing_addr backing_alloc_aligned(backing *s, uint64_t size, uint64_t align) {
-  if (!s || align == 0 || (align & (align - 1)) || align > BACKING__MAX_ALIGN)
+  BACKING__ENTER_VAL(s);
+  if (align == 0 || (align & (align - 1)) || align > BACKING__MAX_ALIGN)
     return BACKING__FAIL(BACKING_EINVAL);
   if (align < 16) align = 16;
   if (!backing__size_ok(s, size, align)) return 0;
   return backing__alloc(s, size, align, 0, NULL);
 }
 
-/* Usable size of the block just allocated at a (found under its arena's lock). */
-static uint64_t backing__usable(backing *s, backing_addr a) {
-  uint32_t i = (uint32_t)(a >> s->shift);
-  backing__arena *ar = backing__ar(s, i);
-  backing__loc L;
-  uint64_t n = 0;
-  if (backing__rlock(s, ar, i) != 0) return 0;
-  if (backing__locate(s, a, &L) == 0) n = L.usable;
-  backing__runlock(s, ar);
-  return n;
-}
-
 BACKING_API backing_addr backing_calloc(backing *s, uint64_t size) {
   backing_addr a = backing_alloc(s, size);
-  if (a) memset(s->view.base + a, 0, (size_t)backing__usable(s, a));
+  if (a) { /* ours now: its size cannot change under us, no lock needed to read it */
+    backing__arena *ar = backing__ar(s, (uint32_t)(a >> s->shift));
+    memset(s->view.base + a, 0, (size_t)backing__usable_at(ar, a & s->mask));
+  }
   return a;
 }
 
@@ -2365,7 +2713,7 @@ backing__free_slow(backing *s, backing_addr a) {
   int r;
   uint64_t freed = 0;
   backing__arena *ar;
-  if (BACKING__UNLIKELY(!s)) return BACKING__FAIL(BACKING_EINVAL);
+  BACKING__ENTER_VAL(s);
   r = backing__lock_addr(s, a, &ar, 1);
   if (r) return BACKING__FAIL(r);
   r = backing__plain_locate(s, a, &L);
@@ -2376,7 +2724,7 @@ backing__free_slow(backing *s, backing_addr a) {
 
 BACKING_API uint64_t backing_free(backing *s, backing_addr a) {
   if (BACKING__LIKELY(s != NULL && a < BACKING__LD(s->valid_limit) &&
-                      !s->ro)) { /* fast path: a slot */
+                      !s->slow)) { /* fast path: a slot */
     backing__arena *ar = backing__ar(s, (uint32_t)(a >> s->shift));
     uint64_t off = a & s->mask;
     backing__slab *sl;
@@ -2386,6 +2734,7 @@ BACKING_API uint64_t backing_free(backing *s, backing_addr a) {
       if (backing__slot_of(ar, off, &sl, &x, &idx) == 0 && sl->kind == 0) {
         uint64_t n = backing__slot_free(s, ar, sl, x, idx, off);
         backing__unlock(&ar->lock);
+        backing__last_err = 0;
         return n;
       }
       backing__unlock(&ar->lock);
@@ -2398,7 +2747,7 @@ BACKING_API uint64_t backing_sizeof(backing *s, backing_addr a) {
   backing__loc L;
   int r;
   backing__arena *ar;
-  if (!s) return BACKING__FAIL(BACKING_EINVAL);
+  BACKING__ENTER_VAL(s);
   r = backing__lock_addr(s, a, &ar, 0);
   if (r) return BACKING__FAIL(r);
   r = backing__plain_locate(s, a, &L);
@@ -2431,23 +2780,31 @@ static int backing__resize_in_place(backing *s, backing__loc *L, uint64_t size) 
     return 1;
   }
   {
-    backing__blk *n = backing__hdr(ar, next);
-    uint32_t ns = n->size & ~BACKING__FLAGS, combined;
+    backing__blk *n;
+    uint32_t ns, combined;
+    if (next > ar->top) return 0; /* (a damaged header: locate let it through) */
+    n = backing__hdr(ar, next);
+    ns = n->size & ~BACKING__FLAGS;
     if ((n->size & BACKING__USED) || (uint64_t)bsize + ns < total) return 0;
-    backing__list_remove(ar, next, ns);
+    if (ns < BACKING__MIN_BLOCK || ns > ar->top - next) {
+      backing__damaged(s, ar, next, "free block size");
+      return 0;
+    }
+    backing__list_remove(s, ar, next, ns);
     BACKING__CRASH(20);
     combined = bsize + ns;
     if (combined - total >= BACKING__MIN_BLOCK) {
       uint64_t rest = boff + total;
       uint32_t rs = combined - (uint32_t)total;
       backing__set_hdr(s, ar, rest, rs);
-      backing__hdr(ar, rest + rs)->prev = rs; /* PREV_FREE is already set there */
-      backing__list_insert(ar, rest, rs);
+      if (rest + rs < ar->top) backing__hdr(ar, rest + rs)->prev = rs; /* PREV_FREE is set */
+      backing__list_insert(s, ar, rest, rs);
       backing__set_hdr(s, ar, boff, (uint32_t)total | keep); /* publish */
     } else {
-      backing__set_hdr(s, ar, boff, combined | keep);
-      BACKING__SET(backing__hdr(ar, boff + combined)->size,
-                   backing__hdr(ar, boff + combined)->size & ~BACKING__PREV_FREE);
+      uint64_t after = boff + combined;
+      backing__set_hdr(s, ar, boff, combined | keep); /* publish */
+      if (after < ar->top)
+        backing__set_hdr(s, ar, after, backing__hdr(ar, after)->size & ~BACKING__PREV_FREE);
     }
   }
   return 1;
@@ -2457,7 +2814,7 @@ BACKING_API backing_addr backing_realloc(backing *s, backing_addr a, uint64_t si
   backing__loc L;
   backing_addr n;
   int r;
-  if (!s) return BACKING__FAIL(BACKING_EINVAL);
+  BACKING__ENTER_VAL(s);
   if (a == 0) return backing_alloc(s, size);
   {
     backing__arena *ar;
@@ -2480,17 +2837,27 @@ BACKING_API backing_addr backing_realloc(backing *s, backing_addr a, uint64_t si
   return n;
 }
 
+BACKING_API int backing__reach(backing *s, backing_addr a, uint64_t n) {
+  uint64_t last;
+  BACKING__ENTER_INT(s);
+  last = a + (n ? n - 1 : 0);
+  if (a < s->view.floor || last < a || last >> s->shift >= 0xffffffffu)
+    return backing__err(BACKING_EBADADDR);
+  if (last >= BACKING__LD(s->view.limit) && backing__arena_ready(s, (uint32_t)(last >> s->shift)))
+    return backing__err(BACKING_EBADADDR); /* not even in arenas others added */
+  return 0;
+}
+
 BACKING_API void *backing_ptr(backing *s, backing_addr a) {
-  if (!s || a == 0) return backing__err(BACKING_EBADADDR), (void *)NULL;
-  if (a >= BACKING__LD(s->view.limit) &&
-      (a >> s->shift >= 0xffffffffu || backing__arena_ready(s, (uint32_t)(a >> s->shift)) != 0))
-    return backing__err(BACKING_EBADADDR), (void *)NULL;
+  if (backing__reach(s, a, 1) != 0) return NULL;
   return s->view.base + a;
 }
 
 BACKING_API backing_addr backing_addr_of(backing *s, const void *p) {
   const unsigned char *c = (const unsigned char *)p;
-  if (!s || !p || c <= s->view.base || (uint64_t)(c - s->view.base) >= BACKING__LD(s->view.limit))
+  BACKING__ENTER_VAL(s);
+  if (!p || c < s->view.base + s->view.floor ||
+      (uint64_t)(c - s->view.base) >= BACKING__LD(s->view.limit))
     return BACKING__FAIL(BACKING_EBADADDR);
   return (backing_addr)(c - s->view.base);
 }
@@ -2516,7 +2883,8 @@ BACKING_API int backing_root_set(backing *s, const char *name, backing_addr a) {
   backing__root *r;
   int i;
   int e;
-  if (!s || !backing__name_ok(name) || a == 0 || a >= BACKING__LD(s->view.limit))
+  BACKING__ENTER_INT(s);
+  if (!backing__name_ok(name) || a == 0 || a >= BACKING__LD(s->view.limit))
     return backing__err(BACKING_EINVAL);
   if (s->ro) return backing__err(BACKING_ERDONLY);
   if ((e = backing__lock_store(s)) != 0) return backing__err(e);
@@ -2527,7 +2895,7 @@ BACKING_API int backing_root_set(backing *s, const char *name, backing_addr a) {
       if (!t[i].addr) r = &t[i];
     if (!r) {
       backing__unlock(&backing__st(s)->lock);
-      return backing__err(BACKING_ENOSPACE);
+      return backing__err(BACKING_EFULL);
     }
     memset(r->name, 0, sizeof r->name);
     memcpy(r->name, name, strlen(name));
@@ -2542,7 +2910,8 @@ BACKING_API backing_addr backing_root_get(backing *s, const char *name) {
   backing__root *r;
   backing_addr a = 0;
   int e;
-  if (!s || !backing__name_ok(name)) return BACKING__FAIL(BACKING_EINVAL);
+  BACKING__ENTER_VAL(s);
+  if (!backing__name_ok(name)) return BACKING__FAIL(BACKING_EINVAL);
   if (!s->ro && (e = backing__lock_store(s)) != 0) return BACKING__FAIL(e); /* names change */
   r = backing__root_find(s, name);
   if (r) a = __atomic_load_n(&r->addr, __ATOMIC_ACQUIRE);
@@ -2553,7 +2922,8 @@ BACKING_API backing_addr backing_root_get(backing *s, const char *name) {
 BACKING_API int backing_root_del(backing *s, const char *name) {
   backing__root *r;
   int e;
-  if (!s || !backing__name_ok(name)) return backing__err(BACKING_EINVAL);
+  BACKING__ENTER_INT(s);
+  if (!backing__name_ok(name)) return backing__err(BACKING_EINVAL);
   if (s->ro) return backing__err(BACKING_ERDONLY);
   if ((e = backing__lock_store(s)) != 0) return backing__err(e);
   r = backing__root_find(s, name);
@@ -2572,17 +2942,26 @@ static int32_t backing__gc_load(backing__gch *g) {
 }
 
 /* The waiting list of an arena (callers hold the GC lock). */
-static void backing__wait_push(backing__arena *ar, uint32_t o, backing__gch *g) {
+static void backing__wait_push(backing *s, backing__arena *ar, uint32_t o, backing__gch *g) {
+  uint32_t tail = ar->gc_tail;
+  if (tail && !backing__off_ok(s, tail)) {
+    backing__damaged(s, ar, tail, "waiting list tail");
+    tail = 0;
+  }
   g->next = 0;
-  g->prev = ar->gc_tail;
-  if (ar->gc_tail)
-    backing__gch_at(ar, ar->gc_tail)->next = o;
+  g->prev = tail;
+  if (tail)
+    backing__gch_at(ar, tail)->next = o;
   else
     ar->gc_head = o;
   ar->gc_tail = o;
   ar->gc_count++;
 }
-static void backing__wait_remove(backing__arena *ar, backing__gch *g) {
+static void backing__wait_remove(backing *s, backing__arena *ar, backing__gch *g) {
+  if ((g->prev && !backing__off_ok(s, g->prev)) || (g->next && !backing__off_ok(s, g->next))) {
+    backing__damaged(s, ar, 0, "waiting list link");
+    return;
+  }
   if (g->prev)
     backing__gch_at(ar, g->prev)->next = g->next;
   else
@@ -2613,11 +2992,11 @@ BACKING__INLINE backing__gch *backing__gc_fast(backing *s, backing_addr a) {
   uint64_t b = a - 16, off;
   backing__arena *ar;
   backing__slab *sl;
-  if (!s || a < 16 || (a & 15) || b >= BACKING__LD(s->valid_limit)) return NULL;
+  if (!s || s->slow || a < 16 || (a & 15) || b >= BACKING__LD(s->valid_limit)) return NULL;
   ar = backing__ar(s, (uint32_t)(b >> s->shift));
   off = b & s->mask;
   sl = backing__meta(ar, off >> BACKING__SLAB_SHIFT);
-  if (BACKING__GET(sl->magic) == BACKING__SLAB_MAGIC) {
+  if (__atomic_load_n(&sl->magic, __ATOMIC_ACQUIRE) == BACKING__SLAB_MAGIC) {
     uint32_t x, idx;
     if (!sl->kind || backing__slot_of(ar, off, &sl, &x, &idx) != 0) return NULL;
   } else {
@@ -2630,7 +3009,7 @@ BACKING__INLINE backing__gch *backing__gc_fast(backing *s, backing_addr a) {
     size = word & ~BACKING__FLAGS;
     if ((word & (BACKING__USED | BACKING__GC | BACKING__SLABBLK)) !=
             (BACKING__USED | BACKING__GC) ||
-        BACKING__GET(h->check) != backing__check_of(s, off - BACKING__HDR, size) ||
+        BACKING__GET(h->check) != backing__check_of(s, off - BACKING__HDR, word) ||
         size > BACKING__GET(ar->top) - (off - BACKING__HDR))
       return NULL;
   }
@@ -2640,42 +3019,49 @@ BACKING__INLINE backing__gch *backing__gc_fast(backing *s, backing_addr a) {
 /* The same, taking the arena's lock for the look (read-only handles look without one). */
 static int backing__gc_locate(backing *s, backing_addr a, backing__loc *L) {
   backing__arena *ar;
-  int r = (s == NULL) ? BACKING_EINVAL : (a < 16 || (a & 15)) ? BACKING_EBADADDR : 0;
+  int r = backing__enter(s);
+  if (!r && (a < 16 || (a & 15))) r = BACKING_EBADADDR;
   if (r || (r = backing__lock_addr(s, a - 16, &ar, 0)) != 0) return r;
   r = backing__gc_locate_held(s, a, L);
   backing__runlock(s, ar);
   return r;
 }
 
-static struct backing__dtor *backing__dtor_of(backing *s, uint32_t type) {
+/* The destructor table's entry of `type` (the caller holds dtor_lock). */
+static struct backing__dtor *backing__dtor_slot(backing *s, uint32_t type) {
   uint32_t k;
   for (k = 0; k < s->ndtors; k++)
     if (s->dtors[k].type == type) return &s->dtors[k];
   return NULL;
 }
-
-/* Usable bytes of the live block whose user data is at arena offset off (no checks). */
-static uint64_t backing__usable_at(backing__arena *ar, uint64_t off) {
-  backing__slab *sl = backing__meta(ar, off >> BACKING__SLAB_SHIFT);
-  if (sl->magic == BACKING__SLAB_MAGIC) return backing__slot_size[sl->cls];
-  return (backing__hdr(ar, off - BACKING__HDR)->size & ~BACKING__FLAGS) - BACKING__HDR;
+/* A copy of it, taken under the lock; 0 if the type has none. */
+static int backing__dtor_of(backing *s, uint32_t type, struct backing__dtor *out) {
+  struct backing__dtor *d;
+  if (!__atomic_load_n(&s->ndtors, __ATOMIC_ACQUIRE)) return 0; /* none at all: no lock */
+  backing__spin_lock(&s->dtor_lock);
+  d = backing__dtor_slot(s, type);
+  if (d) *out = *d;
+  backing__spin_unlock(&s->dtor_lock);
+  return d != NULL;
 }
 
-static void backing__gc_init(backing__arena *ar, uint64_t off, const backing__gcinit *gi) {
+
+static void backing__gc_init(backing *s, backing__arena *ar, uint64_t off, const backing__gcinit *gi) {
   backing__gch *g = backing__gch_at(ar, off);
   if (gi->zero) memset(g + 1, 0, (size_t)(backing__usable_at(ar, off) - 16));
   g->type = gi->type;
   g->prev = g->next = 0;
   BACKING__CRASH(28);
   __atomic_store_n(&g->count, gi->count, __ATOMIC_RELEASE);
-  if (gi->count == 0) backing__wait_push(ar, (uint32_t)off, g);
+  if (gi->count == 0) backing__wait_push(s, ar, (uint32_t)off, g);
 }
 
 static backing_addr backing__gc_new(backing *s, uint64_t size, uint32_t type, uint32_t refs,
                                     int zero) {
   backing__gcinit gi;
   backing_addr a;
-  if (!s || refs > (uint32_t)INT32_MAX) return BACKING__FAIL(BACKING_EINVAL);
+  BACKING__ENTER_VAL(s);
+  if (refs > (uint32_t)INT32_MAX) return BACKING__FAIL(BACKING_EINVAL);
   if (s->ro) return BACKING__FAIL(BACKING_ERDONLY);
   if (size > backing__max_block(s) - 16) {
     __atomic_fetch_add(&s->alloc_failures, 1, __ATOMIC_RELAXED);
@@ -2702,7 +3088,11 @@ BACKING__INLINE int backing__gc_header(backing *s, backing_addr a, backing__gch 
   backing__loc L;
   int r;
   *gp = backing__gc_fast(s, a);
-  if (BACKING__LIKELY(*gp != NULL)) return s->ro ? BACKING_ERDONLY : 0;
+  if (BACKING__LIKELY(*gp != NULL)) {
+    backing__last_err = 0;
+    return 0;
+  }
+  if ((r = backing__enter(s)) != 0) return r;
   if ((r = backing__gc_locate(s, a, &L)) != 0) return r;
   if (s->ro) return BACKING_ERDONLY;
   *gp = backing__gch_at(L.ar, L.off);
@@ -2728,7 +3118,7 @@ BACKING_API uint32_t backing_gc_ref(backing *s, backing_addr a) {
       if ((r = backing__lock_arena(s, ar, i)) != 0) return BACKING__FAIL(r);
       c = backing__gc_load(g);
       if (c <= 0 && c != BACKING__DYING) {
-        backing__wait_remove(ar, g);
+        backing__wait_remove(s, ar, g);
         __atomic_store_n(&g->count, 1, __ATOMIC_RELEASE);
         backing__unlock(&ar->lock);
         return 1;
@@ -2756,7 +3146,7 @@ BACKING_API uint32_t backing_gc_unref(backing *s, backing_addr a) {
       if ((r = backing__lock_arena(s, ar, i)) != 0) return BACKING__FAIL(r);
       if (__atomic_compare_exchange_n(&g->count, &c, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         BACKING__CRASH(24);
-        backing__wait_push(ar, (uint32_t)((a - 16) & s->mask), g);
+        backing__wait_push(s, ar, (uint32_t)((a - 16) & s->mask), g);
         backing__unlock(&ar->lock);
         return 0;
       }
@@ -2769,11 +3159,15 @@ BACKING_API uint32_t backing_gc_unref(backing *s, backing_addr a) {
 static uint64_t backing__gc_reap(backing *s, uint32_t i, uint32_t o) {
   backing_addr a = ((uint64_t)i << s->shift) + o;
   backing__gch *g = backing__gch_at(backing__ar(s, i), o);
-  struct backing__dtor *d = backing__dtor_of(s, g->type);
+  struct backing__dtor d;
   backing__arena *ar = backing__ar(s, i);
   backing__loc L;
   uint64_t freed = 0;
-  if (d) d->fn(s, a + 16, d->ctx); /* no lock held: it may ref, unref, alloc and free */
+  if (backing__dtor_of(s, g->type, &d)) { /* no lock held: it may ref, unref, alloc, free */
+    backing__held++;                      /* but not close the handle */
+    d.fn(s, a + 16, d.ctx);
+    backing__held--;
+  }
   BACKING__CRASH(27);
   if (backing__lock_arena(s, ar, i) != 0) return 0;
   if (backing__locate(s, a, &L) == 0) freed = backing__free_loc(s, &L);
@@ -2790,17 +3184,25 @@ static void backing__gc_age(backing *s, uint32_t i) {
   if (backing__lock_arena(s, ar, i) != 0) return;
   guard = ar->gc_count;
   for (o = ar->gc_head, n = 0; o && n <= guard; n++) {
-    backing__gch *g = backing__gch_at(ar, o);
-    uint32_t next = g->next, age = (uint32_t)(-(int64_t)g->count) + 1;
+    backing__gch *g;
+    if (!backing__off_ok(s, o)) {
+      backing__damaged(s, ar, o, "waiting list link");
+      break;
+    }
+    g = backing__gch_at(ar, o);
+    int32_t c = backing__gc_load(g);
+    uint32_t next = g->next;
+    uint32_t age = c < 0 && c != BACKING__DYING ? (uint32_t)(-(int64_t)c) + 1 : 1;
+    if (age > (uint32_t)INT32_MAX) age = (uint32_t)INT32_MAX; /* saturates: no overflow */
     if (age >= life) {
-      backing__wait_remove(ar, g);
+      backing__wait_remove(s, ar, g);
       BACKING__CRASH(25);
-      g->count = BACKING__DYING;
+      __atomic_store_n(&g->count, BACKING__DYING, __ATOMIC_RELEASE);
       g->next = ar->gc_doomed;
       ar->gc_doomed = o;
       BACKING__CRASH(26);
     } else {
-      g->count = -(int32_t)age;
+      __atomic_store_n(&g->count, -(int32_t)age, __ATOMIC_RELEASE);
     }
     o = next;
   }
@@ -2814,8 +3216,14 @@ static uint64_t backing__gc_reap_all(backing *s, uint32_t i) {
   uint64_t freed = 0;
   for (;;) {
     uint32_t o;
+    backing__loc L;
     if (backing__lock_arena(s, ar, i) != 0) break;
     o = ar->gc_doomed;
+    if (o && (backing__locate(s, ((uint64_t)i << s->shift) + o, &L) != 0 || !L.kind ||
+              L.off != o || backing__gc_load(backing__gch_at(ar, o)) != BACKING__DYING)) {
+      backing__damaged(s, ar, o, "doomed chain holds a block that is not due"); /* free none */
+      ar->gc_doomed = o = 0;
+    }
     if (o) ar->gc_doomed = backing__gch_at(ar, o)->next;
     backing__unlock(&ar->lock);
     if (!o) break;
@@ -2827,7 +3235,7 @@ static uint64_t backing__gc_reap_all(backing *s, uint32_t i) {
 BACKING_API uint64_t backing_gc_cycle(backing *s) {
   uint32_t i, n;
   uint64_t freed = 0;
-  if (!s) return BACKING__FAIL(BACKING_EINVAL);
+  BACKING__ENTER_VAL(s);
   if (s->ro) return BACKING__FAIL(BACKING_ERDONLY);
   n = BACKING__LD(s->count);
   for (i = 0; i < n; i++) /* age everything first: destructors' unrefs wait for the next */
@@ -2839,7 +3247,7 @@ BACKING_API uint64_t backing_gc_cycle(backing *s) {
 
 BACKING_API uint64_t backing_gc_step(backing *s) {
   uint32_t i;
-  if (!s) return BACKING__FAIL(BACKING_EINVAL);
+  BACKING__ENTER_VAL(s);
   if (s->ro) return BACKING__FAIL(BACKING_ERDONLY);
   {
     uint32_t n = BACKING__LD(s->count), turn = __atomic_fetch_add(&s->gc_turn, 1, __ATOMIC_RELAXED);
@@ -2851,12 +3259,13 @@ BACKING_API uint64_t backing_gc_step(backing *s) {
 }
 
 BACKING_API uint64_t backing_gc_free(backing *s, backing_addr a) {
+  struct backing__dtor d;
   backing__loc L;
   backing__gch *g;
   int32_t c;
   uint32_t i;
   int r;
-  if (!s) return BACKING__FAIL(BACKING_EINVAL);
+  BACKING__ENTER_VAL(s);
   if (s->ro) return BACKING__FAIL(BACKING_ERDONLY);
   if (a < 16 || (a & 15)) return BACKING__FAIL(BACKING_EBADADDR);
   i = (uint32_t)((a - 16) >> s->shift);
@@ -2872,13 +3281,13 @@ BACKING_API uint64_t backing_gc_free(backing *s, backing_addr a) {
     backing__unlock(&L.ar->lock);
     return BACKING__FAIL(c > 0 ? BACKING_EREFERENCED : BACKING_EFREED);
   }
-  backing__wait_remove(L.ar, g);
-  if (!backing__dtor_of(s, g->type)) { /* no destructor to run: free it under this lock */
+  backing__wait_remove(s, L.ar, g);
+  if (!backing__dtor_of(s, g->type, &d)) { /* no destructor to run: free it under this lock */
     uint64_t freed = backing__free_loc(s, &L);
     backing__unlock(&L.ar->lock);
     return freed;
   }
-  g->count = BACKING__DYING;
+  __atomic_store_n(&g->count, BACKING__DYING, __ATOMIC_RELEASE);
   backing__unlock(&L.ar->lock);
   return backing__gc_reap(s, i, (uint32_t)L.off);
 }
@@ -2918,36 +3327,58 @@ BACKING_API uint64_t backing_gc_sizeof(backing *s, backing_addr a) {
 BACKING_API int backing_gc_on_free(backing *s, uint32_t type,
                                    void (*fn)(backing *s, backing_addr a, void *ctx), void *ctx) {
   struct backing__dtor *d;
-  if (!s) return backing__err(BACKING_EINVAL);
-  d = backing__dtor_of(s, type);
+  int r = 0;
+  BACKING__ENTER_INT(s);
+  backing__spin_lock(&s->dtor_lock); /* a cycle on another thread may be reading the table */
+  d = backing__dtor_slot(s, type);
   if (!fn) {
     if (d) *d = s->dtors[--s->ndtors];
-    return 0;
-  }
-  if (!d) {
-    if (s->ndtors == s->dtor_cap) {
+  } else {
+    if (!d && s->ndtors == s->dtor_cap) {
       uint32_t cap = s->dtor_cap ? 2 * s->dtor_cap : 8;
       struct backing__dtor *p =
           (struct backing__dtor *)BACKING_MALLOC(cap * sizeof *p, s->alloc_ctx);
-      if (!p) return backing__err(BACKING_ENOMEM);
-      if (s->dtors) {
-        memcpy(p, s->dtors, s->ndtors * sizeof *p);
-        BACKING_FREE(s->dtors, s->alloc_ctx);
+      if (!p)
+        r = BACKING_ENOMEM;
+      else {
+        if (s->dtors) {
+          memcpy(p, s->dtors, s->ndtors * sizeof *p);
+          BACKING_FREE(s->dtors, s->alloc_ctx);
+        }
+        s->dtors = p;
+        s->dtor_cap = cap;
       }
-      s->dtors = p;
-      s->dtor_cap = cap;
     }
-    d = &s->dtors[s->ndtors++];
-    d->type = type;
+    if (!r && !d) {
+      d = &s->dtors[s->ndtors++];
+      d->type = type;
+    }
+    if (!r) {
+      d->fn = fn;
+      d->ctx = ctx;
+    }
   }
-  d->fn = fn;
-  d->ctx = ctx;
-  return 0;
+  backing__spin_unlock(&s->dtor_lock);
+  return r ? backing__err(r) : 0;
 }
 
 BACKING_API int backing_gc_set_lifetime(backing *s, uint32_t lifetime) {
-  if (!s) return backing__err(BACKING_EINVAL);
-  s->lifetime = lifetime;
+  BACKING__ENTER_INT(s);
+  /* ages are kept in the count word, down to -INT32_MAX: a longer life never ends */
+  s->lifetime = lifetime > (uint32_t)INT32_MAX ? (uint32_t)INT32_MAX : lifetime;
+  return 0;
+}
+
+/* Every root names an arena the store has (anyone's) and holds a terminated name. */
+static int backing__check_roots(backing *s, backing__store *st) {
+  int k;
+  for (k = 0; k < BACKING_ROOT_MAX; k++) {
+    backing__root *rt = &st->roots[k];
+    uint64_t a = __atomic_load_n(&rt->addr, __ATOMIC_ACQUIRE);
+    if (a && (a >> s->shift >= BACKING__LD(st->arena_count) ||
+              memchr(rt->name, 0, sizeof rt->name) == NULL || !rt->name[0]))
+      return backing__corrupt(s, 0, s->hdr_size, "root table entry");
+  }
   return 0;
 }
 
@@ -2960,12 +3391,6 @@ BACKING_API int backing_gc_set_lifetime(backing *s, uint32_t lifetime) {
    the truth walkable at every instant, so the only thing a death can lose is the block
    that was being allocated or freed. If even the truth does not hold together, the arena
    is quarantined: never allocated from again, reported by backing_check. */
-
-static int backing__quarantine(backing *s, backing__arena *ar, uint32_t i, uint64_t off,
-                               const char *why) {
-  ar->quarantined = 1;
-  return backing__corrupt(s, i, off, why);
-}
 
 /* Rebuild slab x's free-slot list and count from its bitmap. Returns its live slots, or
    -1 if its table entry is not a slab's (a slab made or emptied when its owner died). */
@@ -2986,7 +3411,8 @@ static int backing__rebuild_slab(backing *s, backing__arena *ar, uint32_t x, uin
       used++;
       if (sl->kind) { /* a GC block at 0 waits (one being freed is its reaper's) */
         backing__gch *g = backing__gch_at(ar, slot);
-        if (g->count <= 0 && g->count != BACKING__DYING) backing__wait_push(ar, slot, g);
+        int32_t c = backing__gc_load(g);
+        if (c <= 0 && c != BACKING__DYING) backing__wait_push(s, ar, slot, g);
       }
     } else {
       *backing__u32(ar, slot) = sl->free;
@@ -2999,66 +3425,85 @@ static int backing__rebuild_slab(backing *s, backing__arena *ar, uint32_t x, uin
   return (int)used;
 }
 
-static int backing__recover_arena(backing *s, uint32_t i) {
+/* Walk arena i's truth. With `repair`, rebuild everything derived from it (the caller
+   holds the arena's lock) and quarantine the arena if the truth does not hold together;
+   without, only say whether it does (ECORRUPT, detail set), writing nothing. */
+static int backing__rebuild(backing *s, uint32_t i, int repair) {
   backing__arena *ar = backing__ar(s, i);
   uint64_t arena_size = (uint64_t)1 << s->shift, off = backing__data_start(s, i), top = ar->top;
   uint64_t run = 0, run_size = 0, marker = s->lock_id ^ (uint64_t)(uintptr_t)&top, p;
   int in_run = 0;
-  if (backing__validate_arena(s, i) != 0)
-    return backing__quarantine(s, ar, i, 0, "arena header, after its lock owner died");
-  ar->fl_map = 0;
-  memset(ar->sl_map, 0, sizeof ar->sl_map);
-  memset(ar->heads, 0, sizeof ar->heads);
-  memset(ar->partial, 0, sizeof ar->partial);
-  memset(ar->partial_tail, 0, sizeof ar->partial_tail);
-  ar->gc_head = ar->gc_tail = ar->gc_count = 0; /* the doomed chain is kept: see below */
-  BACKING__CRASH(29);
+  const char *why = NULL;
+  if (backing__validate_arena(s, i) != 0) {
+    if (repair) ar->quarantined = 1;
+    return BACKING_ECORRUPT;
+  }
+  if (repair) {
+    ar->fl_map = 0;
+    memset(ar->sl_map, 0, sizeof ar->sl_map);
+    memset(ar->heads, 0, sizeof ar->heads);
+    memset(ar->partial, 0, sizeof ar->partial);
+    memset(ar->partial_tail, 0, sizeof ar->partial_tail);
+    ar->gc_head = ar->gc_tail = ar->gc_count = 0; /* the doomed chain is kept: see below */
+    BACKING__CRASH(29);
+  }
   while (off < top) { /* each step advances >= 32 bytes */
     backing__blk *h = backing__hdr(ar, off);
-    uint32_t size = h->size & ~BACKING__FLAGS, flags = h->size & BACKING__FLAGS;
-    int is_free = !(flags & BACKING__USED);
-    if (size < BACKING__MIN_BLOCK || size > arena_size - off)
-      return backing__quarantine(s, ar, i, off, "block chain broken");
+    uint32_t word = BACKING__GET(h->size), size = word & ~BACKING__FLAGS;
+    int is_free = !(word & BACKING__USED);
+    if (size < BACKING__MIN_BLOCK || size > arena_size - off) {
+      why = "block chain broken";
+      break;
+    }
     if (off + size > top) { /* a last block grown at the top before the top moved */
-      if (is_free || h->check != backing__check_of(s, off, size))
-        return backing__quarantine(s, ar, i, off, "block runs past top");
+      if (is_free || h->check != backing__check_of(s, off, word)) {
+        why = "block runs past top";
+        break;
+      }
       top = off + size;
     }
-    BACKING__SET(h->check, backing__check_of(s, off, size));
-    if (!is_free && (flags & BACKING__SLABBLK)) {
-      uint32_t x = (uint32_t)off + BACKING__HDR;
-      int used;
-      if (size != BACKING__SLAB || (x & (BACKING__SLAB - 1)))
-        return backing__quarantine(s, ar, i, off, "slab block size or alignment");
-      used = backing__rebuild_slab(s, ar, x, marker);
-      if (used <= 0) { /* half made or emptied: give its space back */
-        backing__slab_at(ar, x)->magic = 0;
-        is_free = 1;
-      } else if ((uint32_t)used < backing__slab_at(ar, x)->nslots) {
-        backing__partial_append(ar, x, backing__slab_at(ar, x));
-      }
-    } else if (!is_free && (flags & BACKING__GC)) {
-      backing__gch *g = backing__gch_at(ar, off + BACKING__HDR);
-      if (g->count <= 0 && g->count != BACKING__DYING)
-        backing__wait_push(ar, (uint32_t)off + BACKING__HDR, g);
+    if (!is_free && (word & BACKING__SLABBLK) &&
+        (size != BACKING__SLAB || ((off + BACKING__HDR) & (BACKING__SLAB - 1)))) {
+      why = "slab block size or alignment";
+      break;
     }
-    if (is_free) {
-      BACKING__SET(h->size, size); /* free, no kind */
-      if (!in_run) run = off, run_size = 0, in_run = 1;
-      run_size += size;
-    } else {
-      if (in_run) { /* neighbouring free blocks become one */
-        backing__set_hdr(s, ar, run, (uint32_t)run_size);
-        backing__list_insert(ar, run, (uint32_t)run_size);
-        BACKING__SET(h->size, h->size | BACKING__PREV_FREE);
-        h->prev = (uint32_t)run_size;
-        in_run = 0;
+    if (repair) {
+      if (!is_free && (word & BACKING__SLABBLK)) {
+        uint32_t x = (uint32_t)off + BACKING__HDR;
+        int used = backing__rebuild_slab(s, ar, x, marker);
+        if (used <= 0) { /* half made or emptied: give its space back */
+          backing__slab_at(ar, x)->magic = 0;
+          is_free = 1;
+        } else if ((uint32_t)used < backing__slab_at(ar, x)->nslots) {
+          backing__partial_append(s, ar, x, backing__slab_at(ar, x));
+        }
+      } else if (!is_free && (word & BACKING__GC)) {
+        backing__gch *g = backing__gch_at(ar, off + BACKING__HDR);
+        int32_t c = backing__gc_load(g);
+        if (c <= 0 && c != BACKING__DYING) backing__wait_push(s, ar, (uint32_t)off + BACKING__HDR, g);
+      }
+      if (is_free) {
+        if (!in_run) run = off, run_size = 0, in_run = 1;
+        run_size += size;
       } else {
-        BACKING__SET(h->size, h->size & ~BACKING__PREV_FREE);
+        uint32_t flags = word & (BACKING__USED | BACKING__SLABBLK | BACKING__GC);
+        if (in_run) { /* neighbouring free blocks become one */
+          backing__set_hdr(s, ar, run, (uint32_t)run_size);
+          backing__list_insert(s, ar, run, (uint32_t)run_size);
+          h->prev = (uint32_t)run_size;
+          flags |= BACKING__PREV_FREE;
+          in_run = 0;
+        }
+        backing__set_hdr(s, ar, off, size | flags);
       }
     }
     off += size;
   }
+  if (why) {
+    if (repair) ar->quarantined = 1;
+    return backing__corrupt(s, i, off, why);
+  }
+  if (!repair) return 0;
   BACKING__CRASH(30);
   BACKING__SET(ar->top, in_run ? run : top); /* free space at the end goes back to the top */
   for (p = 0; p < (arena_size >> BACKING__SLAB_SHIFT); p++) { /* table entries of no slab */
@@ -3082,46 +3527,87 @@ static int backing__recover_arena(backing *s, uint32_t i) {
   return 0;
 }
 
+static int backing__recover_arena(backing *s, uint32_t i) {
+  return backing__rebuild(s, i, 1);
+}
+
 #ifndef BACKING_NO_THREADS
-/* Is the owner of a lock word dead? Only an MMAP store can have owners in other
-   processes: each attached process holds an open-file-description lock on its slot's
-   byte of the store file, which the kernel drops when the process dies. An owner whose
-   slot byte is free, or whose slot has been claimed again since, is dead. */
+/* Is the owner of a lock word dead? An MMAP store's owners hold an open-file-description
+   lock on their process slot's byte of the store file while they live, which the kernel
+   drops when the process dies; a slot claimed again since (another generation) is dead
+   too, and within this process the thread is asked. Owners of other stores are asked by
+   process and thread id. A word that fits neither form names no one: dead. */
 static int backing__owner_dead(backing *s, uint64_t owner) {
+  uint32_t tid = (uint32_t)(owner & BACKING__LK_TID);
+  if (owner & BACKING__LK_PID)
+    return !backing__os_alive((uint32_t)(owner >> BACKING__LK_GEN_SHIFT & BACKING__LK_TID), tid);
 #ifndef BACKING_NO_MMAP
   if (s->source == BACKING_SOURCE_MMAP && s->fd >= 0) {
-    uint64_t slot = (owner >> 48) - 1;
-    if (owner >> 48 == 0 || slot >= BACKING__SLOTS) return 1;
-    if (((uint64_t)backing__st(s)->slots[slot].gen & 0xffffu) != ((owner >> 32) & 0xffffu))
-      return 1;
-    if ((int)slot == s->slot) return 0; /* one of this process's threads */
+    uint64_t slot = (owner >> BACKING__LK_SLOT_SHIFT) - 1;
+    uint32_t gen = (uint32_t)(owner >> BACKING__LK_GEN_SHIFT);
+    if (owner >> BACKING__LK_SLOT_SHIFT == 0 || slot >= BACKING__SLOTS) return 1;
+    if (__atomic_load_n(&backing__st(s)->slots[slot].gen, __ATOMIC_ACQUIRE) != gen) return 1;
+    if ((int)slot == s->slot) return !backing__os_alive((uint32_t)getpid(), tid);
     return !backing__os_locked(s->fd, BACKING__LK_SLOT(slot));
   }
 #endif
-  (void)s, (void)owner;
-  return 0; /* the owner is a thread of this process: alive */
+  return 1;
 }
 #endif
 
 #ifndef BACKING_NO_MMAP
-/* Repair every arena whose lock a dead process left held. Used by the first process to
-   attach after a crash and by the last to leave when another process died meanwhile:
-   nobody else is attached then, so every held lock is a dead one. */
-static int backing__recover_all(backing *s) {
-  uint32_t i;
+/* Repair what dead processes left, when nobody else is attached (the first process to
+   attach after a crash, the last to leave when another died meanwhile): every held lock
+   is a dead one. `full` (a machine crash, or a copy of a store taken while it was in use)
+   trusts nothing: every arena's truth is walked first without writing, and the store is
+   refused untouched (ECORRUPT) if any does not hold together; then every arena is
+   rebuilt from it and the whole store checked. Otherwise only arenas with a held lock are
+   rebuilt. */
+static int backing__recover_all(backing *s, int full) {
+  uint32_t i, n;
   backing__store *st = backing__st(s);
-  uint64_t v = __atomic_load_n(&st->lock, __ATOMIC_ACQUIRE);
-  if (v) __atomic_compare_exchange_n(&st->lock, &v, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+  int r;
+  n = BACKING__LD(s->count);
+  for (i = 0; i < n; i++)
+    if (i >= BACKING__LD(s->valid) && (r = backing__arena_ready(s, i)) != 0) return r;
+  if (full) {
+    for (i = 0; i < n; i++)
+      if ((r = backing__rebuild(s, i, 0)) != 0) return r;
+    if ((r = backing__check_roots(s, st)) != 0) return r;
+  }
+  __atomic_store_n(&st->lock, 0, __ATOMIC_RELEASE);
+  for (i = 0; i < n; i++) {
+    backing__arena *ar = backing__ar(s, i);
+    if (!full && __atomic_load_n(&ar->lock, __ATOMIC_ACQUIRE) == 0) continue;
+    __atomic_store_n(&ar->lock, s->lock_id | backing__tid(), __ATOMIC_RELEASE); /* all dead */
+    r = backing__recover_arena(s, i);
+    backing__unlock(&ar->lock);
+    if (r && full) return r;
+  }
+  return full ? backing_check(s) : 0;
+}
+
+/* A process slot whose last owner died while others stayed attached is being claimed
+   again: take over and repair whatever that owner left locked, before the slot's record
+   of the death is gone. Lock words of older generations of this slot are dead. */
+static void backing__reclaim_slot(backing *s, int k) {
+  uint32_t i;
+  uint64_t v;
+  backing__store *st = backing__st(s);
   for (i = 0; i < BACKING__LD(s->count); i++) {
     backing__arena *ar = backing__ar(s, i);
-    int r;
-    if (i >= BACKING__LD(s->valid) && (r = backing__arena_ready(s, i)) != 0) return r;
-    if (__atomic_load_n(&ar->lock, __ATOMIC_ACQUIRE) == 0) continue;
-    r = backing__lock_arena(s, ar, i); /* the owner is dead: taken over and rebuilt */
-    if (r) return r;
-    backing__unlock(&ar->lock);
+    if (i >= BACKING__LD(s->valid) && backing__arena_ready(s, i) != 0) break;
+    v = __atomic_load_n(&ar->lock, __ATOMIC_ACQUIRE);
+    if (v && !(v & BACKING__LK_PID) && (v >> BACKING__LK_SLOT_SHIFT) == (uint64_t)k + 1 &&
+        __atomic_compare_exchange_n(&ar->lock, &v, s->lock_id | backing__tid(), 0,
+                                    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+      backing__recover_arena(s, i);
+      backing__unlock(&ar->lock);
+    }
   }
-  return 0;
+  v = __atomic_load_n(&st->lock, __ATOMIC_ACQUIRE); /* the store lock leaves nothing half done */
+  if (v && !(v & BACKING__LK_PID) && (v >> BACKING__LK_SLOT_SHIFT) == (uint64_t)k + 1)
+    __atomic_compare_exchange_n(&st->lock, &v, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 }
 
 /* The boot id, so that a store left dirty by a machine that went down can be told from one
@@ -3163,15 +3649,12 @@ static int backing__join(backing *s) {
   first = !backing__os_locked(s->fd, BACKING__LK_PRESENCE);
   backing__boot_id(boot);
   if (first && st->dirty) { /* the last session did not end cleanly */
-    if (rdonly)
-      r = BACKING_ERECOVER; /* only a writer may repair it */
-    else if (memcmp(boot, st->boot_id, 16) != 0) {
-      /* the machine went down: pages may have reached the disk in any order */
-      r = backing__recover_all(s);
-      if (!r && backing_check(s) != 0) r = BACKING_ECORRUPT;
-    } else {
-      r = backing__recover_all(s); /* a process died: repair what it held */
-    }
+    /* The machine went down (pages may have reached the disk in any order), or this is a
+       copy of a store taken while it was in use: trust nothing. Else a process died:
+       repair what it held. */
+    int full = memcmp(boot, st->boot_id, 16) != 0 || st->file_dev != s->dev ||
+               st->file_ino != s->ino;
+    r = rdonly ? BACKING_ERECOVER : backing__recover_all(s, full); /* only a writer repairs */
   }
   if (!r && !rdonly) { /* claim a process slot: its byte stays locked while we live */
     for (k = 0; k < BACKING__SLOTS; k++)
@@ -3181,12 +3664,18 @@ static int backing__join(backing *s) {
     else {
       uint32_t gen = __atomic_add_fetch(&st->slots[k].gen, 1, __ATOMIC_ACQ_REL);
       s->slot = k;
-      s->lock_id = (uint64_t)(k + 1) << 48 | (uint64_t)(gen & 0xffffu) << 32;
-      st->slots[k].state = 1;
-      if (first) {
+      s->lock_id = backing__lock_id_slot(k, gen);
+      if (first) { /* nobody else is attached: every slot's owner is gone */
+        int j;
+        for (j = 0; j < BACKING__SLOTS; j++) st->slots[j].state = 0;
         memcpy(st->boot_id, boot, 16);
+        st->file_dev = s->dev;
+        st->file_ino = s->ino;
         __atomic_store_n(&st->dirty, 1, __ATOMIC_RELEASE);
+      } else if (st->slots[k].state) {
+        backing__reclaim_slot(s, k); /* its last owner died: repair before reuse */
       }
+      st->slots[k].state = 1;
     }
   }
   if (!r) r = backing__os_ofd(s->fd, F_OFD_SETLK, F_RDLCK, BACKING__LK_PRESENCE);
@@ -3214,8 +3703,9 @@ static void backing__leave(backing *s) {
   if (!others) {
     for (k = 0; died && k < BACKING__SLOTS; k++) st->slots[k].state = 0;
     /* clean: no msync here (close does not wait for the disk; backing_sync does) */
-    if (!died || backing__recover_all(s) == 0) __atomic_store_n(&st->dirty, 0, __ATOMIC_RELEASE);
+    if (!died || backing__recover_all(s, 0) == 0) __atomic_store_n(&st->dirty, 0, __ATOMIC_RELEASE);
   }
+  backing__os_ofd(s->fd, F_OFD_SETLK, F_UNLCK, BACKING__LK_OPEN);
 }
 #endif
 
@@ -3582,7 +4072,7 @@ static int backing__visit_arena(backing *s, uint32_t i, backing__visit *v) {
     if (top - off < BACKING__MIN_BLOCK) return backing__corrupt(s, i, off, "block runs past top");
     if (size < BACKING__MIN_BLOCK || size > top - off)
       return backing__corrupt(s, i, off, "bad block size");
-    if (h->check != backing__check_of(s, off, size))
+    if (h->check != backing__check_of(s, off, h->size))
       return backing__corrupt(s, i, off, "block header check");
     if (!!(h->size & BACKING__PREV_FREE) != prev_free || (prev_free && h->prev != prev_size))
       return backing__corrupt(s, i, off, "boundary tag disagrees with previous block");
@@ -3641,13 +4131,9 @@ static int backing__visit_all(backing *s, backing__visit *v) {
       return r;
     }
     if (v->full) memset(v->freemap, 0, (size_t)((uint64_t)1 << s->shift >> 7));
-#ifndef BACKING_NO_THREADS
     backing__held++;
-#endif
     r = backing__visit_arena(s, i, v); /* under the arena's lock: fn must not call in */
-#ifndef BACKING_NO_THREADS
     backing__held--;
-#endif
     backing__runlock(s, ar);
     if (r) return r;
   }
@@ -3683,7 +4169,7 @@ BACKING_API int backing_walk(backing *s, backing_walk_fn fn, void *ctx) {
 
 BACKING_API int backing_check(backing *s) {
   backing__visit v;
-  int r, k;
+  int r;
   if (!s) return backing__err(BACKING_EINVAL);
   memset(&v, 0, sizeof v);
   v.full = 1;
@@ -3698,12 +4184,7 @@ BACKING_API int backing_check(backing *s) {
     locked = !s->ro && backing__lock_store(s) == 0;
     if (BACKING__LD(st->arena_count) < BACKING__LD(s->count)) /* more: another process grew it */
       r = backing__corrupt(s, 0, s->hdr_size, "arena count");
-    for (k = 0; !r && k < BACKING_ROOT_MAX; k++) {
-      backing__root *rt = &st->roots[k];
-      if (rt->addr && (rt->addr >> s->shift >= BACKING__LD(st->arena_count) || /* anyone's */
-                       memchr(rt->name, 0, sizeof rt->name) == NULL || !rt->name[0]))
-        r = backing__corrupt(s, 0, s->hdr_size, "root table entry");
-    }
+    if (!r) r = backing__check_roots(s, st);
     if (locked) backing__unlock(&st->lock);
   }
   return r ? backing__err(r) : 0;

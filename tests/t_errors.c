@@ -85,19 +85,23 @@ TEST(errors_last_error_is_per_thread) {
          err_name(backing_last_error()));
 }
 
-TEST(errors_success_leaves_last_error_alone) {
+TEST(errors_success_clears_last_error) {
   backing_config c = mem_cfg(64 * KIB, 0);
   backing *s;
   backing_addr a;
   CHECK_EQ(backing_close(NULL), BACKING_EINVAL);
+  CHECK_EQ(backing_last_error(), BACKING_EINVAL);
   s = OPEN(&c);
   if (!s) return;
-  CHECK_EQ(backing_last_error(), BACKING_EINVAL);
-  a = backing_alloc(s, 100);
+  CHECK_EQ(backing_last_error(), 0); /* the open succeeded */
+  CHECK_EQ(backing_free(s, 0), 0);
+  CHECK_EQ(backing_last_error(), BACKING_EBADADDR);
+  a = backing_alloc(s, 100); /* the fast path too */
   CHECK(a != 0);
-  CHECK_EQ(backing_last_error(), BACKING_EINVAL);
+  CHECK_EQ(backing_last_error(), 0);
+  CHECK_EQ(backing_free(s, 0), 0);
   CHECK_EQ(backing_free(s, a), 112);
-  CHECK_EQ(backing_last_error(), BACKING_EINVAL);
+  CHECK_EQ(backing_last_error(), 0);
   /* and a failure replaces it */
   CHECK_EQ(backing_alloc(s, UINT64_MAX), 0);
   CHECK_EQ(backing_last_error(), BACKING_ETOOBIG);

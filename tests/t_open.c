@@ -430,7 +430,7 @@ TEST(open_buffer_misaligned_start_still_aligns) {
   c.buffer_size = size - 123;
   s = OPEN(&c);
   if (s) {
-    CHECK((unsigned char *)backing_ptr(s, 4096) >= raw + 4096);
+    CHECK((unsigned char *)backing_ptr(s, backing_alloc(s, 16)) >= raw + 4096);
     for (align = 32; align <= 4096; align *= 2) {
       backing_addr a = backing_alloc_aligned(s, 100, align);
       CHECK(a != 0 && a % align == 0);

@@ -69,7 +69,7 @@ TEST(roots_name_lengths_and_bad_arguments) {
   CLOSE(s);
 }
 
-TEST(roots_table_full_is_enospace) {
+TEST(roots_table_full_is_efull) {
   backing_config c = mem_cfg(64 * KIB, 0);
   backing *s = OPEN(&c);
   backing_addr a;
@@ -82,13 +82,13 @@ TEST(roots_table_full_is_enospace) {
     if (!CHECKF(backing_root_set(s, name, a) == 0, "root %d of %d refused", i, BACKING_ROOT_MAX))
       break;
   }
-  EXPECT_RC(backing_root_set(s, "one-too-many", a), BACKING_ENOSPACE);
+  EXPECT_RC(backing_root_set(s, "one-too-many", a), BACKING_EFULL);
   EXPECT_FAIL0(backing_root_get(s, "one-too-many"), BACKING_ENOTFOUND);
   /* a full table still takes overwrites, and a deletion makes room */
   CHECK_OK(backing_root_set(s, "root-7", a));
   CHECK_OK(backing_root_del(s, "root-3"));
   CHECK_OK(backing_root_set(s, "one-too-many", a));
-  EXPECT_RC(backing_root_set(s, "another", a), BACKING_ENOSPACE);
+  EXPECT_RC(backing_root_set(s, "another", a), BACKING_EFULL);
   for (i = 0; i < BACKING_ROOT_MAX; i++) {
     snprintf(name, sizeof name, "root-%d", i);
     if (i == 3)
