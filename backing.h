@@ -903,6 +903,9 @@ static unsigned backing__class_of(uint64_t size) {
 #define MADV_WILLNEED 3
 #define MADV_DONTNEED 4
 #endif
+#ifndef MADV_DONTFORK
+#define MADV_DONTFORK 10
+#endif
 #if !defined(__cplusplus) && defined(__GLIBC__) && !defined(__USE_GNU)
 extern int ftruncate(int fd, off_t length);
 extern int posix_fallocate(int fd, off_t offset, off_t len);
@@ -974,6 +977,16 @@ static int backing__os_mkdirs(const char *dir) {
 #include <sched.h>
 #include <sys/syscall.h>
 #define BACKING__YIELD() sched_yield()
+/* An anonymous file for a MEMORY store, so that its first arena can be mapped twice
+   (>>view); -1 where the system has none (the store is then plain anonymous memory). */
+static int backing__os_memfd(void) {
+#ifdef SYS_memfd_create
+  return (int)syscall(SYS_memfd_create, "backing", 1u /* MFD_CLOEXEC */);
+#else
+  return -1;
+#endif
+}
+
 #ifndef BACKING_NO_THREADS
 static uint32_t backing__os_tid(void) {
   return (uint32_t)syscall(SYS_gettid); /* < 2^22: Linux's PID_MAX_LIMIT */
@@ -1581,6 +1594,7 @@ static int backing__src_extend(backing *s, uint64_t old_size, uint64_t new_size)
     return 0;
 #ifndef BACKING_NO_MMAP
   case BACKING_SOURCE_MEMORY:
+    if (s->fd >= 0) return ftruncate(s->fd, (off_t)new_size) ? errno : 0; /* mapped already */
     return backing__os_commit_anon(s->view.base + old_size, new_size - old_size);
   case BACKING_SOURCE_MMAP: {
     int r;
@@ -1702,12 +1716,16 @@ static int backing__src_reserve(backing *s, const backing_config *cfg, uint64_t 
     return 0;
   }
 #else
-  case BACKING_SOURCE_MEMORY: {
+  case BACKING_SOURCE_MEMORY: { /* an anonymous file mapped over it all, if there is one */
     void *p = NULL;
     int r = backing__os_reserve(want, &p);
     if (r) return r;
     s->view.base = (unsigned char *)p;
     s->reserve = want;
+    s->fd = backing__os_memfd();
+    if (s->fd >= 0 && ((r = backing__os_map_file(p, want, s->fd, 0, 1)) != 0 ||
+                       madvise(p, (size_t)want, MADV_DONTFORK) != 0)) /* see backing_open */
+      return r ? r : errno;
     return 0;
   }
   case BACKING_SOURCE_MMAP: {
@@ -1808,10 +1826,12 @@ static void backing__close_header(backing *s) {
   uint64_t floor = backing__data_start(s, 0);
   s->view.floor = floor;
 #ifndef BACKING_NO_MMAP
-  if (s->source == BACKING_SOURCE_MMAP && s->ar0 == s->view.base) {
+  if ((s->source == BACKING_SOURCE_MMAP || s->source == BACKING_SOURCE_MEMORY) && s->fd >= 0 &&
+      s->ar0 == s->view.base) {
     uint64_t a = (uint64_t)1 << s->shift, closed = floor & ~(backing__os_pagesize() - 1);
     void *p = mmap(NULL, (size_t)a, PROT_READ | (s->ro ? 0 : PROT_WRITE), MAP_SHARED, s->fd, 0);
     if (p == MAP_FAILED) return; /* no room for a second view: the header stays open */
+    if (s->source == BACKING_SOURCE_MEMORY) madvise(p, (size_t)a, MADV_DONTFORK);
     s->ar0 = (unsigned char *)p;
     if (closed && mprotect(s->view.base, (size_t)closed, PROT_NONE) != 0) {
       s->ar0 = s->view.base;
@@ -1897,9 +1917,11 @@ static int backing__corrupt(backing *s, uint32_t i, uint64_t off, const char *wh
 
 /* This process's part of the lock words of a store: its slot and generation (MMAP), or
    its process id. */
+#ifndef BACKING_NO_MMAP
 static uint64_t backing__lock_id_slot(int slot, uint32_t gen) {
   return (uint64_t)(slot + 1) << BACKING__LK_SLOT_SHIFT | (uint64_t)gen << BACKING__LK_GEN_SHIFT;
 }
+#endif
 static uint64_t backing__lock_id_pid(void) {
 #ifndef BACKING_NO_MMAP
   return BACKING__LK_PID | ((uint64_t)(uint32_t)getpid() & BACKING__LK_TID) << BACKING__LK_GEN_SHIFT;
@@ -1961,6 +1983,7 @@ static void backing__spin_unlock(int *w) {
   __atomic_store_n(w, 0, __ATOMIC_RELEASE);
 }
 #else
+#define backing__tid() 0u
 #define backing__trylock(s, w) ((void)(s), (void)(w), 1)
 #define backing__lock(s, w) ((void)(s), (void)(w), 0)
 #define backing__unlock(w) ((void)(w))
@@ -2214,7 +2237,8 @@ static int backing__open(backing **out, const backing_config *cfg) {
     s->slot = -1;
     s->lock_id = backing__lock_id_pid(); /* MMAP: replaced by a process slot's at join */
     s->flags = cfg->flags;
-    s->ro = !!(cfg->flags & BACKING_RDONLY);
+    s->ro = s->view.ro = !!(cfg->flags & BACKING_RDONLY);
+    s->magic = BACKING__HANDLE_MAGIC; /* (cleared again if the open fails) */
     s->lifetime = cfg->lifetime ? cfg->lifetime : 2;
     s->source = cfg->source ? cfg->source
                             : (cfg->dirname && cfg->dirname[0] ? BACKING_SOURCE_MMAP
@@ -2253,7 +2277,7 @@ static int backing__open(backing **out, const backing_config *cfg) {
     if (!r && s->source == BACKING_SOURCE_MMAP) r = backing__join(s);
 #endif
     if (!r) backing__close_header(s);
-    if (!r && (cfg->flags & BACKING_VERIFY) && backing_check(s) != 0) {
+    if (!r && (s->flags & BACKING_VERIFY) && backing_check(s) != 0) {
 #ifndef BACKING_NO_MMAP
       if (s->source == BACKING_SOURCE_MMAP) backing__leave(s);
 #endif
@@ -2265,7 +2289,6 @@ static int backing__open(backing **out, const backing_config *cfg) {
     }
     s->detail[0] = 0;
     s->refs = 1;
-    s->magic = BACKING__HANDLE_MAGIC;
     s->slow = s->ro;
     s->uid = __atomic_add_fetch(&backing__uids, 1, __ATOMIC_RELAXED);
     *out = s;
@@ -2423,6 +2446,7 @@ BACKING_API int backing_close(backing *s) {
 }
 
 BACKING_API int backing_destroy(const backing_config *cfg) {
+  backing__last_err = 0;
   if (!cfg) return backing__err(BACKING_EINVAL);
   if (cfg->source == BACKING_SOURCE_MMAP ||
       (cfg->source == BACKING_SOURCE_DEFAULT && cfg->dirname && cfg->dirname[0])) {
@@ -2431,7 +2455,9 @@ BACKING_API int backing_destroy(const backing_config *cfg) {
 #else
     char *path;
     int r = 0;
-    if (!cfg->dirname || (cfg->name && strchr(cfg->name, '/'))) return backing__err(BACKING_EINVAL);
+    if (!cfg->dirname || (cfg->name && (strchr(cfg->name, '/') || !strcmp(cfg->name, ".") ||
+                                        !strcmp(cfg->name, ".."))))
+      return backing__err(BACKING_EINVAL);
     path = backing__store_path(cfg->alloc_ctx, cfg);
     if (!path) return backing__err(BACKING_ENOMEM);
     if (unlink(path) != 0) r = errno;
@@ -3542,7 +3568,7 @@ static int backing__owner_dead(backing *s, uint64_t owner) {
   if (owner & BACKING__LK_PID)
     return !backing__os_alive((uint32_t)(owner >> BACKING__LK_GEN_SHIFT & BACKING__LK_TID), tid);
 #ifndef BACKING_NO_MMAP
-  if (s->source == BACKING_SOURCE_MMAP && s->fd >= 0) {
+  if (s->source == BACKING_SOURCE_MMAP && s->fd >= 0) { /* (MMAP stores only) */
     uint64_t slot = (owner >> BACKING__LK_SLOT_SHIFT) - 1;
     uint32_t gen = (uint32_t)(owner >> BACKING__LK_GEN_SHIFT);
     if (owner >> BACKING__LK_SLOT_SHIFT == 0 || slot >= BACKING__SLOTS) return 1;
@@ -3551,6 +3577,7 @@ static int backing__owner_dead(backing *s, uint64_t owner) {
     return !backing__os_locked(s->fd, BACKING__LK_SLOT(slot));
   }
 #endif
+  (void)s;
   return 1;
 }
 #endif
@@ -3648,12 +3675,21 @@ static int backing__join(backing *s) {
   if (r) return r;
   first = !backing__os_locked(s->fd, BACKING__LK_PRESENCE);
   backing__boot_id(boot);
-  if (first && st->dirty) { /* the last session did not end cleanly */
+  if (first && !st->dirty && (s->flags & BACKING_VERIFY)) {
+    /* Alone with a clean store: prove it before writing a byte (a refused store is left
+       as it was); it is read without locks, as a read-only handle would. */
+    int ro = s->ro;
+    s->ro = 1;
+    if (backing_check(s) != 0) r = BACKING_ECORRUPT;
+    s->ro = ro;
+    s->flags &= ~BACKING_VERIFY; /* done */
+  }
+  if (!r && first && st->dirty) { /* the last session did not end cleanly */
     /* The machine went down (pages may have reached the disk in any order), or this is a
        copy of a store taken while it was in use: trust nothing. Else a process died:
        repair what it held. */
     int full = memcmp(boot, st->boot_id, 16) != 0 || st->file_dev != s->dev ||
-               st->file_ino != s->ino;
+               st->file_ino != s->ino || (s->flags & BACKING_VERIFY);
     r = rdonly ? BACKING_ERECOVER : backing__recover_all(s, full); /* only a writer repairs */
   }
   if (!r && !rdonly) { /* claim a process slot: its byte stays locked while we live */
@@ -3716,11 +3752,15 @@ BACKING_API uint64_t backing_pagesize(void) {
   return backing__os_pagesize();
 }
 
-/* Widen [addr, addr + len) to whole pages. */
-static void backing__pages(const void *addr, uint64_t len, uintptr_t *start, size_t *n) {
+/* Widen [addr, addr + len) to whole pages; EINVAL if the range wraps around. */
+static int backing__pages(const void *addr, uint64_t len, uintptr_t *start, size_t *n) {
   uintptr_t ps = (uintptr_t)backing__os_pagesize(), a = (uintptr_t)addr;
+  backing__last_err = 0;
+  if (len > (uint64_t)(UINTPTR_MAX - a) || a + (uintptr_t)len > UINTPTR_MAX - ps)
+    return backing__err(BACKING_EINVAL);
   *start = a & ~(ps - 1);
   *n = (size_t)(((a + len + ps - 1) & ~(ps - 1)) - *start);
+  return 0;
 }
 
 BACKING_API int backing_file_map(backing_map *m, const char *path, uint64_t offset, uint64_t length,
@@ -3729,22 +3769,28 @@ BACKING_API int backing_file_map(backing_map *m, const char *path, uint64_t offs
   struct stat st;
   uint64_t ps = backing__os_pagesize(), aoff, mlen, end;
   void *p;
+  backing__last_err = 0;
   if (!m) return backing__err(BACKING_EINVAL);
   memset(m, 0, sizeof *m);
   if (!path || mode == 3 || (flags & ~7) || ((flags & BACKING_MAP_CREATE) && mode != 1))
     return backing__err(BACKING_EINVAL);
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below) */
   fd = open(path,
-            (mode == BACKING_MAP_SHARED ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY |
+            (mode == BACKING_MAP_SHARED ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
                 ((flags & BACKING_MAP_CREATE) ? O_CREAT : 0),
             0644);
   if (fd < 0) return backing__err(errno);
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    r = S_ISREG(st.st_mode) ? errno : BACKING_EINVAL;
+  if (fstat(fd, &st) != 0) {
+    r = errno;
+    goto done;
+  }
+  if (!S_ISREG(st.st_mode)) { /* a FIFO, a socket, a device, a directory */
+    r = BACKING_EINVAL;
     goto done;
   }
   if (length == 0) {
-    if (offset >= (uint64_t)st.st_size) {
-      r = BACKING_EINVAL;
+    if (offset >= (uint64_t)st.st_size) { /* nothing there to map (an empty file) */
+      r = BACKING_ERANGE;
       goto done;
     }
     length = (uint64_t)st.st_size - offset;
@@ -3754,9 +3800,13 @@ BACKING_API int backing_file_map(backing_map *m, const char *path, uint64_t offs
     r = BACKING_EINVAL;
     goto done;
   }
+  if (sizeof(off_t) < 8 && end > (uint64_t)INT32_MAX) { /* built without 64-bit offsets */
+    r = EOVERFLOW;
+    goto done;
+  }
   if (end > (uint64_t)st.st_size) { /* past the end: refused, or fully backed on CREATE */
     if (!(flags & BACKING_MAP_CREATE)) {
-      r = BACKING_EINVAL;
+      r = BACKING_ERANGE;
       goto done;
     }
     r = backing__os_fallocate(fd, (uint64_t)st.st_size, end - (uint64_t)st.st_size);
@@ -3785,6 +3835,7 @@ done:
 }
 
 BACKING_API int backing_file_unmap(backing_map *m) {
+  backing__last_err = 0;
   if (!m || !m->map_base) return backing__err(BACKING_EINVAL);
   if (munmap(m->map_base, (size_t)m->map_length) != 0) return backing__err(errno);
   memset(m, 0, sizeof *m);
@@ -3796,8 +3847,8 @@ BACKING_API int backing_msync(void *addr, uint64_t len, int flags) {
   size_t n;
   int r;
   if (!addr || (flags & ~3)) return backing__err(BACKING_EINVAL);
+  if ((r = backing__pages(addr, len, &start, &n)) != 0) return r;
   if (len == 0) return 0;
-  backing__pages(addr, len, &start, &n);
   r = backing__os_sync((void *)start, n, flags);
   return r ? backing__err(r) : 0;
 }
@@ -3808,8 +3859,8 @@ BACKING_API int backing_madvise(void *addr, uint64_t len, int advice) {
   uintptr_t start;
   size_t n;
   if (!addr || advice < 0 || advice > 4) return backing__err(BACKING_EINVAL);
+  if (backing__pages(addr, len, &start, &n) != 0) return BACKING_EINVAL;
   if (len == 0) return 0;
-  backing__pages(addr, len, &start, &n);
   if (madvise((void *)start, n, adv[advice]) != 0) return backing__err(errno);
   return 0;
 }
@@ -3822,7 +3873,7 @@ BACKING_API int backing_mincore(const void *addr, uint64_t len, uint64_t *reside
   unsigned char vec[4096];
   size_t ps = (size_t)backing__os_pagesize();
   if (!addr || !resident || !total) return backing__err(BACKING_EINVAL);
-  backing__pages(addr, len, &start, &n);
+  if (backing__pages(addr, len, &start, &n) != 0) return BACKING_EINVAL;
   pages = n / ps;
   while (done < pages) { /* a fixed buffer, so any length works without allocating */
     size_t k = pages - done < chunk ? pages - done : chunk;
@@ -3864,9 +3915,15 @@ BACKING_API int backing_mincore(const void *addr, uint64_t len, uint64_t *reside
 }
 #endif
 
-/* A store range [a, a + len); len 0 means from a to the end. */
+/* A store range [a, a + len); len 0 means from a to the end. Arenas other processes added
+   are attached first. */
 static int backing__store_range(backing *s, backing_addr a, uint64_t *len) {
-  if (!s) return BACKING_EINVAL;
+  int r = backing__enter(s);
+  uint64_t shared;
+  if (r) return r;
+  shared = BACKING__LD(backing__st(s)->arena_count);
+  if (shared > BACKING__LD(s->count) && shared <= 0xffffffffu)
+    backing__arena_ready(s, (uint32_t)shared - 1);
   if (a >= s->view.limit) return BACKING_EBADADDR;
   if (*len == 0) *len = s->view.limit - a;
   if (*len > s->view.limit - a) return BACKING_EBADADDR;
@@ -4053,6 +4110,17 @@ static int backing__check_lists(backing *s, uint32_t i, backing__arena *ar, back
     if (n != v->gc_zero || ar->gc_count != n || ar->gc_tail != prev)
       return backing__corrupt(s, i, 0, "GC block at count 0 not on the waiting list");
   }
+  { /* the doomed chain (what a cycle is freeing): bounded, live GC blocks being freed */
+    uint32_t o = ar->gc_doomed, n = 0;
+    while (o) {
+      backing__loc L;
+      if (n++ > (arena_size >> 5) || !backing__off_ok(s, o) ||
+          backing__locate(s, ((uint64_t)i << s->shift) + o, &L) != 0 || !L.kind || L.off != o ||
+          backing__gc_load(backing__gch_at(ar, o)) != BACKING__DYING)
+        return backing__corrupt(s, i, o, "doomed chain holds a block that is not being freed");
+      o = backing__gch_at(ar, o)->next;
+    }
+  }
   for (k = 0; k < (uint32_t)(arena_size >> BACKING__SLAB_SHIFT); k++)
     pm += backing__meta(ar, k)->magic == BACKING__SLAB_MAGIC;
   if (pm != v->nslabs) return backing__corrupt(s, i, 0, "slab table marks a page that is no slab");
@@ -4143,7 +4211,8 @@ static int backing__visit_all(backing *s, backing__visit *v) {
 BACKING_API int backing_stat(backing *s, backing_stats *st) {
   backing__visit v;
   int r;
-  if (!s || !st) return backing__err(BACKING_EINVAL);
+  BACKING__ENTER_INT(s);
+  if (!st) return backing__err(BACKING_EINVAL);
   memset(st, 0, sizeof *st);
   memset(&v, 0, sizeof v);
   v.st = st;
@@ -4159,7 +4228,8 @@ BACKING_API int backing_stat(backing *s, backing_stats *st) {
 BACKING_API int backing_walk(backing *s, backing_walk_fn fn, void *ctx) {
   backing__visit v;
   int r;
-  if (!s || !fn) return backing__err(BACKING_EINVAL);
+  BACKING__ENTER_INT(s);
+  if (!fn) return backing__err(BACKING_EINVAL);
   memset(&v, 0, sizeof v);
   v.fn = fn;
   v.ctx = ctx;
@@ -4170,7 +4240,7 @@ BACKING_API int backing_walk(backing *s, backing_walk_fn fn, void *ctx) {
 BACKING_API int backing_check(backing *s) {
   backing__visit v;
   int r;
-  if (!s) return backing__err(BACKING_EINVAL);
+  BACKING__ENTER_INT(s);
   memset(&v, 0, sizeof v);
   v.full = 1;
   v.freemap = (uint8_t *)BACKING_MALLOC((size_t)((uint64_t)1 << s->shift >> 7), s->alloc_ctx);
@@ -4191,12 +4261,17 @@ BACKING_API int backing_check(backing *s) {
 }
 
 BACKING_API const char *backing_check_detail(backing *s) {
-  return s ? s->detail : "";
+  backing__last_err = 0;
+  return s && s->magic == BACKING__HANDLE_MAGIC ? s->detail : "";
 }
 
 #ifdef BACKING_DEBUG
-#ifndef BACKING_DEBUG_BAD_ACCESS
-#define BACKING_DEBUG_BAD_ACCESS(s, a, n) ((void)0)
+#ifndef BACKING_DEBUG_BAD_ACCESS /* the default: stop right there, like a fault would */
+#if defined(__GNUC__) || defined(__clang__)
+#define BACKING_DEBUG_BAD_ACCESS(s, a, n) __builtin_trap()
+#else
+#define BACKING_DEBUG_BAD_ACCESS(s, a, n) abort()
+#endif
 #endif
 typedef struct backing__find_ctx {
   backing_addr a;
