@@ -35,7 +35,9 @@
      BACKING_NO_MMAP        no mapping code at all: MEMORY and BUFFER sources only; the
                             MEMORY source then allocates max_size (default 64 MiB) at open.
      BACKING_NO_THREADS     no locking and no thread-local error slot: one thread, one process.
-     BACKING_DEBUG          accessors check that an address lies inside a live block.
+     BACKING_DEBUG          accessors check that an address lies inside a live block, and
+                            trap when it does not (BACKING_DEBUG_BAD_ACCESS(s, a, n) may be
+                            defined to do something else).
      BACKING_CONFIG_HEADER  a file #included first, for build systems that cannot pass
                             function-like macros.
      BACKING_RESERVE        bytes of address space reserved per handle when max_size is 0
@@ -136,24 +138,24 @@ extern "C" {
 /* ------------------------------------------------------------------------------------ */
 /* Errors: one list makes the codes and their messages.                                 */
 
-#define BACKING_ERRORS(X)                                                           \
-  X(BACKING_EINVAL, -1, "invalid argument")                                         \
-  X(BACKING_ENOSPACE, -2, "store is full (max_size reached)")                       \
+#define BACKING_ERRORS(X)                                                                   \
+  X(BACKING_EINVAL, -1, "invalid argument")                                                 \
+  X(BACKING_ENOSPACE, -2, "store is full (max_size reached)")                               \
   X(BACKING_ETOOBIG, -3, "request larger than the largest block (backing_stats.max_block)") \
-  X(BACKING_EBADADDR, -4, "not the address of a live block")                        \
-  X(BACKING_EFREED, -5, "block already freed")                                      \
-  X(BACKING_ETYPE, -6, "wrong kind of block")                                       \
-  X(BACKING_ECORRUPT, -7, "store fails validation")                                 \
-  X(BACKING_EVERSION, -8, "incompatible format version")                            \
-  X(BACKING_EMISMATCH, -9, "configuration or platform differs from the stored one") \
-  X(BACKING_ERDONLY, -10, "write through a read-only handle")                       \
-  X(BACKING_ENOTFOUND, -11, "key or root not found")                                \
-  X(BACKING_EREFERENCED, -12, "block is still referenced")                          \
-  X(BACKING_EBUSY, -13, "busy")                                                     \
-  X(BACKING_ERECOVER, -14, "store needs recovery this handle cannot do")            \
-  X(BACKING_ENOMEM, -15, "out of process memory or address space")                 \
-  X(BACKING_EFULL, -16, "the root table is full (BACKING_ROOT_MAX names)")           \
-  X(BACKING_EFORKED, -17, "handle inherited through fork: open the store again here") \
+  X(BACKING_EBADADDR, -4, "not the address of a live block")                                \
+  X(BACKING_EFREED, -5, "block already freed")                                              \
+  X(BACKING_ETYPE, -6, "wrong kind of block")                                               \
+  X(BACKING_ECORRUPT, -7, "store fails validation")                                         \
+  X(BACKING_EVERSION, -8, "incompatible format version")                                    \
+  X(BACKING_EMISMATCH, -9, "configuration or platform differs from the stored one")         \
+  X(BACKING_ERDONLY, -10, "write through a read-only handle")                               \
+  X(BACKING_ENOTFOUND, -11, "key or root not found")                                        \
+  X(BACKING_EREFERENCED, -12, "block is still referenced")                                  \
+  X(BACKING_EBUSY, -13, "busy")                                                             \
+  X(BACKING_ERECOVER, -14, "store needs recovery this handle cannot do")                    \
+  X(BACKING_ENOMEM, -15, "out of process memory or address space")                          \
+  X(BACKING_EFULL, -16, "the root table is full (BACKING_ROOT_MAX names)")                  \
+  X(BACKING_EFORKED, -17, "handle inherited through fork: open the store again here")       \
   X(BACKING_ERANGE, -18, "range not inside the file (an empty file has no range)")
 
 enum backing_error {
@@ -227,12 +229,17 @@ typedef struct backing_config {
    BACKING_EVERSION, BACKING_EMISMATCH (arena_size, endianness or ABI differ), ENOENT
    (NOCREATE and no store), EEXIST (EXCL), BACKING_ERECOVER (RDONLY on a store a dead
    writer left to repair), other errno from the OS. A store that is refused is left
-   byte-for-byte unchanged. O(1): nothing but the first header is read. Opening a store
-   this process already has open (same mode) returns the same handle. */
+   byte-for-byte unchanged. O(1): nothing but the first header is read (BACKING_VERIFY:
+   the whole store is checked first; after a machine crash or on a copy taken while the
+   store was in use, it always is). Opening a store this process already has open (same
+   mode) returns the same handle. A handle belongs to the process that opened it: in a
+   child of fork() every call on it is BACKING_EFORKED, and close frees the child's copy
+   only. */
 BACKING_API int backing_open(backing **out, const backing_config *cfg);
-/* Unmap and free the handle; 0, or BACKING_EINVAL for NULL, or BACKING_EBUSY from inside a
-   walk callback. It does not wait for the disk (written data is already in the page
-   cache): call backing_sync() first for durability. A store opened n times in one process
+/* Unmap and free the handle; 0, or BACKING_EINVAL for NULL or a handle already closed (as
+   far as that can be seen: a closed handle is freed memory), or BACKING_EBUSY from inside
+   a walk callback or a GC destructor. It does not wait for the disk (written data is already in the
+   page cache): call backing_sync() first for durability. A store opened n times in one process
    (same handle) is closed by the n-th close. */
 BACKING_API int backing_close(backing *s);
 /* Delete a closed MMAP store's file. ENOENT if there is none. Other sources: 0. */
@@ -267,7 +274,7 @@ BACKING_API backing_addr backing_addr_of(backing *s, const void *p);
 
 #define BACKING_ROOT_MAX 60
 #define BACKING_ROOT_NAME_MAX 55
-/* 0, EINVAL (bad name, a == 0), ENOSPACE (table full). Replaces an existing root. */
+/* 0, EINVAL (bad name, a == 0), EFULL (table full). Replaces an existing root. */
 BACKING_API int backing_root_set(backing *s, const char *name, backing_addr a);
 /* The address, or 0 with ENOTFOUND (or EINVAL). */
 BACKING_API backing_addr backing_root_get(backing *s, const char *name);
@@ -628,9 +635,9 @@ static int backing__err(int e) {
 /* The start of every call on a handle: the last error is cleared (the call's outcome
    replaces it), and a handle that is not open, or was inherited through fork, is refused
    before anything is touched. */
-#define BACKING__ENTER(s, fail)                   \
-  do {                                            \
-    int e_ = backing__enter(s);                   \
+#define BACKING__ENTER(s, fail)                  \
+  do {                                           \
+    int e_ = backing__enter(s);                  \
     if (BACKING__UNLIKELY(e_ != 0)) return fail; \
   } while (0)
 #define BACKING__ENTER_INT(s) BACKING__ENTER(s, e_)
@@ -906,6 +913,10 @@ static unsigned backing__class_of(uint64_t size) {
 #ifndef MADV_DONTFORK
 #define MADV_DONTFORK 10
 #endif
+#if defined(__GLIBC__) && !defined(__USE_FILE_OFFSET64) && UINTPTR_MAX == 0xffffffffu
+#error \
+    "backing.h: 32-bit builds need 64-bit file offsets: include backing.h before any system header in the file that defines BACKING_IMPLEMENTATION, or compile that file with -D_FILE_OFFSET_BITS=64"
+#endif
 #if !defined(__cplusplus) && defined(__GLIBC__) && !defined(__USE_GNU)
 extern int ftruncate(int fd, off_t length);
 extern int posix_fallocate(int fd, off_t offset, off_t len);
@@ -1077,7 +1088,7 @@ struct backing {
                                 inherited through fork, closed) */
   unsigned char *ar0;        /* arena 0 as the library sees it (see >>view) */
   unsigned shift;
-  int ro; /* BACKING_RDONLY: mapped read-only, takes no locks, changes nothing */
+  int ro;       /* BACKING_RDONLY: mapped read-only, takes no locks, changes nothing */
   int forked;   /* set in a child process by the fork handler: every call refuses */
   uint64_t uid; /* unique per handle in this process, never reused */
   uint64_t mask;
@@ -1137,7 +1148,8 @@ static backing__slab *backing__meta(backing__arena *ar, uint64_t p) {
 }
 static int backing__enter(backing *s) {
   backing__last_err = 0;
-  if (BACKING__UNLIKELY(!s || s->magic != BACKING__HANDLE_MAGIC)) return backing__err(BACKING_EINVAL);
+  if (BACKING__UNLIKELY(!s || s->magic != BACKING__HANDLE_MAGIC))
+    return backing__err(BACKING_EINVAL);
   if (BACKING__UNLIKELY(s->forked)) return backing__err(BACKING_EFORKED);
   return 0;
 }
@@ -1167,7 +1179,9 @@ static void backing__set_hdr(backing *s, backing__arena *ar, uint64_t off, uint3
 /* An arena whose structures do not hold together (a damaged or hostile file): it is
    never allocated from again and calls that need it fail with ECORRUPT (>>recovery). */
 static void backing__damaged(backing *s, backing__arena *ar, uint64_t off, const char *why) {
-  uint64_t i = (unsigned char *)ar == s->ar0 ? 0 : (uint64_t)((unsigned char *)ar - s->view.base) >> s->shift;
+  uint64_t i = (unsigned char *)ar == s->ar0
+                   ? 0
+                   : (uint64_t)((unsigned char *)ar - s->view.base) >> s->shift;
   ar->quarantined = 1;
   snprintf(s->detail, sizeof s->detail, "arena %u offset %llu: %s", (unsigned)i,
            (unsigned long long)off, why);
@@ -1467,8 +1481,8 @@ static void backing__partial_append(backing *s, backing__arena *ar, uint32_t x, 
 
 static void backing__partial_remove(backing *s, backing__arena *ar, backing__slab *sl) {
   unsigned li = sl->cls; /* its list: class, + 28 for GC slabs */
-  if ((sl->next && !backing__slab_ok(s, sl->next)) || (sl->prev && !backing__slab_ok(s, sl->prev)) ||
-      li >= BACKING__NLIST) {
+  if ((sl->next && !backing__slab_ok(s, sl->next)) ||
+      (sl->prev && !backing__slab_ok(s, sl->prev)) || li >= BACKING__NLIST) {
     backing__damaged(s, ar, 0, "partial slab list link");
     return;
   }
@@ -1502,7 +1516,8 @@ static uint32_t backing__new_slab(backing *s, backing__arena *ar, unsigned cls, 
 
 /* Take a slot from slab x (which has one free). Returns its arena offset, or 0 when the
    slab does not hold together (the arena is damaged). */
-static inline uint32_t backing__slab_take(backing *s, backing__arena *ar, uint32_t x, unsigned cls) {
+static inline uint32_t backing__slab_take(backing *s, backing__arena *ar, uint32_t x,
+                                          unsigned cls) {
   backing__slab *sl;
   uint32_t slot, idx;
   if (BACKING__UNLIKELY(!backing__slab_ok(s, x))) goto bad;
@@ -1924,7 +1939,8 @@ static uint64_t backing__lock_id_slot(int slot, uint32_t gen) {
 #endif
 static uint64_t backing__lock_id_pid(void) {
 #ifndef BACKING_NO_MMAP
-  return BACKING__LK_PID | ((uint64_t)(uint32_t)getpid() & BACKING__LK_TID) << BACKING__LK_GEN_SHIFT;
+  return BACKING__LK_PID | ((uint64_t)(uint32_t)getpid() & BACKING__LK_TID)
+                               << BACKING__LK_GEN_SHIFT;
 #else
   return BACKING__LK_PID;
 #endif
@@ -1937,7 +1953,8 @@ static BACKING__TLS uint32_t backing__held; /* > 0 while this thread runs user c
 static BACKING__TLS uint32_t backing__tid_cache;
 
 static uint32_t backing__tid(void) {
-  if (BACKING__UNLIKELY(!backing__tid_cache)) backing__tid_cache = backing__os_tid() & BACKING__LK_TID;
+  if (BACKING__UNLIKELY(!backing__tid_cache))
+    backing__tid_cache = backing__os_tid() & BACKING__LK_TID;
   return backing__tid_cache;
 }
 
@@ -2107,9 +2124,8 @@ static int backing__check_config(const backing_config *c) {
     return BACKING_EINVAL;
   if (c->name && (strchr(c->name, '/') || !strcmp(c->name, ".") || !strcmp(c->name, "..")))
     return BACKING_EINVAL; /* a hidden or misplaced file */
-  if (c->max_size && (c->max_size & ((c->arena_size ? c->arena_size
-                                                    : (uint64_t)1 << BACKING__MIN_SHIFT) -
-                                     1)))
+  if (c->max_size &&
+      (c->max_size & ((c->arena_size ? c->arena_size : (uint64_t)1 << BACKING__MIN_SHIFT) - 1)))
     return BACKING_EINVAL; /* not whole arenas (checked again once the arena size is known) */
   if ((c->flags & BACKING_RDONLY) &&
       (c->source == BACKING_SOURCE_MEMORY || c->source == BACKING_SOURCE_BUFFER ||
@@ -2266,8 +2282,9 @@ static int backing__open(backing **out, const backing_config *cfg) {
         r = backing__create(s, cfg);
       }
     }
-    if (!r && cfg->max_size && ((cfg->max_size & s->mask) || /* whole arenas, and no fewer */
-                                cfg->max_size < ((uint64_t)s->count << s->shift)))
+    if (!r && cfg->max_size &&
+        ((cfg->max_size & s->mask) || /* whole arenas, and no fewer */
+         cfg->max_size < ((uint64_t)s->count << s->shift)))
       r = BACKING_EINVAL; /* than the store has */
     if (r == EEXIST && !(cfg->flags & BACKING_EXCL) && attempt == 0) {
       backing__free_handle(s); /* another process created it first: open theirs */
@@ -2525,7 +2542,8 @@ static uint64_t backing__usable_at(backing__arena *ar, uint64_t off) {
   backing__slab *sl = backing__meta(ar, off >> BACKING__SLAB_SHIFT);
   if (__atomic_load_n(&sl->magic, __ATOMIC_ACQUIRE) == BACKING__SLAB_MAGIC)
     return backing__slot_size[sl->cls];
-  return (BACKING__GET(backing__hdr(ar, off - BACKING__HDR)->size) & ~BACKING__FLAGS) - BACKING__HDR;
+  return (BACKING__GET(backing__hdr(ar, off - BACKING__HDR)->size) & ~BACKING__FLAGS) -
+         BACKING__HDR;
 }
 
 /* locate for the plain API: a GC block, found at a or 16 bytes before it, is ETYPE. */
@@ -2589,7 +2607,8 @@ typedef struct backing__gcinit {
   int zero; /* gc_calloc */
 } backing__gcinit;
 
-static void backing__gc_init(backing *s, backing__arena *ar, uint64_t off, const backing__gcinit *gi);
+static void backing__gc_init(backing *s, backing__arena *ar, uint64_t off,
+                             const backing__gcinit *gi);
 
 /* Allocate in arena i under its lock; `wait` 0 gives up at once if another holds it, and
    says so in *busy. */
@@ -3071,8 +3090,8 @@ static int backing__dtor_of(backing *s, uint32_t type, struct backing__dtor *out
   return d != NULL;
 }
 
-
-static void backing__gc_init(backing *s, backing__arena *ar, uint64_t off, const backing__gcinit *gi) {
+static void backing__gc_init(backing *s, backing__arena *ar, uint64_t off,
+                             const backing__gcinit *gi) {
   backing__gch *g = backing__gch_at(ar, off);
   if (gi->zero) memset(g + 1, 0, (size_t)(backing__usable_at(ar, off) - 16));
   g->type = gi->type;
@@ -3245,8 +3264,8 @@ static uint64_t backing__gc_reap_all(backing *s, uint32_t i) {
     backing__loc L;
     if (backing__lock_arena(s, ar, i) != 0) break;
     o = ar->gc_doomed;
-    if (o && (backing__locate(s, ((uint64_t)i << s->shift) + o, &L) != 0 || !L.kind ||
-              L.off != o || backing__gc_load(backing__gch_at(ar, o)) != BACKING__DYING)) {
+    if (o && (backing__locate(s, ((uint64_t)i << s->shift) + o, &L) != 0 || !L.kind || L.off != o ||
+              backing__gc_load(backing__gch_at(ar, o)) != BACKING__DYING)) {
       backing__damaged(s, ar, o, "doomed chain holds a block that is not due"); /* free none */
       ar->gc_doomed = o = 0;
     }
@@ -3358,7 +3377,10 @@ BACKING_API int backing_gc_on_free(backing *s, uint32_t type,
   backing__spin_lock(&s->dtor_lock); /* a cycle on another thread may be reading the table */
   d = backing__dtor_slot(s, type);
   if (!fn) {
-    if (d) *d = s->dtors[--s->ndtors];
+    if (d) {
+      *d = s->dtors[s->ndtors - 1];
+      __atomic_store_n(&s->ndtors, s->ndtors - 1, __ATOMIC_RELEASE);
+    }
   } else {
     if (!d && s->ndtors == s->dtor_cap) {
       uint32_t cap = s->dtor_cap ? 2 * s->dtor_cap : 8;
@@ -3376,8 +3398,9 @@ BACKING_API int backing_gc_on_free(backing *s, uint32_t type,
       }
     }
     if (!r && !d) {
-      d = &s->dtors[s->ndtors++];
+      d = &s->dtors[s->ndtors];
       d->type = type;
+      __atomic_store_n(&s->ndtors, s->ndtors + 1, __ATOMIC_RELEASE);
     }
     if (!r) {
       d->fn = fn;
@@ -3506,7 +3529,8 @@ static int backing__rebuild(backing *s, uint32_t i, int repair) {
       } else if (!is_free && (word & BACKING__GC)) {
         backing__gch *g = backing__gch_at(ar, off + BACKING__HDR);
         int32_t c = backing__gc_load(g);
-        if (c <= 0 && c != BACKING__DYING) backing__wait_push(s, ar, (uint32_t)off + BACKING__HDR, g);
+        if (c <= 0 && c != BACKING__DYING)
+          backing__wait_push(s, ar, (uint32_t)off + BACKING__HDR, g);
       }
       if (is_free) {
         if (!in_run) run = off, run_size = 0, in_run = 1;
@@ -3626,8 +3650,8 @@ static void backing__reclaim_slot(backing *s, int k) {
     if (i >= BACKING__LD(s->valid) && backing__arena_ready(s, i) != 0) break;
     v = __atomic_load_n(&ar->lock, __ATOMIC_ACQUIRE);
     if (v && !(v & BACKING__LK_PID) && (v >> BACKING__LK_SLOT_SHIFT) == (uint64_t)k + 1 &&
-        __atomic_compare_exchange_n(&ar->lock, &v, s->lock_id | backing__tid(), 0,
-                                    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+        __atomic_compare_exchange_n(&ar->lock, &v, s->lock_id | backing__tid(), 0, __ATOMIC_ACQUIRE,
+                                    __ATOMIC_RELAXED)) {
       backing__recover_arena(s, i);
       backing__unlock(&ar->lock);
     }

@@ -23,6 +23,9 @@
 #include "t_accessors.c"
 #include "t_share.c"
 #include "t_gc.c"
+#include "t_races.c"
+#include "t_holes.c"
+#include "t_faults.c"
 
 int main(int argc, char **argv) {
   return test_main(argc, argv);
