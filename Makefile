@@ -7,7 +7,7 @@ B       := build
 
 TEST_SRC := $(wildcard tests/*.c) $(wildcard tests/*.h) backing.h
 
-.PHONY: all demo test check asan tsan valgrind soak examples bench format format-check clean
+.PHONY: all demo test check asan tsan valgrind soak examples bench format format-check clean fuzz
 
 all: $(B)/tests examples
 
@@ -30,14 +30,36 @@ asan: | $(B)
 	  -fno-sanitize-recover=undefined $(WARN) -o $(B)/tests-asan tests/main.c
 	$(B)/tests-asan
 
-# ThreadSanitizer over the thread tests (tests/run.sh runs it too).
+# ThreadSanitizer over every GC test (gc_*) and every test with "thread" in its name
+# (tests/run.sh runs the same set).
 tsan: | $(B)
 	clang -std=c11 -O1 -g -fsanitize=thread $(WARN) -o $(B)/tests-tsan tests/main.c -lpthread
-	$(B)/tests-tsan $$($(B)/tests-tsan --list | grep -E '^(threads|share_threads|gc_thread)' )
+	TSAN_OPTIONS=$${TSAN_OPTIONS:-exitcode=66:halt_on_error=0} \
+	  $(B)/tests-tsan $$($(B)/tests-tsan --list | grep -E '^gc_|thread')
 
-# Long crash runs: >= 100,000 random SIGKILLs (make test runs a short tier).
-soak: $(B)/tests
+# libFuzzer harnesses (tests/fuzz/): each runs FUZZ_SECONDS from its seed corpus, keeping
+# what it finds in build/fuzz-corpus-<name>; a crash is saved as build/fuzz-crash-<name>/*.
+FUZZ_SECONDS ?= 600
+fuzz: | $(B)
+	@st=0; for h in store ops map; do \
+	  case $$h in store) len=262144 ;; ops) len=4096 ;; *) len=1024 ;; esac; \
+	  clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(WARN) -I. -o $(B)/fuzz_$$h \
+	    tests/fuzz/fuzz_$$h.c || exit 1; \
+	  mkdir -p $(B)/fuzz-corpus-$$h $(B)/fuzz-crash-$$h; \
+	  echo "fuzz_$$h: $(FUZZ_SECONDS) s"; \
+	  $(B)/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -timeout=30 -max_len=$$len \
+	    -rss_limit_mb=2048 -artifact_prefix=$(B)/fuzz-crash-$$h/ $(B)/fuzz-corpus-$$h \
+	    tests/fuzz/corpus/$$h || st=1; \
+	done; exit $$st
+
+# Long crash runs: >= 100,000 random SIGKILLs (make test runs a short tier), and the
+# instruction-level kill sweep at every instruction of every operation (make test: a sample).
+soak: $(B)/tests $(B)/sweep
 	BACKING_SOAK=1 $(B)/tests $$($(B)/tests --list | grep -E '^share_.*kill')
+	SWEEP_STRIDE=1 $(B)/sweep
+
+$(B)/sweep: tests/sweep.c tests/test.h tests/helpers.h backing.h | $(B)
+	$(CC) -std=c11 $(CFLAGS) $(WARN) -pthread -o $@ tests/sweep.c
 
 valgrind: | $(B)
 	$(CC) -std=c11 -O1 -g $(WARN) -DBACKING_RESERVE='(1ull<<32)' -o $(B)/tests-vg tests/main.c

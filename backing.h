@@ -1002,12 +1002,14 @@ static int backing__os_memfd(void) {
 static uint32_t backing__os_tid(void) {
   return (uint32_t)syscall(SYS_gettid); /* < 2^22: Linux's PID_MAX_LIMIT */
 }
-/* Is thread `tid` of process `pid` alive? Signal 0 only asks. */
+/* Is thread `tid` of process `pid` alive? Signal 0 only asks; EPERM means it exists
+   (another user's). Ids that cannot be a live thread's (0, or any other error) are dead. */
 static int backing__os_alive(uint32_t pid, uint32_t tid) {
+  if (!pid || !tid) return 0;
 #ifdef SYS_tgkill
-  return syscall(SYS_tgkill, (long)pid, (long)tid, 0L) == 0 || errno != ESRCH;
+  return syscall(SYS_tgkill, (long)pid, (long)tid, 0L) == 0 || errno == EPERM;
 #else
-  return kill((pid_t)pid, 0) == 0 || errno != ESRCH;
+  return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 #endif
 }
 #endif
@@ -1288,12 +1290,14 @@ static uint32_t backing__find(backing *s, backing__arena *ar, uint64_t size) {
   if (size >= 256) want += ((uint64_t)1 << (backing__log2(size) - 4)) - 1;
   backing__mapping(want, &fl, &sl);
   if (fl < BACKING__FL) {
-    m = ar->sl_map[fl] & (~0u << sl);
+    /* (the masks keep a damaged bitmap from indexing past the lists) */
+    m = ar->sl_map[fl] & (~0u << sl) & 0xffffu;
     if (m) return ar->heads[fl][BACKING__CTZ32(m)];
     m = ar->fl_map & (~0u << (fl + 1)) & ((1u << BACKING__FL) - 1); /* fl + 1 <= 25 */
     if (m) {
       fl = BACKING__CTZ32(m);
-      return ar->sl_map[fl] ? ar->heads[fl][BACKING__CTZ32(ar->sl_map[fl])] : 0;
+      m = ar->sl_map[fl] & 0xffffu;
+      return m ? ar->heads[fl][BACKING__CTZ32(m)] : 0;
     }
   }
   if (fl0 < BACKING__FL && ar->heads[fl0][sl0]) {
@@ -1516,8 +1520,17 @@ static uint32_t backing__new_slab(backing *s, backing__arena *ar, unsigned cls, 
 
 /* Take a slot from slab x (which has one free). Returns its arena offset, or 0 when the
    slab does not hold together (the arena is damaged). */
-static inline uint32_t backing__slab_take(backing *s, backing__arena *ar, uint32_t x,
-                                          unsigned cls) {
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline, cold))
+#endif
+static uint32_t
+backing__slab_bad(backing *s, backing__arena *ar, uint32_t x) {
+  backing__damaged(s, ar, x, "slab");
+  return 0;
+}
+
+BACKING__INLINE uint32_t backing__slab_take(backing *s, backing__arena *ar, uint32_t x,
+                                            unsigned cls) {
   backing__slab *sl;
   uint32_t slot, idx;
   if (BACKING__UNLIKELY(!backing__slab_ok(s, x))) goto bad;
@@ -1544,8 +1557,7 @@ static inline uint32_t backing__slab_take(backing *s, backing__arena *ar, uint32
   if (++sl->used == sl->nslots) backing__partial_remove(s, ar, sl);
   return slot;
 bad:
-  backing__damaged(s, ar, x, "slab");
-  return 0;
+  return backing__slab_bad(s, ar, x);
 }
 
 /* A slot of list li (class, plus BACKING__NCLASS for GC slabs) in arena ar; 0 if none. */

@@ -1,12 +1,19 @@
 #!/bin/sh
 # tests/run.sh: the whole suite (`make test`). Stages:
 #   a) compile matrix: tests/compile_check.c as C99/C11 (gcc, clang), C++11/C++17 (g++,
-#      clang++), and with BACKING_NO_MMAP, BACKING_STATIC, BACKING_DEBUG
+#      clang++), and with BACKING_NO_MMAP, BACKING_STATIC, BACKING_DEBUG; and
+#      tests/compile_after_stdio.c (the implementation included after <stdio.h>, or after a
+#      plain include of backing.h) with gcc/clang -std=c99, gcc -std=c11, g++ -std=c++11
 #   b) make examples
 #   c) the test binary under AddressSanitizer + UndefinedBehaviorSanitizer (clang)
 #   d) the test binary optimised, asserts off (gcc -O2 -DNDEBUG)
 #   e) the crash-point sweep, tests/crashpoints.c built with -DBACKING_TEST_CRASH_POINTS
-#   f) ThreadSanitizer (clang) over the thread tests only, by name
+#   f) ThreadSanitizer (clang) over every GC test (gc_*) and every test with "thread" in
+#      its name
+#   g) the test binary built with gcc -m32 (skipped when gcc cannot link -m32)
+#   h) the instruction-level kill sweep, tests/sweep.c: a sample, every SWEEP_STRIDE-th
+#      instruction (default 7) of every mutating operation (`make soak`: every one);
+#      skipped when ptrace is not permitted
 # A compile counts as one test; a run adds the binary's own counts. A missing compiler is
 # skipped, not failed. The last line is `N passed, M failed`; the exit status is 1 if
 # anything failed.
@@ -70,6 +77,25 @@ run_tests() {
   [ "$m" -eq 0 ] || echo "FAIL $label: $m test(s) failed"
 }
 
+# compile_src <label> <source> <compiler> <flags...>: compile() for another source file
+compile_src() {
+  label=$1
+  src=$2
+  cc=$3
+  shift 3
+  if ! command -v "$cc" >/dev/null 2>&1; then
+    echo "SKIP $label: $cc not installed"
+    return
+  fi
+  if limit 300 "$cc" "$@" $WARN -c "$src" -o "$B/compile_src.o" >"$B/compile.log" 2>&1; then
+    echo "ok   compile $label"
+    pass
+  else
+    head -n 40 "$B/compile.log"
+    fail "compile $label"
+  fi
+}
+
 echo "==== a) compile matrix"
 for cc in gcc clang; do
   compile "$cc -std=c99" "$cc" -std=c99
@@ -83,6 +109,13 @@ compile "gcc -std=c11 -DBACKING_NO_MMAP" gcc -std=c11 -DBACKING_NO_MMAP
 compile "gcc -std=c11 -DBACKING_NO_THREADS" gcc -std=c11 -DBACKING_NO_THREADS
 compile "gcc -std=c11 -DBACKING_STATIC" gcc -std=c11 -DBACKING_STATIC
 compile "gcc -std=c11 -DBACKING_DEBUG" gcc -std=c11 -DBACKING_DEBUG
+# the implementation after <stdio.h> and friends, and after a plain include of the header
+for v in "" -DCOMPILE_TWICE; do
+  compile_src "gcc -std=c99 after stdio $v" tests/compile_after_stdio.c gcc -std=c99 $v
+  compile_src "gcc -std=c11 after stdio $v" tests/compile_after_stdio.c gcc -std=c11 $v
+  compile_src "clang -std=c99 after stdio $v" tests/compile_after_stdio.c clang -std=c99 $v
+  compile_src "g++ -std=c++11 after stdio $v" tests/compile_after_stdio.c g++ -x c++ -std=c++11 $v
+done
 
 echo "==== b) examples"
 if limit 600 make -s examples >"$B/examples.log" 2>&1; then
@@ -129,11 +162,13 @@ else
   echo "SKIP crash points: gcc not installed"
 fi
 
-echo "==== f) ThreadSanitizer, thread tests"
+echo "==== f) ThreadSanitizer, every GC test and every thread test"
 if command -v clang >/dev/null 2>&1; then
   if limit 600 clang -std=c11 -O1 -g -fsanitize=thread $WARN -pthread -o "$B/tests-tsan" \
     tests/main.c; then
-    names=$("$B/tests-tsan" --list | grep -E '^(threads|share_threads|gc_thread)')
+    # by rule, not by hand: every test whose name starts with gc_ or contains "thread"
+    # (name a test that starts threads so); about 5 s of tests
+    names=$("$B/tests-tsan" --list | grep -E '^gc_|thread')
     # a report makes the test's process exit 66, so the test fails
     TSAN_OPTIONS=${TSAN_OPTIONS:-exitcode=66:halt_on_error=0} run_tests tsan "$B/tests-tsan" $names
   else
@@ -141,6 +176,77 @@ if command -v clang >/dev/null 2>&1; then
   fi
 else
   echo "SKIP ThreadSanitizer run: clang not installed"
+fi
+
+echo "==== g) 32-bit (gcc -m32)"
+# The test binary built for i386: 32-bit pointers and size_t, x87 floating point, and a
+# 32-bit off_t unless the implementation asks for 64-bit file offsets. Skipped when gcc
+# cannot link a -m32 program (no gcc-multilib).
+if command -v gcc >/dev/null 2>&1 && printf 'int main(void) { return 0; }\n' >"$B/m32-probe.c" &&
+  gcc -m32 -o "$B/m32-probe" "$B/m32-probe.c" >/dev/null 2>&1; then
+  if limit 600 gcc -m32 -std=c11 -O1 -g $WARN -pthread -o "$B/tests-m32" tests/main.c; then
+    run_tests m32 "$B/tests-m32"
+  else
+    fail "build tests-m32"
+  fi
+else
+  echo "SKIP 32-bit run: gcc -m32 cannot link (install gcc-multilib)"
+fi
+
+echo "==== fuzz) libFuzzer harnesses, 30 s each (tests/fuzz/)"
+# Each harness (store bytes, API sequences with a shadow model, the mapping layer) is
+# built with clang -fsanitize=fuzzer,address,undefined and run from its seed corpus for
+# 30 s: one pass or fail each (a crash, a model violation or a hang over 10 s fails and
+# names the input libFuzzer saved). Saved crashes, tests/fuzz/crashes/<harness>-*, are
+# replayed first: one pass or fail per harness. Skipped when clang cannot link a fuzzer.
+if command -v clang >/dev/null 2>&1 &&
+  printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' \
+    >"$B/fuzz-probe.c" &&
+  clang -fsanitize=fuzzer,address,undefined -o "$B/fuzz-probe" "$B/fuzz-probe.c" >/dev/null 2>&1; then
+  for h in store ops map; do
+    if ! limit 600 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $WARN -I. -o "$B/fuzz_$h" \
+      "tests/fuzz/fuzz_$h.c"; then
+      fail "build fuzz_$h"
+      continue
+    fi
+    saved=$(ls tests/fuzz/crashes/"$h"-* 2>/dev/null)
+    if [ -n "$saved" ]; then
+      if limit 300 "$B/fuzz_$h" -timeout=10 $saved >"$B/fuzz-replay-$h.log" 2>&1; then
+        echo "ok   fuzz_$h replays tests/fuzz/crashes/$h-*"
+        pass
+      else
+        grep -m 3 -E 'Running:|ERROR|violation|timeout' "$B/fuzz-replay-$h.log"
+        fail "fuzz_$h: a saved crash still fails ($B/fuzz-replay-$h.log)"
+      fi
+    fi
+    rm -rf "$B/fuzz-corpus-$h" "$B/fuzz-crash-$h"
+    mkdir -p "$B/fuzz-corpus-$h" "$B/fuzz-crash-$h"
+    case $h in store) len=262144 ;; ops) len=4096 ;; *) len=1024 ;; esac
+    if limit 120 "$B/fuzz_$h" -max_total_time=30 -timeout=10 -max_len=$len -rss_limit_mb=2048 \
+      -artifact_prefix="$B/fuzz-crash-$h/" "$B/fuzz-corpus-$h" "tests/fuzz/corpus/$h" \
+      >"$B/fuzz-$h.log" 2>&1; then
+      echo "ok   fuzz_$h 30 s: $(grep -E '^Done [0-9]+ runs' "$B/fuzz-$h.log" | tail -n 1)"
+      pass
+    else
+      grep -m 5 -E 'violation|ERROR: (AddressSanitizer|UndefinedBehavior|libFuzzer)|SUMMARY|runtime error' \
+        "$B/fuzz-$h.log"
+      echo "     input: $(ls "$B/fuzz-crash-$h"/* 2>/dev/null | head -n 1) (log $B/fuzz-$h.log)"
+      fail "fuzz_$h"
+    fi
+  done
+else
+  echo "SKIP fuzz: clang cannot link -fsanitize=fuzzer (install libclang-rt-14-dev)"
+fi
+
+echo "==== h) instruction-level kill sweep (tests/sweep.c, every ${SWEEP_STRIDE:-7}th instruction)"
+if command -v gcc >/dev/null 2>&1; then
+  if limit 600 gcc -std=c11 -O2 -g $WARN -pthread -o "$B/sweep" tests/sweep.c; then
+    SWEEP_STRIDE=${SWEEP_STRIDE:-7} run_tests sweep "$B/sweep"
+  else
+    fail "build sweep"
+  fi
+else
+  echo "SKIP sweep: gcc not installed"
 fi
 
 echo "$passed passed, $failed failed"

@@ -1,0 +1,153 @@
+/* gen_seeds.c: writes the seed corpora of the fuzz harnesses (tests/fuzz/corpus/).
+
+     cc -std=c11 -I. -o build/fuzz-gen-seeds tests/fuzz/gen_seeds.c
+     build/fuzz-gen-seeds tests/fuzz/corpus
+
+   store/: store images with 64 KiB arenas made through the API on a BUFFER source, trailing
+   zeros left out (fuzz_store pads them back). ops/ and map/: short operation sequences in
+   the byte codes of fuzz_ops.c and fuzz_map.c. */
+#define BACKING_IMPLEMENTATION
+#include "backing.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ARENA ((uint64_t)65536)
+#define ROOM 4u
+
+static unsigned char *buf;
+
+static void put(const char *dir, const char *name, const unsigned char *p, size_t n) {
+  char path[512];
+  FILE *f;
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  f = fopen(path, "wb");
+  if (!f || fwrite(p, 1, n, f) != n || fclose(f) != 0) {
+    perror(path);
+    exit(1);
+  }
+}
+
+static backing *fresh(void) {
+  backing_config cfg;
+  backing *s;
+  memset(buf, 0, ROOM * ARENA);
+  memset(&cfg, 0, sizeof cfg);
+  cfg.source = BACKING_SOURCE_BUFFER;
+  cfg.buffer = buf;
+  cfg.buffer_size = ROOM * ARENA;
+  cfg.arena_size = ARENA;
+  if (backing_open(&s, &cfg) != 0) {
+    fprintf(stderr, "gen_seeds: open failed: %s\n", backing_strerror(backing_last_error()));
+    exit(1);
+  }
+  return s;
+}
+
+/* Writes the store's arenas without their trailing zeros. */
+static void dump(const char *dir, const char *name, backing *s) {
+  backing_stats st;
+  size_t n;
+  if (backing_check(s) != 0 || backing_stat(s, &st) != 0) {
+    fprintf(stderr, "gen_seeds: %s fails check: %s\n", name, backing_check_detail(s));
+    exit(1);
+  }
+  n = (size_t)(st.arena_count * ARENA);
+  backing_close(s);
+  while (n > 0 && buf[n - 1] == 0) n--;
+  put(dir, name, buf, n);
+}
+
+static void stores(const char *dir) {
+  backing *s;
+  backing_addr a[40];
+  int i;
+
+  s = fresh();
+  dump(dir, "empty", s);
+
+  /* small and large blocks, some freed (free lists and partial slabs), roots */
+  s = fresh();
+  for (i = 0; i < 40; i++) {
+    a[i] = backing_alloc(s, (uint64_t)(i % 5 == 4 ? 600 + 97 * i : 16 + 24 * i));
+    if (!a[i]) exit(1);
+    memset(backing_ptr(s, a[i]), 0x11 * (i & 7), 16);
+  }
+  for (i = 0; i < 40; i += 3) backing_free(s, a[i]);
+  backing_root_set(s, "list", a[1]);
+  backing_root_set(s, "big", a[4]);
+  dump(dir, "plain", s);
+
+  /* GC blocks: referenced, waiting at count 0 with ages, and a large one */
+  s = fresh();
+  for (i = 0; i < 12; i++) a[i] = backing_gc_alloc(s, (uint64_t)(32 + 40 * i), (uint32_t)i, 1);
+  a[12] = backing_gc_alloc(s, 5000, 7, 0);
+  for (i = 0; i < 12; i += 2) backing_gc_unref(s, a[i]);
+  backing_gc_cycle(s);
+  backing_gc_unref(s, a[1]);
+  backing_root_set(s, "gc", a[3]);
+  dump(dir, "gc", s);
+
+  /* two arenas: a block too big to share arena 0 with the first one */
+  s = fresh();
+  a[0] = backing_alloc(s, 40000);
+  a[1] = backing_alloc(s, 40000);
+  a[2] = backing_alloc(s, 100);
+  a[3] = backing_gc_alloc(s, 200, 1, 0);
+  backing_free(s, a[0]);
+  dump(dir, "two-arenas", s);
+}
+
+static void ops(const char *dir) {
+  /* fuzz_ops.c codes: op byte (mod 24), then its arguments (u16 little-endian) */
+  static const unsigned char allocs[] = {0,  24, 0,  0, 0, 20, 1, 100,  0,  2,  200, 0,  8,  3,
+                                         0,  0,  8,  4, 1, 5,  0, 6,    2,  5,  0,   20, 64, 0,
+                                         16, 0,  15, 0, 4, 0,  2, 0x5a, 17, 23, 4,   0};
+  static const unsigned char gc[] = {7,  48, 0,  4, 7,  0, 16, 0,  21, 32, 0,  9,  9,
+                                     0,  10, 10, 8, 1,  9, 1,  11, 0,  18, 19, 1,  10,
+                                     22, 0,  22, 1, 17, 7, 64, 0,  0,  10, 10, 10, 17};
+  static const unsigned char roots[] = {0,  64, 0,  12, 0,  0, 12, 1,  0, 13, 0, 13, 5,
+                                        14, 0,  14, 0,  12, 2, 0,  17, 6, 4,  1, 0};
+  static const unsigned char fill[] = {
+      0, 0xf0, 0xef, 0, 0xf0, 0xef, 0, 0xf0, 0xef, 0,  0xf0, 0xef, 0,  0xf0, 0xef, 0, 16, 0,
+      7, 16,   0,    0, 4,    0,    4, 1,    17,   20, 0xf0, 0xef, 15, 0,    0,    0, 0,  0x11};
+  put(dir, "allocs", allocs, sizeof allocs);
+  put(dir, "gc", gc, sizeof gc);
+  put(dir, "roots", roots, sizeof roots);
+  put(dir, "fill", fill, sizeof fill);
+}
+
+static void maps(const char *dir) {
+  /* fuzz_map.c: two bytes size the file, then op, slot, arguments; a number is a kind byte
+     and a value */
+  static const unsigned char whole[] = {2, 10, 0, 0, 5, 5, 0, 0,   1,   0, 100,  0, 1, 2, 2,  0, 2,
+                                        1, 1,  0, 0, 1, 5, 2, 10,  0,   3, 0x41, 6, 0, 3, 1,  0, 0,
+                                        0, 1,  4, 4, 0, 0, 0, 255, 255, 2, 2,    0, 0, 0, 16, 0, 8,
+                                        0, 0,  0, 0, 0, 1, 0, 1,   1,   1, 2,    7, 0, 2, 9,  0};
+  static const unsigned char create[] = {1,  0, 0, 0, 0, 0, 0, 1, 20, 5, 5, 0, 0, 1,
+                                         10, 7, 6, 0, 0, 1, 2, 3, 0,  0, 1, 1, 1, 0};
+  static const unsigned char edges[] = {3, 3, 0, 0, 3, 0, 0,  0, 0, 0, 0, 0, 2, 0,
+                                        0, 0, 0, 0, 0, 2, 40, 5, 0, 7, 0, 0, 9, 0};
+  put(dir, "whole", whole, sizeof whole);
+  put(dir, "create", create, sizeof create);
+  put(dir, "edges", edges, sizeof edges);
+}
+
+int main(int argc, char **argv) {
+  char d[400];
+  if (argc != 2) {
+    fprintf(stderr, "usage: %s <corpus dir>\n", argv[0]);
+    return 2;
+  }
+  buf = (unsigned char *)aligned_alloc(4096, ROOM * ARENA);
+  if (!buf) return 1;
+  snprintf(d, sizeof d, "%s/store", argv[1]);
+  stores(d);
+  snprintf(d, sizeof d, "%s/ops", argv[1]);
+  ops(d);
+  snprintf(d, sizeof d, "%s/map", argv[1]);
+  maps(d);
+  free(buf);
+  return 0;
+}
