@@ -330,6 +330,109 @@ BACKING_API int backing_gc_on_free(backing *s, uint32_t type,
 BACKING_API int backing_gc_set_lifetime(backing *s, uint32_t lifetime);
 
 /* ------------------------------------------------------------------------------------ */
+/* Containers: strings, vectors and a map with byte keys. Each is a GC block of a type   */
+/* of its own (the 256 GC types from BACKING_TYPE_RESERVED are the library's), held at */
+/* count 1 until its _free, so a wrong kind of address (a vector passed as a map, a      */
+/* plain block, a freed container) is BACKING_ETYPE or BACKING_EBADADDR, never a crash.  */
+/* Memory they give back late (a map's overwritten values, a vector's old storage) is    */
+/* GC blocks at count 0: backing_gc_cycle frees it, `lifetime` cycles later. Through a   */
+/* BACKING_RDONLY handle every read works and every change is BACKING_ERDONLY.           */
+
+#define BACKING_TYPE_RESERVED 0xB4C00000u /* gc types from here to + 255 are the library's */
+
+/* Strings: immutable bytes (embedded NULs kept), NUL-terminated for convenience. At most
+   backing_stats.max_block - 24 bytes (ETOOBIG). */
+BACKING_API backing_addr backing_str_new(backing *s, const void *bytes, uint64_t len);
+/* The length, or 0 with an error in backing_last_error() (0 is a valid length). */
+BACKING_API uint64_t backing_str_len(backing *s, backing_addr str);
+/* The bytes, then a NUL; NULL if str is not a string. Valid until str_free. */
+BACKING_API const char *backing_str_data(backing *s, backing_addr str);
+BACKING_API int backing_str_free(backing *s, backing_addr str);
+
+/* Vectors of fixed-size elements (1 byte to one block). The vector's address never
+   changes, and neither does an element's: storage grows by segments, each twice the last
+   up to the largest block, then of that size, so a vector holds many arenas' worth of
+   elements (backing_vec_push past the last segment is ETOOBIG). cap: elements to make room
+   for at once (0: a few). push, pop and resize take the vector's lock (safe from many
+   threads and processes); at and len take none. */
+BACKING_API backing_addr backing_vec_new(backing *s, uint64_t elem_size, uint64_t cap);
+BACKING_API int backing_vec_push(backing *s, backing_addr v, const void *elem);
+/* Copies the last element to out (if not NULL) and removes it; ENOTFOUND if empty. */
+BACKING_API int backing_vec_pop(backing *s, backing_addr v, void *out);
+/* A pointer to element i; NULL (EINVAL) when i >= len, never past the end. It stays valid
+   while the vector lives, whatever is pushed. */
+BACKING_API void *backing_vec_at(backing *s, backing_addr v, uint64_t i);
+BACKING_API uint64_t backing_vec_len(backing *s, backing_addr v);
+/* New elements read as zeros; shrinking keeps the storage for later growth. */
+BACKING_API int backing_vec_resize(backing *s, backing_addr v, uint64_t len);
+BACKING_API int backing_vec_free(backing *s, backing_addr v);
+
+/* Map: keys are any bytes (0 to BACKING_MAP_KEY_MAX; the empty key is a key like any
+   other); values are typed. An extendible hash table: a directory of segments that split
+   one at a time as the map grows (no put pays for a whole rehash, any number of keys up
+   to the store's size). Puts and deletes take one segment's lock (many threads and
+   processes at once); gets never wait for a writer and never write, so they work through
+   read-only handles. A process killed in the middle of a put or a delete leaves every
+   other key as it was and the key being changed with its old or its new value. */
+enum {
+  BACKING_VALUE_BYTES = 1, /* data, len: copied into the store by put */
+  BACKING_VALUE_I64,
+  BACKING_VALUE_F64,
+  BACKING_VALUE_ADDR /* a reference: the map never frees what it points to */
+};
+typedef struct backing_value {
+  uint32_t kind;    /* BACKING_VALUE_* */
+  const void *data; /* BYTES: the bytes (get: a view into the store, NUL after the last) */
+  uint64_t len;     /* BYTES: their length */
+  int64_t i64;
+  double f64;
+  backing_addr addr;
+} backing_value;
+/* A position in an iteration: zero it to start. */
+typedef struct backing_map_cursor {
+  uint64_t pos;     /* the start of the hash range being visited */
+  backing_addr seg; /* its segment */
+  uint32_t idx;     /* the next slot in it */
+  uint32_t state;   /* 0 start, 1 in a segment, 2 done */
+} backing_map_cursor;
+typedef struct backing_map_stats {
+  uint64_t entries;    /* keys */
+  uint64_t segments;   /* in the directory */
+  uint64_t slots;      /* segments * slots per segment */
+  uint64_t tombstones; /* slots of deleted keys, reclaimed by the next split */
+  double load;         /* entries / slots */
+  uint64_t bytes;      /* store bytes of the table and its entries */
+  uint32_t depth;      /* directory depth: 2^depth directory entries */
+  uint32_t max_probe;  /* the longest probe sequence of a key in the map */
+} backing_map_stats;
+
+#define BACKING_MAP_KEY_MAX 65536u
+
+BACKING_API backing_addr backing_map_new(backing *s, uint64_t expected_keys);
+/* Insert or overwrite (the old value is given back). 0, ETOOBIG (key over the limit, or
+   key and value over one block), EINVAL (bad value kind), ENOSPACE, ERDONLY. */
+BACKING_API int backing_map_put(backing *s, backing_addr m, const void *key, uint64_t klen,
+                                const backing_value *v);
+/* 0 or ENOTFOUND. A BYTES value is a view into the store: it stays readable, and keeps
+   the bytes it had, until `lifetime` GC cycles after the key is overwritten or deleted
+   (by any process); copy it out before that. */
+BACKING_API int backing_map_get(backing *s, backing_addr m, const void *key, uint64_t klen,
+                                backing_value *out);
+BACKING_API int backing_map_del(backing *s, backing_addr m, const void *key, uint64_t klen);
+BACKING_API uint64_t backing_map_len(backing *s, backing_addr m);
+/* 1 and an entry (key and value are views, as for get), 0 at the end, < 0 an error. A key
+   present for the whole iteration is returned exactly once, while others are added and
+   deleted and the table grows (if backing_gc_cycle runs `lifetime` times meanwhile, a
+   segment visited may be returned again). */
+BACKING_API int backing_map_next(backing *s, backing_addr m, backing_map_cursor *c,
+                                 const void **key, uint64_t *klen, backing_value *out);
+BACKING_API int backing_map_stat(backing *s, backing_addr m, backing_map_stats *st);
+/* The map's whole structure (also run by backing_check for every map a root names). */
+BACKING_API int backing_map_check(backing *s, backing_addr m);
+/* Gives back the table and every entry; ADDR values are left alone. */
+BACKING_API int backing_map_free(backing *s, backing_addr m);
+
+/* ------------------------------------------------------------------------------------ */
 /* Memory-mapping layer (any file, any mapping)                                          */
 
 enum backing_map_flags {
@@ -351,19 +454,19 @@ enum backing_advice {
   BACKING_ADVICE_DONTNEED = 4
 };
 
-typedef struct backing_map {
+typedef struct backing_mapping {
   void *data;      /* first byte at the requested offset */
   uint64_t length; /* bytes mapped from data on */
   void *map_base;  /* internal: page-aligned start of the mapping */
   uint64_t map_length;
-} backing_map;
+} backing_mapping;
 
 /* Map [offset, offset + length) of the file at `path` (length 0: to the end). Any offset
    is accepted (it need not be page-aligned); a range that is not inside the file is
    EINVAL, unless BACKING_MAP_CREATE extends it (fully allocated, never sparse). */
-BACKING_API int backing_file_map(backing_map *m, const char *path, uint64_t offset, uint64_t length,
-                                 int flags);
-BACKING_API int backing_file_unmap(backing_map *m);
+BACKING_API int backing_file_map(backing_mapping *m, const char *path, uint64_t offset,
+                                 uint64_t length, int flags);
+BACKING_API int backing_file_unmap(backing_mapping *m);
 /* These work on any mapped range; addr need not be page-aligned (the range is widened to
    whole pages). */
 BACKING_API int backing_msync(void *addr, uint64_t len, int flags);
@@ -614,7 +717,7 @@ void backing_test_crash_point(int n);
 #else
 #define BACKING__CRASH(n) ((void)0)
 #endif
-#define BACKING__NCRASH 31 /* crash points are numbered 1 .. BACKING__NCRASH - 1 */
+#define BACKING__NCRASH 32 /* crash points are numbered 1 .. BACKING__NCRASH - 1 */
 
 #if defined(__cplusplus)
 #define BACKING__STATIC_ASSERT(c, m) static_assert(c, #m)
@@ -3132,10 +3235,12 @@ static backing_addr backing__gc_new(backing *s, uint64_t size, uint32_t type, ui
 }
 
 BACKING_API backing_addr backing_gc_alloc(backing *s, uint64_t size, uint32_t type, uint32_t refs) {
+  if (type - BACKING_TYPE_RESERVED < 256u) return BACKING__FAIL(BACKING_EINVAL); /* containers' */
   return backing__gc_new(s, size, type, refs, 0);
 }
 BACKING_API backing_addr backing_gc_calloc(backing *s, uint64_t size, uint32_t type,
                                            uint32_t refs) {
+  if (type - BACKING_TYPE_RESERVED < 256u) return BACKING__FAIL(BACKING_EINVAL);
   return backing__gc_new(s, size, type, refs, 1);
 }
 
@@ -3315,7 +3420,8 @@ BACKING_API uint64_t backing_gc_step(backing *s) {
   return backing__gc_reap_all(s, i);
 }
 
-BACKING_API uint64_t backing_gc_free(backing *s, backing_addr a) {
+/* gc_free; `own` 1 lets the library free its containers' blocks, which users may not. */
+static uint64_t backing__gc_free(backing *s, backing_addr a, int own) {
   struct backing__dtor d;
   backing__loc L;
   backing__gch *g;
@@ -3334,6 +3440,10 @@ BACKING_API uint64_t backing_gc_free(backing *s, backing_addr a) {
   }
   g = backing__gch_at(L.ar, L.off);
   c = backing__gc_load(g);
+  if (!own && g->type - BACKING_TYPE_RESERVED < 256u) { /* a container: its _free does this */
+    backing__unlock(&L.ar->lock);
+    return BACKING__FAIL(BACKING_ETYPE);
+  }
   if (c > 0 || c == BACKING__DYING) {
     backing__unlock(&L.ar->lock);
     return BACKING__FAIL(c > 0 ? BACKING_EREFERENCED : BACKING_EFREED);
@@ -3347,6 +3457,10 @@ BACKING_API uint64_t backing_gc_free(backing *s, backing_addr a) {
   __atomic_store_n(&g->count, BACKING__DYING, __ATOMIC_RELEASE);
   backing__unlock(&L.ar->lock);
   return backing__gc_reap(s, i, (uint32_t)L.off);
+}
+
+BACKING_API uint64_t backing_gc_free(backing *s, backing_addr a) {
+  return backing__gc_free(s, a, 0);
 }
 
 BACKING_API uint32_t backing_gc_refcount(backing *s, backing_addr a) {
@@ -3386,6 +3500,7 @@ BACKING_API int backing_gc_on_free(backing *s, uint32_t type,
   struct backing__dtor *d;
   int r = 0;
   BACKING__ENTER_INT(s);
+  if (type - BACKING_TYPE_RESERVED < 256u) return backing__err(BACKING_EINVAL);
   backing__spin_lock(&s->dtor_lock); /* a cycle on another thread may be reading the table */
   d = backing__dtor_slot(s, type);
   if (!fn) {
@@ -3428,6 +3543,1051 @@ BACKING_API int backing_gc_set_lifetime(backing *s, uint32_t lifetime) {
   /* ages are kept in the count word, down to -INT32_MAX: a longer life never ends */
   s->lifetime = lifetime > (uint32_t)INT32_MAX ? (uint32_t)INT32_MAX : lifetime;
   return 0;
+}
+
+/* >>containers --------------------------------------------------------------------- */
+/* Every container is GC blocks of the library's own types, at count 1 while in use. A
+   block is found again from an address read from the store only after the address is
+   checked (backing__obj), so a damaged or hostile container gives an error, not a crash. */
+
+#define BACKING__T_STR (BACKING_TYPE_RESERVED + 1)
+#define BACKING__T_VEC (BACKING_TYPE_RESERVED + 2)
+#define BACKING__T_VSEG (BACKING_TYPE_RESERVED + 3)
+#define BACKING__T_MAP (BACKING_TYPE_RESERVED + 4)
+#define BACKING__T_DIR (BACKING_TYPE_RESERVED + 5)
+#define BACKING__T_SEG (BACKING_TYPE_RESERVED + 6)
+#define BACKING__T_ENT (BACKING_TYPE_RESERVED + 7)
+
+/* The GC block of `type` at a, in use (or, with `retired`, also given back to the GC but
+   not yet freed): its bytes, and its usable size in *n if n is not NULL. NULL with the
+   error set (ETYPE: another kind; EFREED: given back; EBADADDR: no block there). */
+static unsigned char *backing__obj_at(backing *s, backing_addr a, uint32_t type, uint64_t *n,
+                                      int retired) {
+  backing__gch *g = backing__gc_fast(s, a);
+  backing__loc L;
+  int32_t c;
+  int r;
+  if (g) {
+    if (n) {
+      uint64_t b = a - 16;
+      L.usable = backing__usable_at(backing__ar(s, (uint32_t)(b >> s->shift)), b & s->mask);
+    }
+  } else {
+    if ((r = backing__gc_locate(s, a, &L)) != 0) return backing__err(r), (unsigned char *)NULL;
+    g = backing__gch_at(L.ar, L.off);
+  }
+  c = backing__gc_load(g);
+  if (g->type != type) return backing__err(BACKING_ETYPE), (unsigned char *)NULL;
+  if (c == BACKING__DYING || (c <= 0 && !retired))
+    return backing__err(BACKING_EFREED), (unsigned char *)NULL;
+  if (n) *n = L.usable - 16;
+  return s->view.base + a;
+}
+static unsigned char *backing__obj(backing *s, backing_addr a, uint32_t type, uint64_t *n) {
+  return backing__obj_at(s, a, type, n, 0);
+}
+
+/* A container block, new, at count 1. */
+static backing_addr backing__obj_new(backing *s, uint64_t size, uint32_t type, int zero) {
+  return backing__gc_new(s, size, type, 1, zero);
+}
+/* Give a block back now (strings, vectors: their owner says they are done). */
+static void backing__obj_free(backing *s, backing_addr a) {
+  backing_gc_unref(s, a);
+  backing__gc_free(s, a, 1);
+}
+/* Give a block back after `lifetime` GC cycles (what readers elsewhere may still hold). */
+static void backing__obj_retire(backing *s, backing_addr a) {
+  backing_gc_unref(s, a);
+}
+
+/* ---- strings: {u64 len; bytes; NUL} */
+
+BACKING_API backing_addr backing_str_new(backing *s, const void *bytes, uint64_t len) {
+  backing_addr a;
+  BACKING__ENTER_VAL(s);
+  if (!bytes && len) return BACKING__FAIL(BACKING_EINVAL);
+  if (len > backing__max_block(s) - 16 - 9) return BACKING__FAIL(BACKING_ETOOBIG);
+  if ((a = backing__obj_new(s, len + 9, BACKING__T_STR, 0)) == 0) return 0;
+  memcpy(s->view.base + a, &len, 8);
+  if (len) memcpy(s->view.base + a + 8, bytes, (size_t)len);
+  s->view.base[a + 8 + len] = 0;
+  return a;
+}
+
+/* The string at a, its length in *len (checked against its block). */
+static const char *backing__str(backing *s, backing_addr a, uint64_t *len) {
+  uint64_t n, l;
+  unsigned char *p = backing__obj(s, a, BACKING__T_STR, &n);
+  if (!p) return NULL;
+  memcpy(&l, p, 8);
+  if (n < 9 || l > n - 9) return backing__err(BACKING_ECORRUPT), (const char *)NULL;
+  *len = l;
+  return (const char *)p + 8;
+}
+
+BACKING_API uint64_t backing_str_len(backing *s, backing_addr str) {
+  uint64_t len = 0;
+  return backing__str(s, str, &len) ? len : 0;
+}
+BACKING_API const char *backing_str_data(backing *s, backing_addr str) {
+  uint64_t len;
+  return backing__str(s, str, &len);
+}
+BACKING_API int backing_str_free(backing *s, backing_addr str) {
+  uint64_t len;
+  if (!backing__str(s, str, &len)) return backing_last_error();
+  if (s->ro) return backing__err(BACKING_ERDONLY);
+  backing__obj_free(s, str);
+  return backing__err(0);
+}
+
+/* ---- vectors: a header block and segments. Segment 0 holds 2^lb elements, segment k
+   (k >= 1) 2^(lb+k-1), doubling up to 2^lc (the most one block holds), then 2^lc each.
+   An element never moves; push writes it, then publishes it with one store of len. */
+
+#define BACKING__VSEGS 59
+typedef struct backing__vech {
+  uint64_t lock;
+  uint64_t len;
+  uint64_t elem;
+  uint32_t lb, lc;
+  uint64_t seg[BACKING__VSEGS];
+} backing__vech;
+BACKING__STATIC_ASSERT(sizeof(backing__vech) == 504, vector_header_is_504_bytes);
+
+/* Segment and offset of element i. */
+static void backing__vpos(const backing__vech *v, uint64_t i, unsigned *k, uint64_t *off) {
+  uint64_t c = (uint64_t)1 << v->lc;
+  if (i < ((uint64_t)1 << v->lb)) {
+    *k = 0, *off = i;
+  } else if (i < c) {
+    unsigned t = backing__log2(i);
+    *k = t - v->lb + 1, *off = i - ((uint64_t)1 << t);
+  } else {
+    *k = (unsigned)((v->lc - v->lb + 1) + (i >> v->lc) - 1), *off = i & (c - 1);
+  }
+}
+static uint64_t backing__vseg_len(const backing__vech *v, unsigned k) {
+  return k == 0 ? (uint64_t)1 << v->lb
+                : (uint64_t)1 << (v->lb + k - 1 < v->lc ? v->lb + k - 1 : v->lc);
+}
+
+/* The vector at a, with its fields checked (a damaged header is ECORRUPT). */
+static backing__vech *backing__vec(backing *s, backing_addr a) {
+  uint64_t n;
+  backing__vech *v = (backing__vech *)(void *)backing__obj(s, a, BACKING__T_VEC, &n);
+  if (!v) return NULL;
+  if (n < sizeof *v || !v->elem || v->lb > v->lc || v->lc > 40 ||
+      (v->elem << v->lc) >> v->lc != v->elem)
+    return backing__err(BACKING_ECORRUPT), (backing__vech *)NULL;
+  return v;
+}
+
+/* A pointer to element i (< len, not checked) or NULL if its segment is not there. */
+static unsigned char *backing__vat(backing *s, backing__vech *v, uint64_t i) {
+  unsigned k;
+  uint64_t off, seg;
+  backing__vpos(v, i, &k, &off);
+  if (k >= BACKING__VSEGS) return NULL;
+  seg = __atomic_load_n(&v->seg[k], __ATOMIC_ACQUIRE);
+  if (!seg || backing__span(s, seg, backing__vseg_len(v, k) * v->elem) != 0) return NULL;
+  return s->view.base + seg + off * v->elem;
+}
+
+/* Make room for elements [0, n) (the caller holds the lock). */
+static int backing__vgrow(backing *s, backing__vech *v, uint64_t n) {
+  unsigned k, last;
+  uint64_t off;
+  if (!n) return 0;
+  backing__vpos(v, n - 1, &last, &off);
+  if (last >= BACKING__VSEGS) return BACKING_ETOOBIG;
+  for (k = 0; k <= last; k++) {
+    backing_addr seg;
+    if (v->seg[k]) continue;
+    seg = backing__obj_new(s, backing__vseg_len(v, k) * v->elem, BACKING__T_VSEG, 0);
+    if (!seg) return backing_last_error();
+    __atomic_store_n(&v->seg[k], seg, __ATOMIC_RELEASE); /* publish */
+  }
+  return 0;
+}
+
+/* The vector's lock (a dead holder leaves nothing half done: len is published last). */
+static int backing__vlock(backing *s, backing__vech *v) {
+  int r;
+  if (s->ro) return BACKING_ERDONLY;
+  r = backing__lock(s, &v->lock);
+  return r == BACKING__STOLEN ? 0 : r;
+}
+
+BACKING_API backing_addr backing_vec_new(backing *s, uint64_t elem_size, uint64_t cap) {
+  backing_addr a;
+  backing__vech *v;
+  uint64_t most;
+  unsigned lb = 2;
+  BACKING__ENTER_VAL(s);
+  if (!elem_size) return BACKING__FAIL(BACKING_EINVAL);
+  if (elem_size > backing__max_block(s) - 16) return BACKING__FAIL(BACKING_ETOOBIG);
+  most = (backing__max_block(s) - 16) / elem_size; /* elements in the largest segment */
+  while (lb < 40 && ((uint64_t)1 << lb) < cap) lb++;
+  if ((a = backing__obj_new(s, sizeof *v, BACKING__T_VEC, 1)) == 0) return 0;
+  v = (backing__vech *)(void *)(s->view.base + a);
+  v->elem = elem_size;
+  v->lc = backing__log2(most);
+  v->lb = lb < v->lc ? lb : v->lc;
+  if (cap && backing__vgrow(s, v, cap < most ? cap : most) != 0) {
+    int r = backing_last_error();
+    backing__obj_free(s, a);
+    return BACKING__FAIL(r ? r : BACKING_ENOSPACE);
+  }
+  return a;
+}
+
+BACKING_API int backing_vec_push(backing *s, backing_addr va, const void *elem) {
+  backing__vech *v = backing__vec(s, va);
+  uint64_t i;
+  int r;
+  if (!v) return backing_last_error();
+  if (!elem) return backing__err(BACKING_EINVAL);
+  if ((r = backing__vlock(s, v)) != 0) return backing__err(r);
+  i = v->len;
+  r = backing__vgrow(s, v, i + 1);
+  if (!r) {
+    unsigned char *p = backing__vat(s, v, i);
+    if (!p)
+      r = BACKING_ECORRUPT;
+    else {
+      memcpy(p, elem, (size_t)v->elem);
+      __atomic_store_n(&v->len, i + 1, __ATOMIC_RELEASE); /* publish */
+    }
+  }
+  backing__unlock(&v->lock);
+  return r ? backing__err(r) : backing__err(0);
+}
+
+BACKING_API int backing_vec_pop(backing *s, backing_addr va, void *out) {
+  backing__vech *v = backing__vec(s, va);
+  int r;
+  if (!v) return backing_last_error();
+  if ((r = backing__vlock(s, v)) != 0) return backing__err(r);
+  if (!v->len)
+    r = BACKING_ENOTFOUND;
+  else {
+    unsigned char *p = backing__vat(s, v, v->len - 1);
+    if (!p)
+      r = BACKING_ECORRUPT;
+    else {
+      if (out) memcpy(out, p, (size_t)v->elem);
+      __atomic_store_n(&v->len, v->len - 1, __ATOMIC_RELEASE);
+    }
+  }
+  backing__unlock(&v->lock);
+  return r ? backing__err(r) : 0;
+}
+
+BACKING_API void *backing_vec_at(backing *s, backing_addr va, uint64_t i) {
+  backing__vech *v = backing__vec(s, va);
+  unsigned char *p;
+  if (!v) return NULL;
+  if (i >= __atomic_load_n(&v->len, __ATOMIC_ACQUIRE))
+    return backing__err(BACKING_EINVAL), (void *)NULL;
+  p = backing__vat(s, v, i);
+  return p ? (void *)p : (backing__err(BACKING_ECORRUPT), (void *)NULL);
+}
+
+BACKING_API uint64_t backing_vec_len(backing *s, backing_addr va) {
+  backing__vech *v = backing__vec(s, va);
+  return v ? __atomic_load_n(&v->len, __ATOMIC_ACQUIRE) : 0;
+}
+
+BACKING_API int backing_vec_resize(backing *s, backing_addr va, uint64_t len) {
+  backing__vech *v = backing__vec(s, va);
+  int r;
+  if (!v) return backing_last_error();
+  if ((r = backing__vlock(s, v)) != 0) return backing__err(r);
+  if (len > v->len && (r = backing__vgrow(s, v, len)) == 0) {
+    uint64_t i = v->len;
+    while (i < len && !r) { /* zero the new ones, a segment's run at a time */
+      unsigned k;
+      uint64_t off, run;
+      unsigned char *p = backing__vat(s, v, i);
+      backing__vpos(v, i, &k, &off);
+      run = backing__vseg_len(v, k) - off;
+      if (run > len - i) run = len - i;
+      if (!p)
+        r = BACKING_ECORRUPT;
+      else
+        memset(p, 0, (size_t)(run * v->elem));
+      i += run;
+    }
+  }
+  if (!r) __atomic_store_n(&v->len, len, __ATOMIC_RELEASE);
+  backing__unlock(&v->lock);
+  return r ? backing__err(r) : 0;
+}
+
+BACKING_API int backing_vec_free(backing *s, backing_addr va) {
+  backing__vech *v = backing__vec(s, va);
+  unsigned k;
+  if (!v) return backing_last_error();
+  if (s->ro) return backing__err(BACKING_ERDONLY);
+  for (k = 0; k < BACKING__VSEGS; k++)
+    if (v->seg[k]) backing__obj_free(s, v->seg[k]);
+  backing__obj_free(s, va);
+  return backing__err(0);
+}
+
+/* ---- the map: an extendible hash table.
+   header   {magic, seed, lock, dir, count, splits}: dir is the directory's address, count
+            the keys; lock guards the directory.
+   dir      {depth; seg[2^depth]}: the segment of a hash is seg[hash >> (64 - depth)].
+   segment  {lock, seq, depth, prefix, live, used, split[2]; slot[506]}: the keys whose hash
+            starts with `prefix` (depth bits), by linear probing from (u32)hash * 506 >> 32.
+            A slot is 0 (empty), 1 (deleted) or (hash >> 48) << 48 | entry address. seq is
+            odd while a writer changes slots: a reader that sees it change reads again.
+   entry    {hash, klen, kind, vlen, inline value} + key + NUL + value bytes + NUL.
+   A segment that is 3/4 full splits in two (or, if mostly deleted slots, is rebuilt): the
+   halves are built complete, recorded in split[] (the old segment is retired from then
+   on and never changes again), then the directory entries that named it are pointed at
+   them one by one; a reader that finds the old one still finds every key it held. A
+   writer that locks a retired segment (its splitter died) finishes that last step. What
+   the map gives back (old entries, retired segments and directories) is unref'd: the GC
+   frees it `lifetime` cycles later, which is what keeps views from get safe. */
+
+#define BACKING__MAP_MAGIC 0x3150414d4b4342ull /* "BCKMAP1" */
+#define BACKING__NSLOT 506u
+#define BACKING__TOMB 1u
+#define BACKING__ADDR_BITS 48
+
+typedef struct backing__maph {
+  uint64_t magic;
+  uint64_t seed;
+  uint64_t lock;
+  uint64_t dir;
+  uint64_t count;
+  uint64_t splits;
+} backing__maph;
+
+typedef struct backing__seg {
+  uint64_t lock;
+  uint32_t seq;
+  uint32_t depth;
+  uint64_t prefix;
+  uint32_t live, used;
+  uint64_t split[2];
+  uint64_t slot[BACKING__NSLOT];
+} backing__seg;
+BACKING__STATIC_ASSERT(sizeof(backing__seg) == 4096, segment_is_4096_bytes);
+
+typedef struct backing__ent {
+  uint64_t hash;
+  uint32_t klen;
+  uint32_t kind;
+  uint64_t vlen;
+  uint64_t inl;
+} backing__ent;
+
+/* A 64-bit hash of the key, keyed by the map's seed. */
+static uint64_t backing__hash(uint64_t seed, const void *key, uint64_t n) {
+  const unsigned char *p = (const unsigned char *)key;
+  uint64_t h = seed ^ (n * 0x9E3779B97F4A7C15ull), w;
+  for (; n >= 8; n -= 8, p += 8) {
+    memcpy(&w, p, 8);
+    h = (h ^ (w * 0xbf58476d1ce4e5b9ull));
+    h = (h << 31 | h >> 33) * 0x94d049bb133111ebull;
+  }
+  if (n) {
+    w = 0;
+    memcpy(&w, p, (size_t)n);
+    h = (h ^ (w * 0xbf58476d1ce4e5b9ull));
+    h = (h << 31 | h >> 33) * 0x94d049bb133111ebull;
+  }
+  h ^= h >> 29;
+  h *= 0xbf58476d1ce4e5b9ull;
+  return h ^ (h >> 32);
+}
+
+static backing__maph *backing__map(backing *s, backing_addr m) {
+  backing__maph *h = (backing__maph *)(void *)backing__obj(s, m, BACKING__T_MAP, NULL);
+  if (h && __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != BACKING__MAP_MAGIC)
+    return backing__err(BACKING_ECORRUPT), (backing__maph *)NULL;
+  return h;
+}
+
+/* A block address read from the map: inside the store, 16-aligned, n bytes readable. */
+BACKING__INLINE void *backing__mref(backing *s, uint64_t a, uint64_t n) {
+  if ((a & 15) || backing__span(s, a, n) != 0) return NULL;
+  return s->view.base + a;
+}
+
+/* The directory (its depth in *g) and the segment address of hash h in it. */
+BACKING__INLINE uint64_t *backing__mdir(backing *s, backing__maph *h, uint32_t *g) {
+  uint64_t d = __atomic_load_n(&h->dir, __ATOMIC_ACQUIRE), depth;
+  uint64_t *p = (uint64_t *)backing__mref(s, d, 8);
+  if (!p) return NULL;
+  depth = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+  if (depth > 40 || !backing__mref(s, d, 8 + (8ull << depth))) return NULL;
+  *g = (uint32_t)depth;
+  return p + 1;
+}
+static uint64_t backing__dir_index(uint64_t hash, uint32_t g) {
+  return g ? hash >> (64 - g) : 0;
+}
+
+/* The segment at address a, if it is one that can hold hash (else NULL: a directory that
+   moved under a reader, or damage). */
+BACKING__INLINE backing__seg *backing__mseg(backing *s, uint64_t a, uint64_t hash) {
+  backing__seg *g = (backing__seg *)backing__mref(s, a, sizeof(backing__seg));
+  uint32_t d;
+  if (!g) return NULL;
+  d = __atomic_load_n(&g->depth, __ATOMIC_ACQUIRE);
+  if (d > 48 || (d && (hash >> (64 - d)) != g->prefix)) return NULL;
+  return g;
+}
+
+/* The entry a slot word names, if it is one (bounds-checked). */
+BACKING__INLINE backing__ent *backing__ment(backing *s, uint64_t w) {
+  uint64_t a = w & (((uint64_t)1 << BACKING__ADDR_BITS) - 1);
+  backing__ent *e = (backing__ent *)backing__mref(s, a, sizeof(backing__ent));
+  if (!e || !backing__mref(s, a, sizeof *e + (uint64_t)e->klen + 1)) return NULL;
+  return e;
+}
+
+static int backing__ent_is(const backing__ent *e, uint64_t hash, const void *key, uint64_t klen) {
+  return e->hash == hash && e->klen == klen && memcmp(e + 1, key, (size_t)klen) == 0;
+}
+
+/* An entry's value, as get returns it. 0, or ECORRUPT. */
+static int backing__ent_value(backing *s, backing_addr ea, const backing__ent *e,
+                              backing_value *out) {
+  memset(out, 0, sizeof *out);
+  out->kind = e->kind;
+  switch (e->kind) {
+  case BACKING_VALUE_BYTES:
+    if (!backing__mref(s, ea, sizeof *e + e->klen + 1 + e->vlen)) return BACKING_ECORRUPT;
+    out->data = (const unsigned char *)(e + 1) + e->klen + 1;
+    out->len = e->vlen;
+    return 0;
+  case BACKING_VALUE_I64:
+    memcpy(&out->i64, &e->inl, 8);
+    return 0;
+  case BACKING_VALUE_F64:
+    memcpy(&out->f64, &e->inl, 8);
+    return 0;
+  case BACKING_VALUE_ADDR:
+    out->addr = e->inl;
+    return 0;
+  default:
+    return BACKING_ECORRUPT;
+  }
+}
+
+static uint32_t backing__home(uint64_t hash) {
+  return (uint32_t)(((uint64_t)(uint32_t)hash * BACKING__NSLOT) >> 32);
+}
+
+/* Find key in segment g (the caller holds its lock or validates seq). Returns the slot
+   index of the key, or -1; *free_at is the first empty or deleted slot on the way (or -1
+   when the segment is full of other keys). */
+static int backing__mfind(backing *s, backing__seg *g, uint64_t hash, const void *key,
+                          uint64_t klen, int *free_at) {
+  uint32_t j = backing__home(hash), n;
+  uint64_t tag = hash >> BACKING__ADDR_BITS;
+  *free_at = -1;
+  for (n = 0; n < BACKING__NSLOT; n++, j = j + 1 == BACKING__NSLOT ? 0 : j + 1) {
+    uint64_t w = __atomic_load_n(&g->slot[j], __ATOMIC_ACQUIRE);
+    if (w <= BACKING__TOMB) {
+      if (*free_at < 0) *free_at = (int)j;
+      if (!w) return -1;
+      continue;
+    }
+    if (w >> BACKING__ADDR_BITS == tag) {
+      backing__ent *e = backing__ment(s, w);
+      if (e && backing__ent_is(e, hash, key, klen)) return (int)j;
+    }
+  }
+  return -1;
+}
+
+/* Lock segment g; a lock taken from a dead writer puts the segment right first: counts
+   from the slots, seq even. A retired one is left to the caller (its split is finished by
+   backing__mforward). */
+static int backing__mlock(backing *s, backing__seg *g) {
+  int r = backing__lock(s, &g->lock);
+  if (r == BACKING__STOLEN) {
+    uint32_t j, live = 0, used = 0;
+    for (j = 0; j < BACKING__NSLOT; j++) {
+      uint64_t w = g->slot[j];
+      live += w > BACKING__TOMB;
+      used += w != 0;
+    }
+    g->live = live;
+    g->used = used;
+    if (g->seq & 1) __atomic_store_n(&g->seq, g->seq + 1, __ATOMIC_RELEASE);
+    r = 0;
+  }
+  return r;
+}
+
+/* Point every directory entry that names retired segment `old` at its successor (idempotent,
+   under the map's lock). */
+static int backing__mforward(backing *s, backing__maph *h, backing_addr old, backing__seg *g) {
+  uint32_t gd, d = g->depth;
+  uint64_t *dir, lo, hi, j;
+  int r = backing__lock(s, &h->lock);
+  if (r != 0 && r != BACKING__STOLEN) return r;
+  dir = backing__mdir(s, h, &gd);
+  if (dir && gd >= d) {
+    lo = d ? g->prefix << (gd - d) : 0;
+    hi = lo + ((uint64_t)1 << (gd - d));
+    for (j = lo; j < hi; j++) {
+      uint64_t to = g->split[1] && ((j >> (gd - d - 1)) & 1) ? g->split[1] : g->split[0];
+      if (__atomic_load_n(&dir[j], __ATOMIC_ACQUIRE) == old)
+        __atomic_store_n(&dir[j], to, __ATOMIC_RELEASE);
+    }
+  }
+  backing__unlock(&h->lock);
+  return dir ? 0 : BACKING_ECORRUPT;
+}
+
+/* A new segment of depth d holding the live slots of g whose hash bit (63 - bitd) is
+   `bit` (bitd < 0: all of them). 0 if out of memory. */
+static backing_addr backing__mseg_new(backing *s, const backing__seg *g, uint32_t d,
+                                      uint64_t prefix, int bitd, unsigned bit) {
+  backing_addr a = backing__obj_new(s, sizeof(backing__seg), BACKING__T_SEG, 1);
+  backing__seg *n;
+  uint32_t j;
+  if (!a) return 0;
+  n = (backing__seg *)(void *)(s->view.base + a);
+  n->depth = d;
+  n->prefix = prefix;
+  for (j = 0; j < BACKING__NSLOT; j++) {
+    uint64_t w = g->slot[j];
+    backing__ent *e;
+    uint32_t k;
+    if (w <= BACKING__TOMB || !(e = backing__ment(s, w))) continue;
+    if (bitd >= 0 && ((e->hash >> (63 - bitd)) & 1) != bit) continue;
+    for (k = backing__home(e->hash); n->slot[k]; k = k + 1 == BACKING__NSLOT ? 0 : k + 1) {
+    }
+    n->slot[k] = w;
+    n->live++;
+    n->used++;
+  }
+  return a;
+}
+
+/* Split (or rebuild) locked segment g at address ga, then unlock it. */
+static int backing__msplit(backing *s, backing__maph *h, backing_addr ga, backing__seg *g) {
+  int rebuild = g->live < BACKING__NSLOT / 2, r = 0;
+  uint32_t d = g->depth;
+  backing_addr a, b = 0;
+  if (!rebuild && d >= 40) rebuild = 1; /* (1 << 40 segments: never in practice) */
+  a = rebuild ? backing__mseg_new(s, g, d, g->prefix, -1, 0)
+              : backing__mseg_new(s, g, d + 1, g->prefix << 1, (int)d, 0);
+  if (a && !rebuild && !(b = backing__mseg_new(s, g, d + 1, g->prefix << 1 | 1, (int)d, 1))) {
+    backing__obj_free(s, a);
+    a = 0;
+  }
+  if (!a) {
+    backing__unlock(&g->lock);
+    return backing_last_error() ? backing_last_error() : BACKING_ENOSPACE;
+  }
+  if (!rebuild) { /* the directory must tell the halves apart */
+    uint32_t gd;
+    uint64_t *dir;
+    if ((r = backing__lock(s, &h->lock)) == BACKING__STOLEN) r = 0;
+    dir = r ? NULL : backing__mdir(s, h, &gd);
+    if (!r && !dir) r = BACKING_ECORRUPT;
+    if (!r && gd == d) { /* double it: a new one, complete, published with one store */
+      backing_addr na = backing__obj_new(s, 8 + (16ull << gd), BACKING__T_DIR, 0);
+      uint64_t j, *nd, old = h->dir;
+      if (!na)
+        r = backing_last_error();
+      else {
+        nd = (uint64_t *)(void *)(s->view.base + na);
+        for (j = 0; j < (2ull << gd); j++) nd[1 + j] = dir[j >> 1];
+        nd[0] = gd + 1;
+        __atomic_store_n(&h->dir, na, __ATOMIC_RELEASE);
+        backing__obj_retire(s, old);
+      }
+    }
+    if (r == 0) __atomic_add_fetch(&h->splits, 1, __ATOMIC_RELAXED);
+    backing__unlock(&h->lock);
+    if (r) {
+      backing__obj_free(s, a);
+      backing__obj_free(s, b);
+      backing__unlock(&g->lock);
+      return r;
+    }
+  }
+  g->split[1] = b;
+  __atomic_store_n(&g->split[0], a, __ATOMIC_RELEASE); /* retired from here on */
+  r = backing__mforward(s, h, ga, g);
+  backing__unlock(&g->lock);
+  if (!r) backing__obj_retire(s, ga);
+  return r;
+}
+
+BACKING_API backing_addr backing_map_new(backing *s, uint64_t expected_keys) {
+  backing_addr m, d;
+  backing__maph *h;
+  uint32_t depth = 0;
+  uint64_t j, *dir;
+  BACKING__ENTER_VAL(s);
+  while (depth < 20 && ((uint64_t)BACKING__NSLOT << depth) / 2 < expected_keys) depth++;
+  if ((m = backing__obj_new(s, sizeof *h, BACKING__T_MAP, 1)) == 0) return 0;
+  if ((d = backing__obj_new(s, 8 + (8ull << depth), BACKING__T_DIR, 0)) == 0) {
+    backing__obj_free(s, m);
+    return 0;
+  }
+  dir = (uint64_t *)(void *)(s->view.base + d);
+  dir[0] = depth;
+  for (j = 0; j < ((uint64_t)1 << depth); j++) {
+    backing__seg *g;
+    if ((dir[1 + j] = backing__obj_new(s, sizeof *g, BACKING__T_SEG, 1)) == 0) {
+      int r = backing_last_error();
+      while (j--) backing__obj_free(s, dir[1 + j]);
+      backing__obj_free(s, d);
+      backing__obj_free(s, m);
+      return BACKING__FAIL(r);
+    }
+    g = (backing__seg *)(void *)(s->view.base + dir[1 + j]);
+    memset(g, 0, sizeof *g);
+    g->depth = depth;
+    g->prefix = j;
+  }
+  h = (backing__maph *)(void *)(s->view.base + m);
+  memset(h, 0, sizeof *h);
+  h->dir = d;
+#ifndef BACKING_NO_MMAP
+  backing__os_random((uint8_t *)&h->seed, sizeof h->seed);
+#else
+  h->seed = backing__hash(s->salt, &m, sizeof m); /* no random source: the place will do */
+#endif
+  __atomic_store_n(&h->magic, BACKING__MAP_MAGIC, __ATOMIC_RELEASE);
+  return m;
+}
+
+/* A new entry for key and v. */
+static backing_addr backing__ent_new(backing *s, uint64_t hash, const void *key, uint64_t klen,
+                                     const backing_value *v) {
+  uint64_t vlen = v->kind == BACKING_VALUE_BYTES ? v->len : 0, size;
+  backing_addr a;
+  backing__ent *e;
+  size = sizeof *e + klen + 1 + (v->kind == BACKING_VALUE_BYTES ? vlen + 1 : 0);
+  if (size > backing__max_block(s) - 16) return BACKING__FAIL(BACKING_ETOOBIG);
+  if ((a = backing__obj_new(s, size, BACKING__T_ENT, 0)) == 0) return 0;
+  e = (backing__ent *)(void *)(s->view.base + a);
+  e->hash = hash;
+  e->klen = (uint32_t)klen;
+  e->kind = v->kind;
+  e->vlen = vlen;
+  e->inl = 0;
+  if (v->kind == BACKING_VALUE_I64) memcpy(&e->inl, &v->i64, 8);
+  if (v->kind == BACKING_VALUE_F64) memcpy(&e->inl, &v->f64, 8);
+  if (v->kind == BACKING_VALUE_ADDR) e->inl = v->addr;
+  if (klen) memcpy(e + 1, key, (size_t)klen);
+  ((unsigned char *)(e + 1))[klen] = 0;
+  if (v->kind == BACKING_VALUE_BYTES) {
+    unsigned char *p = (unsigned char *)(e + 1) + klen + 1;
+    if (vlen) memcpy(p, v->data, (size_t)vlen);
+    p[vlen] = 0;
+  }
+  return a;
+}
+
+/* The segment of hash, locked, current (not retired, still in the directory). */
+static backing__seg *backing__mlocked(backing *s, backing__maph *h, uint64_t hash, backing_addr *ga,
+                                      int *err) {
+  for (;;) {
+    uint32_t gd;
+    uint64_t *dir = backing__mdir(s, h, &gd), a;
+    backing__seg *g;
+    int r;
+    if (!dir || !(g = backing__mseg(
+                      s, a = __atomic_load_n(&dir[backing__dir_index(hash, gd)], __ATOMIC_ACQUIRE),
+                      hash))) {
+      *err = BACKING_ECORRUPT;
+      return NULL;
+    }
+    if ((r = backing__mlock(s, g)) != 0) {
+      *err = r;
+      return NULL;
+    }
+    if (g->split[0]) { /* retired: its splitter died before the directory was done */
+      r = backing__mforward(s, h, a, g);
+      backing__unlock(&g->lock);
+      if (r) {
+        *err = r;
+        return NULL;
+      }
+      continue;
+    }
+    dir = backing__mdir(s, h, &gd);
+    if (dir && __atomic_load_n(&dir[backing__dir_index(hash, gd)], __ATOMIC_ACQUIRE) == a) {
+      *ga = a;
+      return g;
+    }
+    backing__unlock(&g->lock); /* split meanwhile: again */
+  }
+}
+
+BACKING_API int backing_map_put(backing *s, backing_addr m, const void *key, uint64_t klen,
+                                const backing_value *v) {
+  backing__maph *h = backing__map(s, m);
+  uint64_t hash, w;
+  backing_addr e, ga;
+  int r;
+  if (!h) return backing_last_error();
+  if (s->ro) return backing__err(BACKING_ERDONLY);
+  if ((!key && klen) || !v || v->kind < BACKING_VALUE_BYTES || v->kind > BACKING_VALUE_ADDR ||
+      (v->kind == BACKING_VALUE_BYTES && !v->data && v->len))
+    return backing__err(BACKING_EINVAL);
+  if (klen > BACKING_MAP_KEY_MAX) return backing__err(BACKING_ETOOBIG);
+  hash = backing__hash(h->seed, key, klen);
+  if ((e = backing__ent_new(s, hash, key, klen, v)) == 0) return backing_last_error();
+  if (e >> BACKING__ADDR_BITS) { /* (a store past 256 TiB) */
+    backing__obj_free(s, e);
+    return backing__err(BACKING_ENOSPACE);
+  }
+  w = (hash >> BACKING__ADDR_BITS) << BACKING__ADDR_BITS | e;
+  for (;;) {
+    int at, free_at;
+    backing__seg *g = backing__mlocked(s, h, hash, &ga, &r);
+    uint64_t old = 0;
+    if (!g) break;
+    at = backing__mfind(s, g, hash, key, klen, &free_at);
+    if (at < 0 &&
+        (free_at < 0 || (g->slot[free_at] == 0 && (g->used + 1) * 4 > BACKING__NSLOT * 3))) {
+      if ((r = backing__msplit(s, h, ga, g)) != 0) break; /* (it unlocked g) */
+      continue;
+    }
+    __atomic_store_n(&g->seq, g->seq + 1, __ATOMIC_RELEASE); /* odd: readers wait */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (at >= 0) {
+      old = g->slot[at];
+      BACKING__CRASH(31);
+      __atomic_store_n(&g->slot[at], w, __ATOMIC_RELEASE); /* publish */
+    } else {
+      if (!g->slot[free_at]) g->used++;
+      BACKING__CRASH(31);
+      __atomic_store_n(&g->slot[free_at], w, __ATOMIC_RELEASE); /* publish */
+      g->live++;
+      __atomic_add_fetch(&h->count, 1, __ATOMIC_RELAXED);
+    }
+    __atomic_store_n(&g->seq, g->seq + 1, __ATOMIC_RELEASE);
+    backing__unlock(&g->lock);
+    if (old) backing__obj_retire(s, old & (((uint64_t)1 << BACKING__ADDR_BITS) - 1));
+    return backing__err(0);
+  }
+  backing__obj_free(s, e);
+  return backing__err(r);
+}
+
+BACKING_API int backing_map_del(backing *s, backing_addr m, const void *key, uint64_t klen) {
+  backing__maph *h = backing__map(s, m);
+  uint64_t hash, old;
+  backing_addr ga;
+  backing__seg *g;
+  int at, free_at, r;
+  if (!h) return backing_last_error();
+  if (s->ro) return backing__err(BACKING_ERDONLY);
+  if ((!key && klen)) return backing__err(BACKING_EINVAL);
+  if (klen > BACKING_MAP_KEY_MAX) return backing__err(BACKING_ENOTFOUND);
+  hash = backing__hash(h->seed, key, klen);
+  if (!(g = backing__mlocked(s, h, hash, &ga, &r))) return backing__err(r);
+  if ((at = backing__mfind(s, g, hash, key, klen, &free_at)) < 0) {
+    backing__unlock(&g->lock);
+    return backing__err(BACKING_ENOTFOUND);
+  }
+  old = g->slot[at];
+  __atomic_store_n(&g->seq, g->seq + 1, __ATOMIC_RELEASE);
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  BACKING__CRASH(31);
+  __atomic_store_n(&g->slot[at], (uint64_t)BACKING__TOMB, __ATOMIC_RELEASE); /* publish */
+  g->live--;
+  __atomic_sub_fetch(&h->count, 1, __ATOMIC_RELAXED);
+  __atomic_store_n(&g->seq, g->seq + 1, __ATOMIC_RELEASE);
+  backing__unlock(&g->lock);
+  backing__obj_retire(s, old & (((uint64_t)1 << BACKING__ADDR_BITS) - 1));
+  return backing__err(0);
+}
+
+/* A reader's wait for a segment's writer: it goes on while the writer lives. A read-write
+   handle repairs what a dead one left (0: look again); a read-only one cannot (ERECOVER). */
+static int backing__mwait(backing *s, backing__seg *g, uint32_t *spins) {
+  uint64_t owner;
+  (void)s;
+  if (++*spins < 64) return 0;
+  BACKING__YIELD();
+  if (*spins & 63) return 0;
+  owner = __atomic_load_n(&g->lock, __ATOMIC_ACQUIRE);
+#ifndef BACKING_NO_THREADS
+  if (owner && backing__owner_dead(s, owner)) {
+    if (s->ro) return BACKING_ERECOVER;
+    if (backing__mlock(s, g) == 0) backing__unlock(&g->lock);
+  }
+#endif
+  if (!owner && (__atomic_load_n(&g->seq, __ATOMIC_ACQUIRE) & 1)) return BACKING_ECORRUPT;
+  return 0;
+}
+
+BACKING_API int backing_map_get(backing *s, backing_addr m, const void *key, uint64_t klen,
+                                backing_value *out) {
+  backing__maph *h = backing__map(s, m);
+  uint64_t hash;
+  uint32_t spins = 0, tries, bad = 0;
+  if (!h) return backing_last_error();
+  if ((!key && klen) || !out) return backing__err(BACKING_EINVAL);
+  if (klen > BACKING_MAP_KEY_MAX) return backing__err(BACKING_ENOTFOUND);
+  hash = backing__hash(h->seed, key, klen);
+  for (tries = 0; tries < 1000000; tries++) {
+    uint32_t gd, v1;
+    uint64_t *dir = backing__mdir(s, h, &gd);
+    backing__seg *g;
+    int at, free_at, r = BACKING_ENOTFOUND;
+    backing__ent *e = NULL;
+    uint64_t w = 0;
+    if (!dir) return backing__err(BACKING_ECORRUPT);
+    g = backing__mseg(s, __atomic_load_n(&dir[backing__dir_index(hash, gd)], __ATOMIC_ACQUIRE),
+                      hash);
+    if (!g) { /* the directory moved under us, or is damaged */
+      if (++bad > 100) return backing__err(BACKING_ECORRUPT);
+      continue;
+    }
+    v1 = __atomic_load_n(&g->seq, __ATOMIC_ACQUIRE);
+    if (v1 & 1) {
+      if ((r = backing__mwait(s, g, &spins)) != 0) return backing__err(r);
+      continue;
+    }
+    at = backing__mfind(s, g, hash, key, klen, &free_at);
+    if (at >= 0) {
+      w = __atomic_load_n(&g->slot[at], __ATOMIC_ACQUIRE);
+      e = backing__ment(s, w);
+      r = e ? backing__ent_value(s, w & (((uint64_t)1 << BACKING__ADDR_BITS) - 1), e, out)
+            : BACKING_ECORRUPT;
+    }
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&g->seq, __ATOMIC_ACQUIRE) != v1) continue; /* changed: again */
+    return r ? backing__err(r) : backing__err(0);
+  }
+  return backing__err(BACKING_EBUSY);
+}
+
+BACKING_API uint64_t backing_map_len(backing *s, backing_addr m) {
+  backing__maph *h = backing__map(s, m);
+  if (!h) return 0;
+  backing__last_err = 0;
+  return __atomic_load_n(&h->count, __ATOMIC_RELAXED);
+}
+
+BACKING_API int backing_map_next(backing *s, backing_addr m, backing_map_cursor *c,
+                                 const void **key, uint64_t *klen, backing_value *out) {
+  backing__maph *h = backing__map(s, m);
+  uint32_t guard = 0;
+  if (!h) return backing_last_error();
+  if (!c || !key || !klen || !out) return backing__err(BACKING_EINVAL);
+  while (guard++ < 100000) {
+    backing__seg *g;
+    uint32_t v1, j;
+    int fresh = c->state != 1;
+    if (c->state == 2) return backing__err(0);
+    if (c->state != 1) { /* the segment that holds hash c->pos now */
+      uint32_t gd;
+      uint64_t *dir = backing__mdir(s, h, &gd);
+      if (!dir) return backing__err(BACKING_ECORRUPT);
+      c->seg = __atomic_load_n(&dir[backing__dir_index(c->pos, gd)], __ATOMIC_ACQUIRE);
+      c->idx = 0;
+      c->state = 1;
+    }
+    /* the segment visited is read to its end even if it splits meanwhile: it is a
+       complete picture of its keys when it retired; if it has been freed since, start its
+       range again from the directory */
+    g = backing__mseg(s, c->seg, c->pos);
+    if (!g || !backing__obj_at(s, c->seg, BACKING__T_SEG, NULL, 1)) {
+      if (fresh) return backing__err(BACKING_ECORRUPT); /* the directory names no segment */
+      c->state = 0;
+      continue;
+    }
+    v1 = __atomic_load_n(&g->seq, __ATOMIC_ACQUIRE);
+    if (v1 & 1) {
+      uint32_t spins = 0;
+      int r = backing__mwait(s, g, &spins);
+      if (r) return backing__err(r);
+      BACKING__YIELD();
+      continue;
+    }
+    for (j = c->idx; j < BACKING__NSLOT; j++) {
+      uint64_t w = __atomic_load_n(&g->slot[j], __ATOMIC_ACQUIRE);
+      backing__ent *e;
+      int r;
+      if (w <= BACKING__TOMB || !(e = backing__ment(s, w))) continue;
+      r = backing__ent_value(s, w & (((uint64_t)1 << BACKING__ADDR_BITS) - 1), e, out);
+      __atomic_thread_fence(__ATOMIC_ACQUIRE);
+      if (__atomic_load_n(&g->seq, __ATOMIC_ACQUIRE) != v1) break; /* changed: again */
+      c->idx = j + 1;
+      if (r) return backing__err(r);
+      *key = e + 1;
+      *klen = e->klen;
+      backing__last_err = 0;
+      return 1;
+    }
+    if (j < BACKING__NSLOT) continue;
+    { /* the end of this segment's range */
+      uint32_t d = g->depth;
+      uint64_t next = d ? (g->prefix + 1) << (64 - d) : 0;
+      if (!next) {
+        c->state = 2;
+        return backing__err(0);
+      }
+      c->pos = next;
+      c->state = 0;
+    }
+  }
+  return backing__err(BACKING_EBUSY);
+}
+
+/* Visit every current segment of the map once: fn(s, g, ga, ctx); a nonzero return stops. */
+typedef int (*backing__mseg_fn)(backing *s, backing__seg *g, backing_addr ga, void *ctx);
+static int backing__mvisit(backing *s, backing__maph *h, backing__mseg_fn fn, void *ctx) {
+  uint32_t gd;
+  uint64_t *dir = backing__mdir(s, h, &gd), j, prev = 0;
+  if (!dir) return BACKING_ECORRUPT;
+  for (j = 0; j < ((uint64_t)1 << gd); j++) {
+    uint64_t a = __atomic_load_n(&dir[j], __ATOMIC_ACQUIRE);
+    backing__seg *g;
+    int r;
+    if (a == prev) continue; /* a segment's entries are side by side */
+    prev = a;
+    if (!(g = backing__mseg(s, a, gd ? j << (64 - gd) : 0))) return BACKING_ECORRUPT;
+    if ((r = fn(s, g, a, ctx)) != 0) return r;
+  }
+  return 0;
+}
+
+static int backing__mstat_fn(backing *s, backing__seg *g, backing_addr ga, void *ctx) {
+  backing_map_stats *st = (backing_map_stats *)ctx;
+  uint32_t j;
+  (void)ga;
+  st->segments++;
+  st->slots += BACKING__NSLOT;
+  st->bytes += sizeof *g + 16;
+  for (j = 0; j < BACKING__NSLOT; j++) {
+    uint64_t w = g->slot[j];
+    backing__ent *e;
+    if (w == BACKING__TOMB) st->tombstones++;
+    if (w <= BACKING__TOMB || !(e = backing__ment(s, w))) continue;
+    st->bytes += backing__round16(sizeof *e + e->klen + 1 +
+                                  (e->kind == BACKING_VALUE_BYTES ? e->vlen + 1 : 0)) +
+                 16;
+    {
+      uint32_t home = backing__home(e->hash),
+               probe = (j + BACKING__NSLOT - home) % BACKING__NSLOT + 1;
+      if (probe > st->max_probe) st->max_probe = probe;
+    }
+  }
+  return 0;
+}
+
+BACKING_API int backing_map_stat(backing *s, backing_addr m, backing_map_stats *st) {
+  backing__maph *h = backing__map(s, m);
+  uint32_t gd;
+  int r;
+  if (!h) return backing_last_error();
+  if (!st) return backing__err(BACKING_EINVAL);
+  memset(st, 0, sizeof *st);
+  if (!backing__mdir(s, h, &gd)) return backing__err(BACKING_ECORRUPT);
+  st->depth = gd;
+  st->bytes = sizeof *h + 16 + 8 + (8ull << gd) + 16;
+  if ((r = backing__mvisit(s, h, backing__mstat_fn, st)) != 0) return backing__err(r);
+  st->entries = __atomic_load_n(&h->count, __ATOMIC_RELAXED);
+  st->load = st->slots ? (double)st->entries / (double)st->slots : 0.0;
+  return backing__err(0);
+}
+
+/* check: every current segment is a live SEG block covering exactly its directory range,
+   not retired, every slot empty, deleted or a live entry whose hash fits the segment and
+   its tag, counts right; and the keys total the map's count. */
+typedef struct backing__mcheck {
+  uint64_t keys;
+  uint32_t gd;
+  uint64_t *dir;
+  const char *why;
+  uint64_t where;
+} backing__mcheck;
+
+static int backing__mcheck_fn(backing *s, backing__seg *g, backing_addr ga, void *ctx) {
+  backing__mcheck *k = (backing__mcheck *)ctx;
+  uint32_t j, live = 0, used = 0, d = g->depth;
+  uint64_t lo, hi, x;
+  k->where = ga;
+  if (!backing__obj(s, ga, BACKING__T_SEG, NULL) || g->split[0] || d > k->gd)
+    return k->why = "a directory entry is not a current segment", BACKING_ECORRUPT;
+  lo = d ? g->prefix << (k->gd - d) : 0;
+  hi = lo + ((uint64_t)1 << (k->gd - d));
+  for (x = lo; x < hi; x++)
+    if (k->dir[x] != ga) return k->why = "a segment's directory range", BACKING_ECORRUPT;
+  for (j = 0; j < BACKING__NSLOT; j++) {
+    uint64_t w = g->slot[j], ea = w & (((uint64_t)1 << BACKING__ADDR_BITS) - 1);
+    backing__ent *e;
+    used += w != 0;
+    if (w <= BACKING__TOMB) continue;
+    live++;
+    if (!(e = backing__ment(s, w)) || !backing__obj(s, ea, BACKING__T_ENT, NULL) ||
+        w >> BACKING__ADDR_BITS != e->hash >> BACKING__ADDR_BITS ||
+        (d && (e->hash >> (64 - d)) != g->prefix))
+      return k->why = "a slot names no entry of this segment", BACKING_ECORRUPT;
+  }
+  if (live != g->live || used != g->used || (g->seq & 1))
+    return k->why = "segment counts", BACKING_ECORRUPT;
+  k->keys += live;
+  return 0;
+}
+
+BACKING_API int backing_map_check(backing *s, backing_addr m) {
+  backing__maph *h = backing__map(s, m);
+  backing__mcheck k;
+  int r;
+  if (!h) return backing_last_error();
+  memset(&k, 0, sizeof k);
+  if (!(k.dir = backing__mdir(s, h, &k.gd)) ||
+      !backing__obj(s, __atomic_load_n(&h->dir, __ATOMIC_ACQUIRE), BACKING__T_DIR, NULL)) {
+    snprintf(s->detail, sizeof s->detail, "map %llu: directory", (unsigned long long)m);
+    return backing__err(BACKING_ECORRUPT);
+  }
+  r = backing__mvisit(s, h, backing__mcheck_fn, &k);
+  if (!r && k.keys != __atomic_load_n(&h->count, __ATOMIC_RELAXED))
+    r = BACKING_ECORRUPT, k.why = "key count";
+  if (r) {
+    snprintf(s->detail, sizeof s->detail, "map %llu at %llu: %s", (unsigned long long)m,
+             (unsigned long long)k.where, k.why ? k.why : "segment");
+    return backing__err(r);
+  }
+  return backing__err(0);
+}
+
+static int backing__mfree_fn(backing *s, backing__seg *g, backing_addr ga, void *ctx) {
+  uint32_t j;
+  (void)ctx;
+  for (j = 0; j < BACKING__NSLOT; j++)
+    if (g->slot[j] > BACKING__TOMB)
+      backing__obj_retire(s, g->slot[j] & (((uint64_t)1 << BACKING__ADDR_BITS) - 1));
+  backing__obj_retire(s, ga);
+  return 0;
+}
+
+BACKING_API int backing_map_free(backing *s, backing_addr m) {
+  backing__maph *h = backing__map(s, m);
+  int r;
+  if (!h) return backing_last_error();
+  if (s->ro) return backing__err(BACKING_ERDONLY);
+  if ((r = backing__lock(s, &h->lock)) != 0 && r != BACKING__STOLEN) return backing__err(r);
+  r = backing__mvisit(s, h, backing__mfree_fn, NULL);
+  backing__obj_retire(s, h->dir);
+  __atomic_store_n(&h->magic, 0, __ATOMIC_RELEASE);
+  backing__unlock(&h->lock);
+  backing__obj_retire(s, m);
+  return r ? backing__err(r) : backing__err(0);
 }
 
 /* Every root names an arena the store has (anyone's) and holds a terminated name. */
@@ -3799,8 +4959,8 @@ static int backing__pages(const void *addr, uint64_t len, uintptr_t *start, size
   return 0;
 }
 
-BACKING_API int backing_file_map(backing_map *m, const char *path, uint64_t offset, uint64_t length,
-                                 int flags) {
+BACKING_API int backing_file_map(backing_mapping *m, const char *path, uint64_t offset,
+                                 uint64_t length, int flags) {
   int mode = flags & 3, fd, prot, r = 0;
   struct stat st;
   uint64_t ps = backing__os_pagesize(), aoff, mlen, end;
@@ -3870,7 +5030,7 @@ done:
   return r ? backing__err(r) : 0;
 }
 
-BACKING_API int backing_file_unmap(backing_map *m) {
+BACKING_API int backing_file_unmap(backing_mapping *m) {
   backing__last_err = 0;
   if (!m || !m->map_base) return backing__err(BACKING_EINVAL);
   if (munmap(m->map_base, (size_t)m->map_length) != 0) return backing__err(errno);
@@ -3925,13 +5085,13 @@ BACKING_API int backing_mincore(const void *addr, uint64_t len, uint64_t *reside
 BACKING_API uint64_t backing_pagesize(void) {
   return 4096;
 }
-BACKING_API int backing_file_map(backing_map *m, const char *path, uint64_t offset, uint64_t length,
-                                 int flags) {
+BACKING_API int backing_file_map(backing_mapping *m, const char *path, uint64_t offset,
+                                 uint64_t length, int flags) {
   (void)path, (void)offset, (void)length, (void)flags;
   if (m) memset(m, 0, sizeof *m);
   return backing__err(BACKING_EINVAL);
 }
-BACKING_API int backing_file_unmap(backing_map *m) {
+BACKING_API int backing_file_unmap(backing_mapping *m) {
   (void)m;
   return backing__err(BACKING_EINVAL);
 }
@@ -4275,7 +5435,7 @@ BACKING_API int backing_walk(backing *s, backing_walk_fn fn, void *ctx) {
 
 BACKING_API int backing_check(backing *s) {
   backing__visit v;
-  int r;
+  int r, k;
   BACKING__ENTER_INT(s);
   memset(&v, 0, sizeof v);
   v.full = 1;
@@ -4292,6 +5452,11 @@ BACKING_API int backing_check(backing *s) {
       r = backing__corrupt(s, 0, s->hdr_size, "arena count");
     if (!r) r = backing__check_roots(s, st);
     if (locked) backing__unlock(&st->lock);
+    for (k = 0; !r && k < BACKING_ROOT_MAX; k++) { /* the maps the roots name */
+      backing_addr a = __atomic_load_n(&st->roots[k].addr, __ATOMIC_ACQUIRE);
+      if (a && backing__obj(s, a, BACKING__T_MAP, NULL) && backing_map_check(s, a) != 0)
+        r = BACKING_ECORRUPT;
+    }
   }
   return r ? backing__err(r) : 0;
 }

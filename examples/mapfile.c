@@ -8,7 +8,7 @@
 
 int main(void) {
   const char *path = "mapfile.bin";
-  backing_map w, r;
+  backing_mapping w, r;
   uint64_t resident, total, i;
   int err;
 

@@ -25,7 +25,7 @@ int backing_compile_check(void) {
   backing *s = NULL;
   backing_config cfg;
   backing_stats st;
-  backing_map m;
+  backing_mapping m;
   backing_addr a;
   uint64_t r = 0, t = 0, big = 0;
   uint32_t e32 = 0;

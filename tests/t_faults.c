@@ -598,7 +598,7 @@ struct fz09 {
 };
 static void fz09_child(void *arg) {
   struct fz09 *f = (struct fz09 *)arg;
-  backing_map m;
+  backing_mapping m;
   EXPECT_RC(backing_file_map(&m, f->path, 0, 0, BACKING_MAP_READ), BACKING_EINVAL);
   EXPECT_RC(backing_file_map(&m, f->path, 0, 4096, BACKING_MAP_PRIVATE), BACKING_EINVAL);
   EXPECT_RC(backing_file_map(&m, f->path, 0, 4096, BACKING_MAP_SHARED), BACKING_EINVAL);
@@ -964,7 +964,7 @@ TEST(fault_14_error_codes) {
   char path[600];
   backing_config c = mem_cfg(64 * KIB, 0);
   backing *s = OPEN(&c);
-  backing_map m;
+  backing_mapping m;
   backing_addr a;
   unsigned char buf[8];
   const char *msg;

@@ -27,7 +27,7 @@ TEST(mapping_pagesize) {
 /* Seed T5: a writer and a reader mapping of one 47,474-byte file stay coherent. */
 TEST(mapping_shared_writer_and_reader_coherent) {
   char f[600];
-  backing_map w, r;
+  backing_mapping w, r;
   uint64_t i;
   int bad = 0;
   test_path(f, sizeof f, "t5.bin");
@@ -64,7 +64,7 @@ TEST(mapping_shared_writer_and_reader_coherent) {
 
 TEST(mapping_madvise_each_advice) {
   char f[600];
-  backing_map m;
+  backing_mapping m;
   int adv;
   test_path(f, sizeof f, "adv.bin");
   if (!CHECK(make_file(f, 5 * backing_pagesize()) == 0)) return;
@@ -79,7 +79,7 @@ TEST(mapping_madvise_each_advice) {
 
 TEST(mapping_mincore_two_pages) {
   char f[600];
-  backing_map m, p;
+  backing_mapping m, p;
   uint64_t ps = backing_pagesize(), res = 99, tot = 99;
   test_path(f, sizeof f, "two.bin");
   if (!CHECK(make_file(f, 2 * ps) == 0)) return;
@@ -106,7 +106,7 @@ TEST(mapping_mincore_two_pages) {
 
 TEST(mapping_offset_past_4gib) {
   char f[600];
-  backing_map m;
+  backing_mapping m;
   int fd;
   const char marker = 'Q';
   test_path(f, sizeof f, "big.bin");
@@ -142,7 +142,7 @@ TEST(mapping_offset_past_4gib) {
 
 TEST(mapping_unaligned_offsets_and_bad_ranges) {
   char f[600], g[600];
-  backing_map m;
+  backing_mapping m;
   unsigned char content[10000];
   size_t i;
   struct stat st;
@@ -193,7 +193,7 @@ TEST(mapping_unaligned_offsets_and_bad_ranges) {
 
 TEST(mapping_private_writes_stay_private) {
   char f[600];
-  backing_map m, r;
+  backing_mapping m, r;
   unsigned char content[8192];
   size_t len;
   unsigned char *after;
@@ -218,7 +218,7 @@ TEST(mapping_private_writes_stay_private) {
 
 TEST(mapping_unmap_twice_is_harmless) {
   char f[600];
-  backing_map m;
+  backing_mapping m;
   int rc;
   test_path(f, sizeof f, "twice.bin");
   if (!CHECK(make_file(f, 4096) == 0)) return;

@@ -32,7 +32,7 @@
 #define FM_MAX_OPS 200u
 
 typedef struct fm_slot {
-  backing_map m;
+  backing_mapping m;
   int used, flags;
   uint64_t offset;
   unsigned char *priv; /* PRIVATE: what the mapping must hold */
@@ -312,7 +312,7 @@ static void fm_step(unsigned op) {
     break;
   case 7: { /* things that are not a mappable file: refused at once */
     static const char *const paths[] = {fm_fifo, fm_sub, fm_empty, fm_none};
-    backing_map m;
+    backing_mapping m;
     unsigned w = fm_byte();
     int flags = (int)((w >> 2) % 3), r;
     uint64_t length = (w & 64) ? 1 : 0;
