@@ -341,7 +341,7 @@ BACKING_API int backing_gc_set_lifetime(backing *s, uint32_t lifetime);
 #define BACKING_TYPE_RESERVED 0xB4C00000u /* gc types from here to + 255 are the library's */
 
 /* Strings: immutable bytes (embedded NULs kept), NUL-terminated for convenience. At most
-   backing_stats.max_block - 24 bytes (ETOOBIG). */
+   backing_stats.max_block - 25 bytes (ETOOBIG). */
 BACKING_API backing_addr backing_str_new(backing *s, const void *bytes, uint64_t len);
 /* The length, or 0 with an error in backing_last_error() (0 is a valid length). */
 BACKING_API uint64_t backing_str_len(backing *s, backing_addr str);
@@ -904,6 +904,8 @@ typedef struct backing__gch {
   uint32_t type;
 } backing__gch;
 #define BACKING__DYING INT32_MIN
+/* GC types of the library's containers (they count their own references). */
+#define BACKING__RESERVED(type) ((uint32_t)(type)-BACKING_TYPE_RESERVED < 256u)
 
 struct backing__dtor {
   uint32_t type;
@@ -3235,12 +3237,12 @@ static backing_addr backing__gc_new(backing *s, uint64_t size, uint32_t type, ui
 }
 
 BACKING_API backing_addr backing_gc_alloc(backing *s, uint64_t size, uint32_t type, uint32_t refs) {
-  if (type - BACKING_TYPE_RESERVED < 256u) return BACKING__FAIL(BACKING_EINVAL); /* containers' */
+  if (BACKING__RESERVED(type)) return BACKING__FAIL(BACKING_EINVAL); /* containers' */
   return backing__gc_new(s, size, type, refs, 0);
 }
 BACKING_API backing_addr backing_gc_calloc(backing *s, uint64_t size, uint32_t type,
                                            uint32_t refs) {
-  if (type - BACKING_TYPE_RESERVED < 256u) return BACKING__FAIL(BACKING_EINVAL);
+  if (BACKING__RESERVED(type)) return BACKING__FAIL(BACKING_EINVAL);
   return backing__gc_new(s, size, type, refs, 1);
 }
 
@@ -3265,6 +3267,7 @@ BACKING_API uint32_t backing_gc_ref(backing *s, backing_addr a) {
   backing__gch *g;
   int r = backing__gc_header(s, a, &g);
   if (BACKING__UNLIKELY(r != 0)) return BACKING__FAIL(r);
+  if (BACKING__UNLIKELY(BACKING__RESERVED(g->type))) return BACKING__FAIL(BACKING_ETYPE);
   for (;;) {
     int32_t c = backing__gc_load(g);
     if (c == BACKING__DYING) return BACKING__FAIL(BACKING_EFREED);
@@ -3290,10 +3293,11 @@ BACKING_API uint32_t backing_gc_ref(backing *s, backing_addr a) {
   }
 }
 
-BACKING_API uint32_t backing_gc_unref(backing *s, backing_addr a) {
+BACKING__INLINE uint32_t backing__gc_unref(backing *s, backing_addr a, int own) {
   backing__gch *g;
   int r = backing__gc_header(s, a, &g);
   if (BACKING__UNLIKELY(r != 0)) return BACKING__FAIL(r);
+  if (BACKING__UNLIKELY(!own && BACKING__RESERVED(g->type))) return BACKING__FAIL(BACKING_ETYPE);
   for (;;) {
     int32_t c = backing__gc_load(g);
     if (c <= 0) return 0; /* 0 stays 0 */
@@ -3315,6 +3319,10 @@ BACKING_API uint32_t backing_gc_unref(backing *s, backing_addr a) {
       backing__unlock(&ar->lock);
     }
   }
+}
+
+BACKING_API uint32_t backing_gc_unref(backing *s, backing_addr a) {
+  return backing__gc_unref(s, a, 0);
 }
 
 /* Run the destructor of the dying block at arena offset o, then free it. */
@@ -3440,7 +3448,7 @@ static uint64_t backing__gc_free(backing *s, backing_addr a, int own) {
   }
   g = backing__gch_at(L.ar, L.off);
   c = backing__gc_load(g);
-  if (!own && g->type - BACKING_TYPE_RESERVED < 256u) { /* a container: its _free does this */
+  if (!own && BACKING__RESERVED(g->type)) { /* a container: its _free does this */
     backing__unlock(&L.ar->lock);
     return BACKING__FAIL(BACKING_ETYPE);
   }
@@ -3500,7 +3508,7 @@ BACKING_API int backing_gc_on_free(backing *s, uint32_t type,
   struct backing__dtor *d;
   int r = 0;
   BACKING__ENTER_INT(s);
-  if (type - BACKING_TYPE_RESERVED < 256u) return backing__err(BACKING_EINVAL);
+  if (BACKING__RESERVED(type)) return backing__err(BACKING_EINVAL);
   backing__spin_lock(&s->dtor_lock); /* a cycle on another thread may be reading the table */
   d = backing__dtor_slot(s, type);
   if (!fn) {
@@ -3581,6 +3589,7 @@ static unsigned char *backing__obj_at(backing *s, backing_addr a, uint32_t type,
   if (c == BACKING__DYING || (c <= 0 && !retired))
     return backing__err(BACKING_EFREED), (unsigned char *)NULL;
   if (n) *n = L.usable - 16;
+  backing__last_err = 0;
   return s->view.base + a;
 }
 static unsigned char *backing__obj(backing *s, backing_addr a, uint32_t type, uint64_t *n) {
@@ -3593,12 +3602,12 @@ static backing_addr backing__obj_new(backing *s, uint64_t size, uint32_t type, i
 }
 /* Give a block back now (strings, vectors: their owner says they are done). */
 static void backing__obj_free(backing *s, backing_addr a) {
-  backing_gc_unref(s, a);
+  backing__gc_unref(s, a, 1);
   backing__gc_free(s, a, 1);
 }
 /* Give a block back after `lifetime` GC cycles (what readers elsewhere may still hold). */
 static void backing__obj_retire(backing *s, backing_addr a) {
-  backing_gc_unref(s, a);
+  backing__gc_unref(s, a, 1);
 }
 
 /* ---- strings: {u64 len; bytes; NUL} */
@@ -3646,7 +3655,7 @@ BACKING_API int backing_str_free(backing *s, backing_addr str) {
    (k >= 1) 2^(lb+k-1), doubling up to 2^lc (the most one block holds), then 2^lc each.
    An element never moves; push writes it, then publishes it with one store of len. */
 
-#define BACKING__VSEGS 59
+#define BACKING__VSEGS 251
 typedef struct backing__vech {
   uint64_t lock;
   uint64_t len;
@@ -3654,7 +3663,7 @@ typedef struct backing__vech {
   uint32_t lb, lc;
   uint64_t seg[BACKING__VSEGS];
 } backing__vech;
-BACKING__STATIC_ASSERT(sizeof(backing__vech) == 504, vector_header_is_504_bytes);
+BACKING__STATIC_ASSERT(sizeof(backing__vech) == 2040, vector_header_is_2040_bytes);
 
 /* Segment and offset of element i. */
 static void backing__vpos(const backing__vech *v, uint64_t i, unsigned *k, uint64_t *off) {
@@ -3664,8 +3673,9 @@ static void backing__vpos(const backing__vech *v, uint64_t i, unsigned *k, uint6
   } else if (i < c) {
     unsigned t = backing__log2(i);
     *k = t - v->lb + 1, *off = i - ((uint64_t)1 << t);
-  } else {
-    *k = (unsigned)((v->lc - v->lb + 1) + (i >> v->lc) - 1), *off = i & (c - 1);
+  } else { /* (past the last segment: BACKING__VSEGS or more) */
+    uint64_t q = i >> v->lc;
+    *k = q < BACKING__VSEGS ? (unsigned)(v->lc - v->lb + q) : BACKING__VSEGS, *off = i & (c - 1);
   }
 }
 static uint64_t backing__vseg_len(const backing__vech *v, unsigned k) {
@@ -4012,20 +4022,20 @@ static int backing__mfind(backing *s, backing__seg *g, uint64_t hash, const void
 /* Lock segment g; a lock taken from a dead writer puts the segment right first: counts
    from the slots, seq even. A retired one is left to the caller (its split is finished by
    backing__mforward). */
+static void backing__mrepair(backing__seg *g) {
+  uint32_t j, live = 0, used = 0;
+  for (j = 0; j < BACKING__NSLOT; j++) {
+    uint64_t w = g->slot[j];
+    live += w > BACKING__TOMB;
+    used += w != 0;
+  }
+  g->live = live;
+  g->used = used;
+  if (g->seq & 1) __atomic_store_n(&g->seq, g->seq + 1, __ATOMIC_RELEASE);
+}
 static int backing__mlock(backing *s, backing__seg *g) {
   int r = backing__lock(s, &g->lock);
-  if (r == BACKING__STOLEN) {
-    uint32_t j, live = 0, used = 0;
-    for (j = 0; j < BACKING__NSLOT; j++) {
-      uint64_t w = g->slot[j];
-      live += w > BACKING__TOMB;
-      used += w != 0;
-    }
-    g->live = live;
-    g->used = used;
-    if (g->seq & 1) __atomic_store_n(&g->seq, g->seq + 1, __ATOMIC_RELEASE);
-    r = 0;
-  }
+  if (r == BACKING__STOLEN) backing__mrepair(g), r = 0;
   return r;
 }
 
@@ -4519,6 +4529,7 @@ BACKING_API int backing_map_stat(backing *s, backing_addr m, backing_map_stats *
    not retired, every slot empty, deleted or a live entry whose hash fits the segment and
    its tag, counts right; and the keys total the map's count. */
 typedef struct backing__mcheck {
+  backing__maph *h;
   uint64_t keys;
   uint32_t gd;
   uint64_t *dir;
@@ -4526,19 +4537,25 @@ typedef struct backing__mcheck {
   uint64_t where;
 } backing__mcheck;
 
-static int backing__mcheck_fn(backing *s, backing__seg *g, backing_addr ga, void *ctx) {
-  backing__mcheck *k = (backing__mcheck *)ctx;
-  uint32_t j, live = 0, used = 0, d = g->depth;
-  uint64_t lo, hi, x;
+/* One segment, locked (a read-write handle waits for a live writer and repairs after a
+   dead one; a read-only one looks without a lock and skips the counts of a busy one). */
+static int backing__mcheck_seg(backing *s, backing__seg *g, backing_addr ga, backing__mcheck *k) {
+  uint32_t j, live = 0, used = 0, d = g->depth, gd;
+  uint64_t lo, hi, x, *dir;
+  int busy = s->ro && (__atomic_load_n(&g->lock, __ATOMIC_ACQUIRE) != 0 ||
+                       (__atomic_load_n(&g->seq, __ATOMIC_ACQUIRE) & 1));
   k->where = ga;
-  if (!backing__obj(s, ga, BACKING__T_SEG, NULL) || g->split[0] || d > k->gd)
-    return k->why = "a directory entry is not a current segment", BACKING_ECORRUPT;
-  lo = d ? g->prefix << (k->gd - d) : 0;
-  hi = lo + ((uint64_t)1 << (k->gd - d));
+  if (g->split[0]) return 0; /* retired since the directory was read: its halves are there */
+  if (!(dir = backing__mdir(s, k->h, &gd)) || d > gd)
+    return k->why = "a directory entry is not a segment", BACKING_ECORRUPT;
+  lo = d ? g->prefix << (gd - d) : 0;
+  hi = lo + ((uint64_t)1 << (gd - d));
   for (x = lo; x < hi; x++)
-    if (k->dir[x] != ga) return k->why = "a segment's directory range", BACKING_ECORRUPT;
+    if (__atomic_load_n(&dir[x], __ATOMIC_ACQUIRE) != ga)
+      return k->why = "a segment's directory range", BACKING_ECORRUPT;
   for (j = 0; j < BACKING__NSLOT; j++) {
-    uint64_t w = g->slot[j], ea = w & (((uint64_t)1 << BACKING__ADDR_BITS) - 1);
+    uint64_t w = __atomic_load_n(&g->slot[j], __ATOMIC_ACQUIRE);
+    uint64_t ea = w & (((uint64_t)1 << BACKING__ADDR_BITS) - 1);
     backing__ent *e;
     used += w != 0;
     if (w <= BACKING__TOMB) continue;
@@ -4548,10 +4565,21 @@ static int backing__mcheck_fn(backing *s, backing__seg *g, backing_addr ga, void
         (d && (e->hash >> (64 - d)) != g->prefix))
       return k->why = "a slot names no entry of this segment", BACKING_ECORRUPT;
   }
-  if (live != g->live || used != g->used || (g->seq & 1))
+  if (!busy && (live != g->live || used != g->used || (g->seq & 1)))
     return k->why = "segment counts", BACKING_ECORRUPT;
   k->keys += live;
   return 0;
+}
+
+static int backing__mcheck_fn(backing *s, backing__seg *g, backing_addr ga, void *ctx) {
+  backing__mcheck *k = (backing__mcheck *)ctx;
+  int r;
+  if (!backing__obj_at(s, ga, BACKING__T_SEG, NULL, 1))
+    return k->where = ga, k->why = "a directory entry is not a segment", BACKING_ECORRUPT;
+  if (!s->ro && (r = backing__mlock(s, g)) != 0) return k->where = ga, k->why = "lock", r;
+  r = backing__mcheck_seg(s, g, ga, k);
+  if (!s->ro) backing__unlock(&g->lock);
+  return r;
 }
 
 BACKING_API int backing_map_check(backing *s, backing_addr m) {
@@ -4565,6 +4593,7 @@ BACKING_API int backing_map_check(backing *s, backing_addr m) {
     snprintf(s->detail, sizeof s->detail, "map %llu: directory", (unsigned long long)m);
     return backing__err(BACKING_ECORRUPT);
   }
+  k.h = h;
   r = backing__mvisit(s, h, backing__mcheck_fn, &k);
   if (r) {
     snprintf(s->detail, sizeof s->detail, "map %llu at %llu: %s", (unsigned long long)m,
