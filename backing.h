@@ -3851,10 +3851,10 @@ BACKING_API int backing_vec_free(backing *s, backing_addr va) {
    header   {magic, seed, lock, dir, spare, splits}: dir is the directory's address; lock
             guards the directory.
    dir      {depth; seg[2^depth]}: the segment of a hash is seg[hash >> (64 - depth)].
-   segment  {lock, seq, depth, prefix, live, used, split[2]; slot[506]}: the keys whose hash
-            starts with `prefix` (depth bits), by linear probing from (u32)hash * 506 >> 32.
-            A slot is 0 (empty), 1 (deleted) or (hash >> 48) << 48 | entry address. seq is
-            odd while a writer changes slots: a reader that sees it change reads again.
+   segment  {lock, spare, depth, prefix, live, used, split[2]; slot[506]}: the keys whose
+            hash starts with `prefix` (depth bits), by linear probing from (u32)hash * 506
+            >> 32. A slot is 0 (empty), 1 (deleted) or tag << 48 | entry address; it changes
+            by one 8-byte store, and a key never moves to another slot of its segment.
    entry    {hash, klen, kind, vlen, inline value} + key + NUL + value bytes + NUL.
    A segment that is 3/4 full splits in two (or, if mostly deleted slots, is rebuilt): the
    halves are built complete, recorded in split[] (the old segment is retired from then
@@ -3868,6 +3868,10 @@ BACKING_API int backing_vec_free(backing *s, backing_addr va) {
 #define BACKING__NSLOT 506u
 #define BACKING__TOMB 1u
 #define BACKING__ADDR_BITS 48
+#define BACKING__ADDR(w) ((w) & (((uint64_t)1 << BACKING__ADDR_BITS) - 1))
+/* A slot's tag: hash bits the directory does not use (it takes the top ones) and the
+   probe does not either (the low 32), so a tag that matches is rarely another key's. */
+#define BACKING__TAG(hash) ((hash) >> 32 & 0xffffu)
 
 typedef struct backing__maph {
   uint64_t magic;
@@ -3880,7 +3884,7 @@ typedef struct backing__maph {
 
 typedef struct backing__seg {
   uint64_t lock;
-  uint32_t seq;
+  uint32_t spare;
   uint32_t depth;
   uint64_t prefix;
   uint32_t live, used;
@@ -3957,7 +3961,7 @@ BACKING__INLINE backing__seg *backing__mseg(backing *s, uint64_t a, uint64_t has
 
 /* The entry a slot word names, if it is one (bounds-checked). */
 BACKING__INLINE backing__ent *backing__ment(backing *s, uint64_t w) {
-  uint64_t a = w & (((uint64_t)1 << BACKING__ADDR_BITS) - 1);
+  uint64_t a = BACKING__ADDR(w);
   backing__ent *e = (backing__ent *)backing__mref(s, a, sizeof(backing__ent));
   if (!e || !backing__mref(s, a, sizeof *e + (uint64_t)e->klen + 1)) return NULL;
   return e;
@@ -3996,13 +4000,13 @@ static uint32_t backing__home(uint64_t hash) {
   return (uint32_t)(((uint64_t)(uint32_t)hash * BACKING__NSLOT) >> 32);
 }
 
-/* Find key in segment g (the caller holds its lock or validates seq). Returns the slot
+/* Find key in segment g (locked, or read as a get does). Returns the slot
    index of the key, or -1; *free_at is the first empty or deleted slot on the way (or -1
    when the segment is full of other keys). */
 static int backing__mfind(backing *s, backing__seg *g, uint64_t hash, const void *key,
                           uint64_t klen, int *free_at) {
   uint32_t j = backing__home(hash), n;
-  uint64_t tag = hash >> BACKING__ADDR_BITS;
+  uint64_t tag = BACKING__TAG(hash);
   *free_at = -1;
   for (n = 0; n < BACKING__NSLOT; n++, j = j + 1 == BACKING__NSLOT ? 0 : j + 1) {
     uint64_t w = __atomic_load_n(&g->slot[j], __ATOMIC_ACQUIRE);
@@ -4020,7 +4024,7 @@ static int backing__mfind(backing *s, backing__seg *g, uint64_t hash, const void
 }
 
 /* Lock segment g; a lock taken from a dead writer puts the segment right first: counts
-   from the slots, seq even. A retired one is left to the caller (its split is finished by
+   from the slots. A retired one is left to the caller (its split is finished by
    backing__mforward). */
 static void backing__mrepair(backing__seg *g) {
   uint32_t j, live = 0, used = 0;
@@ -4031,7 +4035,6 @@ static void backing__mrepair(backing__seg *g) {
   }
   g->live = live;
   g->used = used;
-  if (g->seq & 1) __atomic_store_n(&g->seq, g->seq + 1, __ATOMIC_RELEASE);
 }
 static int backing__mlock(backing *s, backing__seg *g) {
   int r = backing__lock(s, &g->lock);
@@ -4261,7 +4264,7 @@ BACKING_API int backing_map_put(backing *s, backing_addr m, const void *key, uin
     backing__obj_free(s, e);
     return backing__err(BACKING_ENOSPACE);
   }
-  w = (hash >> BACKING__ADDR_BITS) << BACKING__ADDR_BITS | e;
+  w = (uint64_t)BACKING__TAG(hash) << BACKING__ADDR_BITS | e;
   for (;;) {
     int at, free_at;
     backing__seg *g = backing__mlocked(s, h, hash, &ga, &r);
@@ -4273,8 +4276,6 @@ BACKING_API int backing_map_put(backing *s, backing_addr m, const void *key, uin
       if ((r = backing__msplit(s, h, ga, g)) != 0) break; /* (it unlocked g) */
       continue;
     }
-    __atomic_store_n(&g->seq, g->seq + 1, __ATOMIC_RELEASE); /* odd: readers wait */
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (at >= 0) {
       old = g->slot[at];
       BACKING__CRASH(31);
@@ -4285,9 +4286,8 @@ BACKING_API int backing_map_put(backing *s, backing_addr m, const void *key, uin
       __atomic_store_n(&g->slot[free_at], w, __ATOMIC_RELEASE); /* publish */
       g->live++;
     }
-    __atomic_store_n(&g->seq, g->seq + 1, __ATOMIC_RELEASE);
     backing__unlock(&g->lock);
-    if (old) backing__obj_retire(s, old & (((uint64_t)1 << BACKING__ADDR_BITS) - 1));
+    if (old) backing__obj_retire(s, BACKING__ADDR(old));
     return backing__err(0);
   }
   backing__obj_free(s, e);
@@ -4311,87 +4311,56 @@ BACKING_API int backing_map_del(backing *s, backing_addr m, const void *key, uin
     return backing__err(BACKING_ENOTFOUND);
   }
   old = g->slot[at];
-  __atomic_store_n(&g->seq, g->seq + 1, __ATOMIC_RELEASE);
-  __atomic_thread_fence(__ATOMIC_SEQ_CST);
   BACKING__CRASH(31);
   __atomic_store_n(&g->slot[at], (uint64_t)BACKING__TOMB, __ATOMIC_RELEASE); /* publish */
   g->live--;
-  __atomic_store_n(&g->seq, g->seq + 1, __ATOMIC_RELEASE);
   backing__unlock(&g->lock);
-  backing__obj_retire(s, old & (((uint64_t)1 << BACKING__ADDR_BITS) - 1));
+  backing__obj_retire(s, BACKING__ADDR(old));
   return backing__err(0);
 }
 
-/* A reader's wait for a segment's writer: it goes on while the writer lives. A read-write
-   handle repairs what a dead one left (0: look again); a read-only one cannot (ERECOVER). */
-static int backing__mwait(backing *s, backing__seg *g, uint32_t *spins) {
-  uint64_t owner;
-  (void)s;
-  if (++*spins < 64) return 0;
-  BACKING__YIELD();
-  if (*spins & 63) return 0;
-  owner = __atomic_load_n(&g->lock, __ATOMIC_ACQUIRE);
-#ifndef BACKING_NO_THREADS
-  if (owner && backing__owner_dead(s, owner)) {
-    if (s->ro) return BACKING_ERECOVER;
-    if (backing__mlock(s, g) == 0) backing__unlock(&g->lock);
-  }
-#endif
-  if (!owner && (__atomic_load_n(&g->seq, __ATOMIC_ACQUIRE) & 1)) return BACKING_ECORRUPT;
-  return 0;
-}
-
+/* A get needs no lock and no retry: a slot is one 8-byte word, the entry it names never
+   changes (an overwrite publishes a new entry), and nothing it reads is freed until
+   `lifetime` GC cycles after it was unlinked. So it never waits for a writer and never
+   writes. */
 BACKING_API int backing_map_get(backing *s, backing_addr m, const void *key, uint64_t klen,
                                 backing_value *out) {
   backing__maph *h = backing__map(s, m);
   uint64_t hash;
-  uint32_t spins = 0, tries, bad = 0;
+  uint32_t tries;
   if (!h) return backing_last_error();
   if ((!key && klen) || !out) return backing__err(BACKING_EINVAL);
   if (klen > BACKING_MAP_KEY_MAX) return backing__err(BACKING_ENOTFOUND);
   hash = backing__hash(h->seed, key, klen);
-  for (tries = 0; tries < 1000000; tries++) {
-    uint32_t gd, v1;
-    uint64_t *dir = backing__mdir(s, h, &gd);
+  for (tries = 0; tries < 100; tries++) {
+    uint32_t gd;
+    uint64_t *dir = backing__mdir(s, h, &gd), w;
     backing__seg *g;
-    int at, free_at, r = BACKING_ENOTFOUND;
-    backing__ent *e = NULL;
-    uint64_t w = 0;
-    if (!dir) return backing__err(BACKING_ECORRUPT);
+    backing__ent *e;
+    int at, free_at;
+    if (!dir) break;
     g = backing__mseg(s, __atomic_load_n(&dir[backing__dir_index(hash, gd)], __ATOMIC_ACQUIRE),
                       hash);
-    if (!g) { /* the directory moved under us, or is damaged */
-      if (++bad > 100) return backing__err(BACKING_ECORRUPT);
-      continue;
-    }
-    v1 = __atomic_load_n(&g->seq, __ATOMIC_ACQUIRE);
-    if (v1 & 1) {
-      if ((r = backing__mwait(s, g, &spins)) != 0) return backing__err(r);
-      continue;
-    }
-    at = backing__mfind(s, g, hash, key, klen, &free_at);
-    if (at >= 0) {
-      w = __atomic_load_n(&g->slot[at], __ATOMIC_ACQUIRE);
-      e = backing__ment(s, w);
-      r = e ? backing__ent_value(s, w & (((uint64_t)1 << BACKING__ADDR_BITS) - 1), e, out)
-            : BACKING_ECORRUPT;
-    }
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    if (__atomic_load_n(&g->seq, __ATOMIC_ACQUIRE) != v1) continue; /* changed: again */
-    return r ? backing__err(r) : backing__err(0);
+    if (!g) continue; /* the directory moved under us (or is damaged: then give up) */
+    if ((at = backing__mfind(s, g, hash, key, klen, &free_at)) < 0)
+      return backing__err(BACKING_ENOTFOUND);
+    w = __atomic_load_n(&g->slot[at], __ATOMIC_ACQUIRE);
+    if (w <= BACKING__TOMB || !(e = backing__ment(s, w)) || !backing__ent_is(e, hash, key, klen))
+      continue; /* deleted or overwritten just now: look again */
+    return backing__err(backing__ent_value(s, BACKING__ADDR(w), e, out));
   }
-  return backing__err(BACKING_EBUSY);
+  return backing__err(BACKING_ECORRUPT);
 }
 
 BACKING_API int backing_map_next(backing *s, backing_addr m, backing_map_cursor *c,
                                  const void **key, uint64_t *klen, backing_value *out) {
   backing__maph *h = backing__map(s, m);
-  uint32_t guard = 0;
+  uint32_t guard = 0, bad = 0;
   if (!h) return backing_last_error();
   if (!c || !key || !klen || !out) return backing__err(BACKING_EINVAL);
   while (guard++ < 100000) {
     backing__seg *g;
-    uint32_t v1, j;
+    uint32_t j;
     int fresh = c->state != 1;
     if (c->state == 2) return backing__err(0);
     if (c->state != 1) { /* the segment that holds hash c->pos now */
@@ -4407,26 +4376,19 @@ BACKING_API int backing_map_next(backing *s, backing_addr m, backing_map_cursor 
        range again from the directory */
     g = backing__mseg(s, c->seg, c->pos);
     if (!g || !backing__obj_at(s, c->seg, BACKING__T_SEG, NULL, 1)) {
-      if (fresh) return backing__err(BACKING_ECORRUPT); /* the directory names no segment */
+      /* (a directory read just before it was given back and freed: read it again; one
+         that keeps naming no segment is damaged) */
+      if (fresh && ++bad > 100) return backing__err(BACKING_ECORRUPT);
       c->state = 0;
       continue;
     }
-    v1 = __atomic_load_n(&g->seq, __ATOMIC_ACQUIRE);
-    if (v1 & 1) {
-      uint32_t spins = 0;
-      int r = backing__mwait(s, g, &spins);
-      if (r) return backing__err(r);
-      BACKING__YIELD();
-      continue;
-    }
-    for (j = c->idx; j < BACKING__NSLOT; j++) {
+    for (j = c->idx; j < BACKING__NSLOT; j++) { /* keys never move within a segment */
       uint64_t w = __atomic_load_n(&g->slot[j], __ATOMIC_ACQUIRE);
       backing__ent *e;
       int r;
       if (w <= BACKING__TOMB || !(e = backing__ment(s, w))) continue;
-      r = backing__ent_value(s, w & (((uint64_t)1 << BACKING__ADDR_BITS) - 1), e, out);
-      __atomic_thread_fence(__ATOMIC_ACQUIRE);
-      if (__atomic_load_n(&g->seq, __ATOMIC_ACQUIRE) != v1) break; /* changed: again */
+      r = backing__ent_value(s, BACKING__ADDR(w), e, out);
+      if (r && __atomic_load_n(&g->slot[j], __ATOMIC_ACQUIRE) != w) continue; /* gone now */
       c->idx = j + 1;
       if (r) return backing__err(r);
       *key = e + 1;
@@ -4434,7 +4396,6 @@ BACKING_API int backing_map_next(backing *s, backing_addr m, backing_map_cursor 
       backing__last_err = 0;
       return 1;
     }
-    if (j < BACKING__NSLOT) continue;
     { /* the end of this segment's range */
       uint32_t d = g->depth;
       uint64_t next = d ? (g->prefix + 1) << (64 - d) : 0;
@@ -4538,12 +4499,11 @@ typedef struct backing__mcheck {
 } backing__mcheck;
 
 /* One segment, locked (a read-write handle waits for a live writer and repairs after a
-   dead one; a read-only one looks without a lock and skips the counts of a busy one). */
+   dead one; a read-only one looks without a lock and leaves the counts alone). */
 static int backing__mcheck_seg(backing *s, backing__seg *g, backing_addr ga, backing__mcheck *k) {
   uint32_t j, live = 0, used = 0, d = g->depth, gd;
   uint64_t lo, hi, x, *dir;
-  int busy = s->ro && (__atomic_load_n(&g->lock, __ATOMIC_ACQUIRE) != 0 ||
-                       (__atomic_load_n(&g->seq, __ATOMIC_ACQUIRE) & 1));
+  int busy = s->ro; /* a read-only handle cannot stop writers: counts may move under it */
   k->where = ga;
   if (g->split[0]) return 0; /* retired since the directory was read: its halves are there */
   if (!(dir = backing__mdir(s, k->h, &gd)) || d > gd)
@@ -4555,17 +4515,19 @@ static int backing__mcheck_seg(backing *s, backing__seg *g, backing_addr ga, bac
       return k->why = "a segment's directory range", BACKING_ECORRUPT;
   for (j = 0; j < BACKING__NSLOT; j++) {
     uint64_t w = __atomic_load_n(&g->slot[j], __ATOMIC_ACQUIRE);
-    uint64_t ea = w & (((uint64_t)1 << BACKING__ADDR_BITS) - 1);
+    uint64_t ea = BACKING__ADDR(w);
     backing__ent *e;
     used += w != 0;
     if (w <= BACKING__TOMB) continue;
     live++;
     if (!(e = backing__ment(s, w)) || !backing__obj(s, ea, BACKING__T_ENT, NULL) ||
-        w >> BACKING__ADDR_BITS != e->hash >> BACKING__ADDR_BITS ||
-        (d && (e->hash >> (64 - d)) != g->prefix))
+        w >> BACKING__ADDR_BITS != BACKING__TAG(e->hash) ||
+        (d && (e->hash >> (64 - d)) != g->prefix)) {
+      if (busy && __atomic_load_n(&g->slot[j], __ATOMIC_ACQUIRE) != w) continue; /* changed */
       return k->why = "a slot names no entry of this segment", BACKING_ECORRUPT;
+    }
   }
-  if (!busy && (live != g->live || used != g->used || (g->seq & 1)))
+  if (!busy && (live != g->live || used != g->used))
     return k->why = "segment counts", BACKING_ECORRUPT;
   k->keys += live;
   return 0;
@@ -4607,8 +4569,7 @@ static int backing__mfree_fn(backing *s, backing__seg *g, backing_addr ga, void 
   uint32_t j;
   (void)ctx;
   for (j = 0; j < BACKING__NSLOT; j++)
-    if (g->slot[j] > BACKING__TOMB)
-      backing__obj_retire(s, g->slot[j] & (((uint64_t)1 << BACKING__ADDR_BITS) - 1));
+    if (g->slot[j] > BACKING__TOMB) backing__obj_retire(s, BACKING__ADDR(g->slot[j]));
   backing__obj_retire(s, ga);
   return 0;
 }

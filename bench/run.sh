@@ -1,8 +1,9 @@
 #!/bin/sh
 # bench/run.sh: `make bench`. Installs the peers, builds the bench programs into build/,
 # runs benchmarks A (churn), B (typed get loop), C (open), D (GC cycle), E (GC ref/unref)
-# and F (GC churn) once each, and prints one markdown table (also written to
-# build/bench-results.md). Raw figures: build/bench-raw.txt.
+# and F (GC churn), G (sharing) and H (string-keyed maps beside Boost.Interprocess, LMDB
+# and std::unordered_map) once each, and prints one markdown table (also written to
+# build/bench-results.md). Raw figures: build/bench-raw.txt. BENCH_ONLY=map runs H alone.
 #
 # Every timed figure is the median of 5 runs after a warm-up (C: median of 21; D: median of
 # 201 cycles), with the fixed seed below (override with BENCH_SEED=...). Each churn
@@ -27,7 +28,7 @@ die() {
 
 # ---- 1. Peers: mimalloc and Boost (headers only), installed once.
 missing=""
-for p in libmimalloc-dev libboost-dev; do
+for p in libmimalloc-dev libboost-dev liblmdb-dev; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 done
 if [ -n "$missing" ]; then
@@ -68,6 +69,10 @@ build $B/bench-typed-O3native gcc -std=c11 -O3 -march=native $CWARN -o $B/bench-
 build $B/bench-open gcc -std=c11 -O2 $CWARN -o $B/bench-open bench/open.c
 build $B/bench-gc gcc -std=c11 -O2 $CWARN -o $B/bench-gc bench/gc.c
 build $B/bench-share gcc -std=c11 -O2 $CWARN -o $B/bench-share bench/share.c -pthread
+build $B/bench-map gcc -std=c11 -O2 $CWARN -o $B/bench-map bench/map.c
+build $B/bench-map-boost g++ -std=c++17 -O2 $CWARN -o $B/bench-map-boost bench/map_boost.cpp -pthread
+build $B/bench-map-lmdb gcc -std=c11 -O2 $CWARN -o $B/bench-map-lmdb bench/map_lmdb.c -llmdb
+build $B/bench-map-std g++ -std=c++20 -O2 $CWARN -o $B/bench-map-std bench/map_std.cpp
 if grep -q 'warning:' "$LOG"; then
   say "bench: compiler warnings (see $LOG):"
   grep 'warning:' "$LOG" | sort -u >&2
@@ -86,6 +91,7 @@ run() { # label, then the command
 }
 start=$(date +%s)
 load=$(cut -d' ' -f1-3 /proc/loadavg)
+if [ "${BENCH_ONLY:-}" != map ]; then
 say "bench: A churn (seed $SEED)"
 run "churn backing MEMORY" $B/bench-churn memory
 dir=$DATA/churn.$$
@@ -122,6 +128,22 @@ rm -rf "$dir"
 run "share procs 1" $B/bench-share procs 1 "$dir"
 run "share procs 4" $B/bench-share procs 4 "$dir"
 rm -rf "$dir"
+fi
+say "bench: H maps (1,000,000 keys; backing, Boost.Interprocess, LMDB, std::unordered_map)"
+run "map backing MEMORY" $B/bench-map memory
+dir=$DATA/map.$$
+rm -rf "$dir"
+run "map backing MMAP" $B/bench-map mmap "$dir"
+rm -rf "$dir"
+run "map backing share" $B/bench-map share "$dir"
+rm -rf "$dir"
+bfile=/tmp/bench-map-boost.$$.bin
+run "map Boost" $B/bench-map-boost "$bfile"
+rm -f "$bfile"
+run "map LMDB" $B/bench-map-lmdb "$dir"
+rm -rf "$dir"
+run "map std::unordered_map" $B/bench-map-std
+sync
 rmdir "$DATA" 2>/dev/null
 elapsed=$(($(date +%s) - start))
 
@@ -147,6 +169,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: *//')
   echo "- D GC cycle: MEMORY store (all-zero config), lifetime 1 (backing_gc_set_lifetime), N blocks gc_alloc(64, 1, 1) held at count 1 ($(awk '$2=="gc.cycle.1000.arena_count"{a=$3} $2=="gc.cycle.1000000.arena_count"{b=$3} END{printf "%s and %s arenas", a, b}' "$RAW")); before each cycle, untimed, 10 blocks gc_alloc(64, 1, 0); one backing_gc_cycle timed alone (rdtsc), checked to free exactly those 10 (800 bytes). Each N in its own process. \"empty\": the median of cycles with nothing waiting, run alternately with them."
   echo "- E ref/unref: MEMORY store, one block gc_alloc(64, 1, 1). Pairs: 10,000,000 x (gc_ref 1->2, gc_unref 2->1), ns = loop / 20,000,000 calls. ref / unref alone: 10,000,000 gc_ref in a row (count 2 .. 10,000,001), then 10,000,000 gc_unref back to 1; never a zero crossing. Baseline: 20,000,000 __atomic_fetch_add(p, 1, __ATOMIC_SEQ_CST) on a uint64_t in ordinary memory (lock xadd). Each loop in an out-of-line function (backing.h compiled into the same file), return values summed and checked."
   echo "- G sharing: each thread or process churns its own 5,000 live blocks (free a random one, alloc a new one, U[16,256]) for 1,000,000 calls; calls per microsecond for all of them together, wall clock; median of 5 after a warm-up. \"one handle\": N threads on one MEMORY handle (every call takes an arena lock); \"separate stores\": N threads each with a store of its own (no sharing at all: the machine's ceiling for N allocators); processes: N processes on one MMAP store (fresh each run, 64 arenas' worth of reservation)."
+  echo "- H maps: bench/map.h: 1,000,000 distinct keys of 8-24 bytes (uniform; seeded), value = 8-byte integer (backing: BACKING_VALUE_I64); inserts in key order into a fresh map with no size hint (backing_map_new(s, 0); Boost: 1024 buckets, mmap-object's default; std: no reserve), lookups of every key in a fixed random order, every value checked. ns/op: the median of 3 builds (insert) and of their 6 lookup passes, after a warm-up build; each subject in its own process. backing MMAP: store in $DATA/; Boost: boost::unordered_map with the Interprocess allocator in a 1 GiB managed_mapped_file in /tmp (made up front: no insert grows the file), compatible-key find (no allocation); LMDB $(dpkg-query -W -f='${Version}' liblmdb-dev 2>/dev/null): MDB_NOSYNC|MDB_NOMETASYNC, all inserts in one write transaction (commit timed), each lookup pass in one read transaction; std::unordered_map<std::string, uint64_t> in RAM, C++20 heterogeneous find. Bytes per entry: backing stat used_bytes / n after 4 GC cycles (usable bytes, no block headers; the map's own map_stat bytes and the file are shown too), Boost segment size - free / n, LMDB data.mdb size / n. Growth: a fresh map, rdtsc around every put from 0 to 1,000,000 keys (timer overhead included). Reopen: open + find the map + one lookup (close not timed), median of 21 after 3 warm-ups, page cache warm. Sharing: the MMAP store holds 800,000 keys; readers (BACKING_RDONLY handles, separate processes) look up random keys for 2 s each phase, checking each value; the writer overwrites random keys and inserts and deletes keys of its own (3 changes per loop, a GC cycle every 4,095)."
   echo "- F GC churn: A's workload (churn.h: same ops, seed and runs) on a MEMORY store with the all-zero config, once with backing_alloc / backing_free and once with backing_gc_alloc(size, 1, 0) / backing_gc_free (each block waits from birth; gc_free frees it at once); each in its own process."
   echo
   awk -f - "$RAW" <<'AWK'
@@ -236,6 +259,47 @@ END {
   row("F GC churn", "backing_alloc / backing_free (MEMORY)", "time per call", f(pl, 1) " ns", "baseline", "", "")
   row("F GC churn", "gc_alloc(size, 1, 0) / gc_free (MEMORY)", "time per call", f(gg, 1) " ns",
       "alloc/free", ratio(gg, pl), goal(gg, pl, "<=", 1.3))
+  # H maps. Ratios are peer / backing (how many times faster backing is), except bytes
+  # (backing / peer) and reopen (1M keys / 1,000 keys).
+  split("backing_memory backing_mmap boost lmdb std", mk, " ")
+  split("backing MEMORY|backing MMAP|Boost.Interprocess unordered_map|LMDB|std::unordered_map (RAM)", mn, "|")
+  for (i = 1; i <= 5; i++) { ins[mk[i]] = num("map." mk[i] ".insert_ns"); look[mk[i]] = num("map." mk[i] ".lookup_ns") }
+  for (i = 1; i <= 5; i++) row("H map insert", mn[i], "ns per put", f(ins[mk[i]], 0) " ns", "", "", "")
+  for (i = 1; i <= 2; i++) {
+    b = mk[i]
+    row("H map insert", mn[i] " vs Boost", "Boost / backing", f(ins["boost"], 0) " / " f(ins[b], 0) " ns", "Boost", ratio(ins["boost"], ins[b]), goal(ins["boost"], ins[b], ">=", 5))
+    row("H map insert", mn[i] " vs LMDB", "LMDB / backing", f(ins["lmdb"], 0) " / " f(ins[b], 0) " ns", "LMDB", ratio(ins["lmdb"], ins[b]), "")
+    row("H map insert", mn[i] " vs std", "std / backing", f(ins["std"], 0) " / " f(ins[b], 0) " ns", "std", ratio(ins["std"], ins[b]), "")
+  }
+  for (i = 1; i <= 5; i++) row("H map lookup", mn[i], "ns per get", f(look[mk[i]], 0) " ns", "", "", "")
+  for (i = 1; i <= 2; i++) {
+    b = mk[i]
+    row("H map lookup", mn[i] " vs Boost", "Boost / backing", f(look["boost"], 0) " / " f(look[b], 0) " ns", "Boost", ratio(look["boost"], look[b]), goal(look["boost"], look[b], ">=", 4))
+    row("H map lookup", mn[i] " vs LMDB", "LMDB / backing", f(look["lmdb"], 0) " / " f(look[b], 0) " ns", "LMDB", ratio(look["lmdb"], look[b]), goal(look["lmdb"], look[b], ">=", 10))
+    row("H map lookup", mn[i] " vs std", "std / backing", f(look["std"], 0) " / " f(look[b], 0) " ns", "std", ratio(look["std"], look[b]), goal(look["std"], look[b], ">=", 2))
+  }
+  bb = num("map.backing_mmap.bytes_per_entry"); bo = num("map.boost.bytes_per_entry")
+  row("H map bytes", "backing MMAP: stat used_bytes / n", "bytes per entry", f(bb, 1), "Boost " f(bo, 1), "backing/Boost " ratio(bb, bo), goal(bb, bo, "<=", 0.6))
+  mb = num("map.backing_mmap.map_bytes_per_entry"); fb = num("map.backing_mmap.file_bytes_per_entry")
+  row("H map bytes", "backing MMAP: map_stat bytes / n; file / n", "bytes per entry", f(mb, 1) "; " f(fb, 1), "Boost " f(bo, 1), "backing/Boost " ratio(mb, bo), "")
+  lb = num("map.lmdb.bytes_per_entry")
+  row("H map bytes", "LMDB: data.mdb / n", "bytes per entry", f(lb, 1), "backing " f(bb, 1), "LMDB/backing " ratio(lb, bb), "")
+  split("backing_memory backing_mmap boost", gk, " "); split("backing MEMORY|backing MMAP|Boost.Interprocess", gn, "|")
+  bmx = num("map.boost.growth_max_ns"); bp = num("map.boost.growth_p999_ns")
+  for (i = 1; i <= 3; i++) {
+    k = "map." gk[i] "."; mx = num(k "growth_max_ns"); p = num(k "growth_p999_ns")
+    row("H map growth 0 -> 1M", gn[i], "put: median / p99.9 / slowest", f(num(k "growth_median_ns"), 0) " / " f(p, 0) " / " f(mx, 0) " ns",
+        i < 3 ? "Boost" : "", i < 3 ? "slowest Boost/backing " ratio(bmx, mx) ", p99.9 " ratio(bp, p) : "", i < 3 ? "(report)" : "")
+  }
+  r1 = num("map.share.reader1_lookups_per_s"); r4 = num("map.share.readers4_per_reader"); rw = num("map.share.rw_per_reader")
+  row("H map sharing", "1 reader process alone", "lookups per s", f(r1, 0), "baseline", "", "")
+  row("H map sharing", "4 reader processes", "lookups per s per reader (min " f(num("map.share.readers4_min_reader"), 0) ")", f(r4, 0), "1 reader", ratio(r4, r1), "(report; 2 cores)")
+  row("H map sharing", "4 readers + 1 writer", "lookups per s per reader (min " f(num("map.share.rw_min_reader"), 0) ")", f(rw, 0), "1 reader", ratio(rw, r1), "(report; 2 cores)")
+  row("H map sharing", "the writer beside 4 readers", "changes per s", f(num("map.share.rw_writer_changes_per_s"), 0), "", "", "")
+  ro = num("map.backing_mmap.reopen_us"); rs = num("map.backing_mmap.reopen_small_us")
+  row("H map reopen", "backing MMAP, 1,000,000 keys", "open to first lookup", f(ro, 1) " us", "1,000 keys " f(rs, 1) " us", ratio(ro, rs), goal(ro, rs, "<=", 1.5) " (O(1))")
+  row("H map reopen", "Boost.Interprocess, 1,000,000 keys", "open to first lookup", f(num("map.boost.reopen_us"), 1) " us", "backing", ratio(num("map.boost.reopen_us"), ro), "")
+  row("H map reopen", "LMDB, 1,000,000 keys", "open to first lookup", f(num("map.lmdb.reopen_us"), 1) " us", "backing", ratio(num("map.lmdb.reopen_us"), ro), "")
 }
 AWK
   echo

@@ -26,6 +26,7 @@
 #include "t_races.c"
 #include "t_holes.c"
 #include "t_faults.c"
+#include "t_containers.c"
 
 int main(int argc, char **argv) {
   return test_main(argc, argv);

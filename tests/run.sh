@@ -14,6 +14,7 @@
 #   h) the instruction-level kill sweep, tests/sweep.c: a sample, every SWEEP_STRIDE-th
 #      instruction (default 7) of every mutating operation (`make soak`: every one);
 #      skipped when ptrace is not permitted
+#   kv) tests/kv.sh: the kv example (build/kv) end to end, several kv processes at once
 # A compile counts as one test; a run adds the binary's own counts. A missing compiler is
 # skipped, not failed. The last line is `N passed, M failed`; the exit status is 1 if
 # anything failed.
@@ -247,6 +248,13 @@ if command -v gcc >/dev/null 2>&1; then
   fi
 else
   echo "SKIP sweep: gcc not installed"
+fi
+
+echo "==== kv) the kv tool end to end (tests/kv.sh on build/kv from stage b)"
+if [ -x "$B/kv" ]; then
+  run_tests kv sh tests/kv.sh "$B/kv"
+else
+  fail "kv: $B/kv was not built (stage b)"
 fi
 
 echo "$passed passed, $failed failed"

@@ -116,6 +116,16 @@ static void ops(const char *dir) {
   put(dir, "gc", gc, sizeof gc);
   put(dir, "roots", roots, sizeof roots);
   put(dir, "fill", fill, sizeof fill);
+  { /* containers: op bytes 216.. (fuzz_ops.c fo_cstep): maps, vectors, strings, wrong kinds */
+    static const unsigned char cont[] = {
+        216, 0,  4,   217, 0,   5,   1,   10,  0,   217, 0, 0,   2,   0, 0,   217, 0,   1,
+        3,   0,  0,   231, 0,   39,  1,   200, 1,   217, 0, 38,  4,   0, 0,   219, 0,   5,
+        221, 0,  220, 0,   5,   220, 0,   5,   223, 1,   1, 0,   224, 1, 60,  225, 1,   3,
+        226, 1,  100, 0,   227, 1,   5,   0,   9,   229, 0, 20,  0,   7, 235, 234, 0,   0,
+        234, 1,  1,   234, 2,   0,   234, 5,   0,   230, 0, 234, 4,   0, 222, 0,   234, 4,
+        0,   10, 10,  228, 1,   17,  216, 1,   0,   217, 1, 0,   1,   0, 0,   221, 1};
+    put(dir, "containers", cont, sizeof cont);
+  }
 }
 
 static void maps(const char *dir) {
