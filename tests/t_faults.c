@@ -306,7 +306,8 @@ TEST(fault_02_null_write) {
   fill_pattern(backing_ptr(s, keep), 100, 2);
   CHECK_OK(backing_root_set(s, "keep", keep));
   CLOSE(s);
-  for (m = 0; m < 2; m++)
+  /* MMAP stores only: a MEMORY store has no closed header (README: "Stray writes") */
+  for (m = 0; m < 1; m++)
     for (i = 0; i < sizeof addrs / sizeof addrs[0]; i++) {
       struct fz02 f;
       int st;
