@@ -2306,8 +2306,7 @@ static int backing__attach(backing *s, const backing_config *cfg, uint64_t size)
   s->view.limit = n << id->shift;
   memcpy(&s->salt, id->id, 4);
   if (backing__validate_arena(s, 0)) return BACKING_ECORRUPT;
-  backing__check_heads(s, 0);
-  backing__set_valid(s, 1);
+  backing__set_valid(s, 1); /* (its heads are checked once the open succeeds) */
   return 0;
 }
 
@@ -2418,6 +2417,7 @@ static int backing__open(backing **out, const backing_config *cfg) {
       backing__free_handle(s);
       return r;
     }
+    backing__check_heads(s, 0); /* (only now: a refused store is not written) */
     s->detail[0] = 0;
     s->refs = 1;
     s->slow = s->ro;
