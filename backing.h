@@ -4520,7 +4520,9 @@ static int backing__mcheck_seg(backing *s, backing__seg *g, backing_addr ga, bac
     if (!(e = backing__ment(s, w)) || !backing__obj(s, ea, BACKING__T_ENT, NULL) ||
         w >> BACKING__ADDR_BITS != BACKING__TAG(e->hash) ||
         (d && (e->hash >> (64 - d)) != g->prefix)) {
-      if (busy && __atomic_load_n(&g->slot[j], __ATOMIC_ACQUIRE) != w) continue; /* changed */
+      if (busy && (__atomic_load_n(&g->slot[j], __ATOMIC_ACQUIRE) != w ||
+                   __atomic_load_n(&g->split[0], __ATOMIC_ACQUIRE)))
+        continue; /* changed, or retired since (its entries may be given back by now) */
       return k->why = "a slot names no entry of this segment", BACKING_ECORRUPT;
     }
   }
