@@ -3956,6 +3956,19 @@ BACKING__INLINE backing__seg *backing__mseg(backing *s, uint64_t a, uint64_t has
   return g;
 }
 
+/* The current segment for hash, from the one the directory names at *a: a retired one
+   (split, its directory update unfinished) hands over to its half that holds hash. */
+BACKING__INLINE backing__seg *backing__mcur(backing *s, uint64_t *a, uint64_t hash) {
+  backing__seg *g = backing__mseg(s, *a, hash);
+  uint32_t hops = 0;
+  while (g && BACKING__UNLIKELY(__atomic_load_n(&g->split[0], __ATOMIC_ACQUIRE) != 0)) {
+    uint64_t b = __atomic_load_n(&g->split[1], __ATOMIC_ACQUIRE);
+    *a = b && (hash >> (63 - g->depth) & 1) ? b : g->split[0];
+    g = ++hops < 64 ? backing__mseg(s, *a, hash) : NULL;
+  }
+  return g;
+}
+
 /* The entry a slot word names, if it is one (bounds-checked). */
 BACKING__INLINE backing__ent *backing__ment(backing *s, uint64_t w) {
   uint64_t a = BACKING__ADDR(w);
@@ -4331,13 +4344,13 @@ BACKING_API int backing_map_get(backing *s, backing_addr m, const void *key, uin
   hash = backing__hash(h->seed, key, klen);
   for (tries = 0; tries < 100; tries++) {
     uint32_t gd;
-    uint64_t *dir = backing__mdir(s, h, &gd), w;
+    uint64_t *dir = backing__mdir(s, h, &gd), w, sa;
     backing__seg *g;
     backing__ent *e;
     int at, free_at;
     if (!dir) break;
-    g = backing__mseg(s, __atomic_load_n(&dir[backing__dir_index(hash, gd)], __ATOMIC_ACQUIRE),
-                      hash);
+    sa = __atomic_load_n(&dir[backing__dir_index(hash, gd)], __ATOMIC_ACQUIRE);
+    g = backing__mcur(s, &sa, hash);
     if (!g) continue; /* the directory moved under us (or is damaged: then give up) */
     if ((at = backing__mfind(s, g, hash, key, klen, &free_at)) < 0)
       return backing__err(BACKING_ENOTFOUND);
@@ -4365,6 +4378,7 @@ BACKING_API int backing_map_next(backing *s, backing_addr m, backing_map_cursor 
       uint64_t *dir = backing__mdir(s, h, &gd);
       if (!dir) return backing__err(BACKING_ECORRUPT);
       c->seg = __atomic_load_n(&dir[backing__dir_index(c->pos, gd)], __ATOMIC_ACQUIRE);
+      backing__mcur(s, &c->seg, c->pos);
       c->idx = 0;
       c->state = 1;
     }
@@ -4384,6 +4398,9 @@ BACKING_API int backing_map_next(backing *s, backing_addr m, backing_map_cursor 
       backing__ent *e;
       int r;
       if (w <= BACKING__TOMB || !(e = backing__ment(s, w))) continue;
+      if (e->hash < c->pos)
+        continue; /* in a range visited already (a bigger segment found
+                     where a split's directory update is unfinished) */
       r = backing__ent_value(s, BACKING__ADDR(w), e, out);
       if (r && __atomic_load_n(&g->slot[j], __ATOMIC_ACQUIRE) != w) continue; /* gone now */
       c->idx = j + 1;
@@ -4417,9 +4434,11 @@ static int backing__mvisit(backing *s, backing__maph *h, backing__mseg_fn fn, vo
     uint64_t a = __atomic_load_n(&dir[j], __ATOMIC_ACQUIRE);
     backing__seg *g;
     int r;
-    if (a == prev) continue; /* a segment's entries are side by side */
+    if (!(g = backing__mcur(s, &a, gd ? j << (64 - gd) : 0))) return BACKING_ECORRUPT;
+    if (a == prev)
+      continue; /* a segment's entries are side by side (also when it is
+                   reached through its retired parent) */
     prev = a;
-    if (!(g = backing__mseg(s, a, gd ? j << (64 - gd) : 0))) return BACKING_ECORRUPT;
     if ((r = fn(s, g, a, ctx)) != 0) return r;
   }
   return 0;
@@ -4507,9 +4526,13 @@ static int backing__mcheck_seg(backing *s, backing__seg *g, backing_addr ga, bac
     return k->why = "a directory entry is not a segment", BACKING_ECORRUPT;
   lo = d ? g->prefix << (gd - d) : 0;
   hi = lo + ((uint64_t)1 << (gd - d));
-  for (x = lo; x < hi; x++)
-    if (__atomic_load_n(&dir[x], __ATOMIC_ACQUIRE) != ga)
+  for (x = lo; x < hi; x++) { /* its range names it, or the segment it was split from (a
+                                 splitter that died before the directory was done) */
+    uint64_t o = __atomic_load_n(&dir[x], __ATOMIC_ACQUIRE);
+    backing__seg *p = o == ga ? NULL : (backing__seg *)backing__mref(s, o, sizeof *p);
+    if (o != ga && (!p || (p->split[0] != ga && p->split[1] != ga)))
       return k->why = "a segment's directory range", BACKING_ECORRUPT;
+  }
   for (j = 0; j < BACKING__NSLOT; j++) {
     uint64_t w = __atomic_load_n(&g->slot[j], __ATOMIC_ACQUIRE);
     uint64_t ea = BACKING__ADDR(w);
