@@ -3852,7 +3852,7 @@ BACKING_API int backing_vec_free(backing *s, backing_addr va) {
             hash starts with `prefix` (depth bits), by linear probing from (u32)hash * 506
             >> 32. A slot is 0 (empty), 1 (deleted) or tag << 48 | entry address; it changes
             by one 8-byte store, and a key never moves to another slot of its segment.
-   entry    {hash, klen, kind, vlen, inline value} + key + NUL + value bytes + NUL.
+   entry    {klen, kind, inline value or bytes length} + key + NUL + value bytes + NUL.
    A segment that is 3/4 full splits in two (or, if mostly deleted slots, is rebuilt): the
    halves are built complete, recorded in split[] (the old segment is retired from then
    on and never changes again), then the directory entries that named it are pointed at
@@ -3891,12 +3891,11 @@ typedef struct backing__seg {
 BACKING__STATIC_ASSERT(sizeof(backing__seg) == 4096, segment_is_4096_bytes);
 
 typedef struct backing__ent {
-  uint64_t hash;
   uint32_t klen;
-  uint32_t kind;
-  uint64_t vlen;
-  uint64_t inl;
+  uint32_t kind; /* BACKING_VALUE_* */
+  uint64_t inl;  /* the value (I64, F64, ADDR), or the length of BYTES */
 } backing__ent;
+BACKING__STATIC_ASSERT(sizeof(backing__ent) == 16, entry_header_is_16_bytes);
 
 /* A 64-bit hash of the key, keyed by the map's seed. */
 static uint64_t backing__hash(uint64_t seed, const void *key, uint64_t n) {
@@ -3977,8 +3976,13 @@ BACKING__INLINE backing__ent *backing__ment(backing *s, uint64_t w) {
   return e;
 }
 
-static int backing__ent_is(const backing__ent *e, uint64_t hash, const void *key, uint64_t klen) {
-  return e->hash == hash && e->klen == klen && memcmp(e + 1, key, (size_t)klen) == 0;
+static int backing__ent_is(const backing__ent *e, const void *key, uint64_t klen) {
+  return e->klen == klen && memcmp(e + 1, key, (size_t)klen) == 0;
+}
+/* An entry's hash: not stored (16 bytes more per key); the slot's tag filters lookups, and
+   a split or a check computes it again from the key. */
+static uint64_t backing__ent_hash(uint64_t seed, const backing__ent *e) {
+  return backing__hash(seed, e + 1, e->klen);
 }
 
 /* An entry's value, as get returns it. 0, or ECORRUPT. */
@@ -3988,9 +3992,9 @@ static int backing__ent_value(backing *s, backing_addr ea, const backing__ent *e
   out->kind = e->kind;
   switch (e->kind) {
   case BACKING_VALUE_BYTES:
-    if (!backing__mref(s, ea, sizeof *e + e->klen + 1 + e->vlen)) return BACKING_ECORRUPT;
+    if (!backing__mref(s, ea, sizeof *e + e->klen + 1 + e->inl)) return BACKING_ECORRUPT;
     out->data = (const unsigned char *)(e + 1) + e->klen + 1;
-    out->len = e->vlen;
+    out->len = e->inl;
     return 0;
   case BACKING_VALUE_I64:
     memcpy(&out->i64, &e->inl, 8);
@@ -4027,7 +4031,7 @@ static int backing__mfind(backing *s, backing__seg *g, uint64_t hash, const void
     }
     if (w >> BACKING__ADDR_BITS == tag) {
       backing__ent *e = backing__ment(s, w);
-      if (e && backing__ent_is(e, hash, key, klen)) return (int)j;
+      if (e && backing__ent_is(e, key, klen)) return (int)j;
     }
   }
   return -1;
@@ -4075,7 +4079,7 @@ static int backing__mforward(backing *s, backing__maph *h, backing_addr old, bac
 
 /* A new segment of depth d holding the live slots of g whose hash bit (63 - bitd) is
    `bit` (bitd < 0: all of them). 0 if out of memory. */
-static backing_addr backing__mseg_new(backing *s, const backing__seg *g, uint32_t d,
+static backing_addr backing__mseg_new(backing *s, uint64_t seed, const backing__seg *g, uint32_t d,
                                       uint64_t prefix, int bitd, unsigned bit) {
   backing_addr a = backing__obj_new(s, sizeof(backing__seg), BACKING__T_SEG, 1);
   backing__seg *n;
@@ -4087,10 +4091,12 @@ static backing_addr backing__mseg_new(backing *s, const backing__seg *g, uint32_
   for (j = 0; j < BACKING__NSLOT; j++) {
     uint64_t w = g->slot[j];
     backing__ent *e;
+    uint64_t hash;
     uint32_t k;
     if (w <= BACKING__TOMB || !(e = backing__ment(s, w))) continue;
-    if (bitd >= 0 && ((e->hash >> (63 - bitd)) & 1) != bit) continue;
-    for (k = backing__home(e->hash); n->slot[k]; k = k + 1 == BACKING__NSLOT ? 0 : k + 1) {
+    hash = backing__ent_hash(seed, e);
+    if (bitd >= 0 && ((hash >> (63 - bitd)) & 1) != bit) continue;
+    for (k = backing__home(hash); n->slot[k]; k = k + 1 == BACKING__NSLOT ? 0 : k + 1) {
     }
     n->slot[k] = w;
     n->live++;
@@ -4105,9 +4111,10 @@ static int backing__msplit(backing *s, backing__maph *h, backing_addr ga, backin
   uint32_t d = g->depth;
   backing_addr a, b = 0;
   if (!rebuild && d >= 40) rebuild = 1; /* (1 << 40 segments: never in practice) */
-  a = rebuild ? backing__mseg_new(s, g, d, g->prefix, -1, 0)
-              : backing__mseg_new(s, g, d + 1, g->prefix << 1, (int)d, 0);
-  if (a && !rebuild && !(b = backing__mseg_new(s, g, d + 1, g->prefix << 1 | 1, (int)d, 1))) {
+  a = rebuild ? backing__mseg_new(s, h->seed, g, d, g->prefix, -1, 0)
+              : backing__mseg_new(s, h->seed, g, d + 1, g->prefix << 1, (int)d, 0);
+  if (a && !rebuild &&
+      !(b = backing__mseg_new(s, h->seed, g, d + 1, g->prefix << 1 | 1, (int)d, 1))) {
     backing__obj_free(s, a);
     a = 0;
   }
@@ -4192,7 +4199,7 @@ BACKING_API backing_addr backing_map_new(backing *s, uint64_t expected_keys) {
 }
 
 /* A new entry for key and v. */
-static backing_addr backing__ent_new(backing *s, uint64_t hash, const void *key, uint64_t klen,
+static backing_addr backing__ent_new(backing *s, const void *key, uint64_t klen,
                                      const backing_value *v) {
   uint64_t vlen = v->kind == BACKING_VALUE_BYTES ? v->len : 0, size;
   backing_addr a;
@@ -4201,11 +4208,9 @@ static backing_addr backing__ent_new(backing *s, uint64_t hash, const void *key,
   if (size > backing__max_block(s) - 16) return BACKING__FAIL(BACKING_ETOOBIG);
   if ((a = backing__obj_new(s, size, BACKING__T_ENT, 0)) == 0) return 0;
   e = (backing__ent *)(void *)(s->view.base + a);
-  e->hash = hash;
   e->klen = (uint32_t)klen;
   e->kind = v->kind;
-  e->vlen = vlen;
-  e->inl = 0;
+  e->inl = vlen;
   if (v->kind == BACKING_VALUE_I64) memcpy(&e->inl, &v->i64, 8);
   if (v->kind == BACKING_VALUE_F64) memcpy(&e->inl, &v->f64, 8);
   if (v->kind == BACKING_VALUE_ADDR) e->inl = v->addr;
@@ -4269,7 +4274,7 @@ BACKING_API int backing_map_put(backing *s, backing_addr m, const void *key, uin
     return backing__err(BACKING_EINVAL);
   if (klen > BACKING_MAP_KEY_MAX) return backing__err(BACKING_ETOOBIG);
   hash = backing__hash(h->seed, key, klen);
-  if ((e = backing__ent_new(s, hash, key, klen, v)) == 0) return backing_last_error();
+  if ((e = backing__ent_new(s, key, klen, v)) == 0) return backing_last_error();
   if (e >> BACKING__ADDR_BITS) { /* (a store past 256 TiB) */
     backing__obj_free(s, e);
     return backing__err(BACKING_ENOSPACE);
@@ -4355,7 +4360,7 @@ BACKING_API int backing_map_get(backing *s, backing_addr m, const void *key, uin
     if ((at = backing__mfind(s, g, hash, key, klen, &free_at)) < 0)
       return backing__err(BACKING_ENOTFOUND);
     w = __atomic_load_n(&g->slot[at], __ATOMIC_ACQUIRE);
-    if (w <= BACKING__TOMB || !(e = backing__ment(s, w)) || !backing__ent_is(e, hash, key, klen))
+    if (w <= BACKING__TOMB || !(e = backing__ment(s, w)) || !backing__ent_is(e, key, klen))
       continue; /* deleted or overwritten just now: look again */
     return backing__err(backing__ent_value(s, BACKING__ADDR(w), e, out));
   }
@@ -4398,7 +4403,7 @@ BACKING_API int backing_map_next(backing *s, backing_addr m, backing_map_cursor 
       backing__ent *e;
       int r;
       if (w <= BACKING__TOMB || !(e = backing__ment(s, w))) continue;
-      if (e->hash < c->pos)
+      if (backing__ent_hash(h->seed, e) < c->pos)
         continue; /* in a range visited already (a bigger segment found
                      where a split's directory update is unfinished) */
       r = backing__ent_value(s, BACKING__ADDR(w), e, out);
@@ -4462,8 +4467,13 @@ BACKING_API uint64_t backing_map_len(backing *s, backing_addr m) {
   return n;
 }
 
+typedef struct backing__mstat {
+  backing_map_stats *st;
+  uint64_t seed;
+} backing__mstat;
+
 static int backing__mstat_fn(backing *s, backing__seg *g, backing_addr ga, void *ctx) {
-  backing_map_stats *st = (backing_map_stats *)ctx;
+  backing_map_stats *st = ((backing__mstat *)ctx)->st;
   uint32_t j;
   (void)ga;
   st->segments++;
@@ -4475,10 +4485,10 @@ static int backing__mstat_fn(backing *s, backing__seg *g, backing_addr ga, void 
     if (w == BACKING__TOMB) st->tombstones++;
     if (w <= BACKING__TOMB || !(e = backing__ment(s, w))) continue;
     st->bytes += backing__round16(sizeof *e + e->klen + 1 +
-                                  (e->kind == BACKING_VALUE_BYTES ? e->vlen + 1 : 0)) +
+                                  (e->kind == BACKING_VALUE_BYTES ? e->inl + 1 : 0)) +
                  16;
     {
-      uint32_t home = backing__home(e->hash),
+      uint32_t home = backing__home(backing__ent_hash(((backing__mstat *)ctx)->seed, e)),
                probe = (j + BACKING__NSLOT - home) % BACKING__NSLOT + 1;
       if (probe > st->max_probe) st->max_probe = probe;
     }
@@ -4496,7 +4506,12 @@ BACKING_API int backing_map_stat(backing *s, backing_addr m, backing_map_stats *
   if (!backing__mdir(s, h, &gd)) return backing__err(BACKING_ECORRUPT);
   st->depth = gd;
   st->bytes = sizeof *h + 16 + 8 + (8ull << gd) + 16;
-  if ((r = backing__mvisit(s, h, backing__mstat_fn, st)) != 0) return backing__err(r);
+  {
+    backing__mstat ms;
+    ms.st = st;
+    ms.seed = h->seed;
+    if ((r = backing__mvisit(s, h, backing__mstat_fn, &ms)) != 0) return backing__err(r);
+  }
   backing__mvisit(s, h, backing__mlen_fn, &st->entries);
   st->load = st->slots ? (double)st->entries / (double)st->slots : 0.0;
   return backing__err(0);
@@ -4541,8 +4556,8 @@ static int backing__mcheck_seg(backing *s, backing__seg *g, backing_addr ga, bac
     if (w <= BACKING__TOMB) continue;
     live++;
     if (!(e = backing__ment(s, w)) || !backing__obj(s, ea, BACKING__T_ENT, NULL) ||
-        w >> BACKING__ADDR_BITS != BACKING__TAG(e->hash) ||
-        (d && (e->hash >> (64 - d)) != g->prefix)) {
+        w >> BACKING__ADDR_BITS != BACKING__TAG(backing__ent_hash(k->h->seed, e)) ||
+        (d && (backing__ent_hash(k->h->seed, e) >> (64 - d)) != g->prefix)) {
       if (busy && (__atomic_load_n(&g->slot[j], __ATOMIC_ACQUIRE) != w ||
                    __atomic_load_n(&g->split[0], __ATOMIC_ACQUIRE)))
         continue; /* changed, or retired since (its entries may be given back by now) */
