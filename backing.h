@@ -76,6 +76,10 @@
      ptr, get, set    one add and one load or store (static inline).
      check, walk,
      stat             O(size of the store).
+     Containers       strings up to max_block - 25 bytes; vectors of up to 251 segments
+                      (many arenas' worth; elements never move); map keys up to 64 KiB,
+                      put/get/del O(1) expected (4 KiB segments split one at a time),
+                      map_len O(keys / 250), gets lock-free (README: "Containers").
      Threads          a handle may be used by many threads, a store by many processes;
                       a lock per arena, taken from dead owners (README: crash model).
 
