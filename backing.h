@@ -5472,6 +5472,19 @@ BACKING_API int backing_walk(backing *s, backing_walk_fn fn, void *ctx) {
   return r < 0 ? backing__err(r) : r;
 }
 
+/* Does root address a name a map? Looked up under its arena's lock, and as a plain block
+   first, so that no byte of a block's user data is read (other threads may be writing). */
+static int backing__names_map(backing *s, backing_addr a) {
+  backing__arena *ar;
+  backing__loc L;
+  int is = 0;
+  if (a < 32 || (a & 15) || backing__lock_addr(s, a - 16, &ar, 0) != 0) return 0;
+  if (backing__locate(s, a, &L) != 0 && backing__locate(s, a - 16, &L) == 0 && L.kind)
+    is = backing__gch_at(L.ar, L.off)->type == BACKING__T_MAP;
+  backing__runlock(s, ar);
+  return is;
+}
+
 BACKING_API int backing_check(backing *s) {
   backing__visit v;
   int r, k;
@@ -5493,8 +5506,7 @@ BACKING_API int backing_check(backing *s) {
     if (locked) backing__unlock(&st->lock);
     for (k = 0; !r && k < BACKING_ROOT_MAX; k++) { /* the maps the roots name */
       backing_addr a = __atomic_load_n(&st->roots[k].addr, __ATOMIC_ACQUIRE);
-      if (a && backing__obj(s, a, BACKING__T_MAP, NULL) && backing_map_check(s, a) != 0)
-        r = BACKING_ECORRUPT;
+      if (a && backing__names_map(s, a) && backing_map_check(s, a) != 0) r = BACKING_ECORRUPT;
     }
   }
   return r ? backing__err(r) : 0;

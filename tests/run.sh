@@ -4,7 +4,7 @@
 #      clang++), and with BACKING_NO_MMAP, BACKING_STATIC, BACKING_DEBUG; and
 #      tests/compile_after_stdio.c (the implementation included after <stdio.h>, or after a
 #      plain include of backing.h) with gcc/clang -std=c99, gcc -std=c11, g++ -std=c++11
-#   b) make examples
+#   b) make examples; b2) a BACKING_DEBUG build traps on a bad accessor address
 #   c) the test binary under AddressSanitizer + UndefinedBehaviorSanitizer (clang)
 #   d) the test binary optimised, asserts off (gcc -O2 -DNDEBUG)
 #   e) the crash-point sweep, tests/crashpoints.c built with -DBACKING_TEST_CRASH_POINTS
@@ -125,6 +125,22 @@ if limit 600 make -s examples >"$B/examples.log" 2>&1; then
 else
   head -n 40 "$B/examples.log"
   fail "make examples"
+fi
+
+echo "==== b2) BACKING_DEBUG: a bad accessor address traps (tests/debug_trap.c)"
+if limit 300 gcc -std=c11 -O1 $WARN -o "$B/debug_trap" tests/debug_trap.c >"$B/debug_trap.log" 2>&1; then
+  "$B/debug_trap" >>"$B/debug_trap.log" 2>&1
+  st=$?
+  if [ "$st" -eq 132 ] || [ "$st" -eq 133 ]; then # SIGILL or SIGTRAP
+    echo "ok   debug build traps on a write to a freed block"
+    pass
+  else
+    cat "$B/debug_trap.log"
+    fail "debug build did not trap (exit $st)"
+  fi
+else
+  head -n 40 "$B/debug_trap.log"
+  fail "build debug_trap"
 fi
 
 echo "==== c) AddressSanitizer + UndefinedBehaviorSanitizer"
