@@ -4833,8 +4833,10 @@ static int backing__recover_all(backing *s, int full) {
   for (i = 0; i < n; i++)
     if (i >= BACKING__LD(s->valid) && (r = backing__arena_ready(s, i)) != 0) return r;
   if (full) {
-    for (i = 0; i < n; i++)
+    for (i = 0; i < n; i++) {
+      if (backing__ar(s, i)->quarantined) return backing__corrupt(s, i, 0, "arena quarantined");
       if ((r = backing__rebuild(s, i, 0)) != 0) return r;
+    }
     if ((r = backing__check_roots(s, st)) != 0) return r;
   }
   __atomic_store_n(&st->lock, 0, __ATOMIC_RELEASE);
