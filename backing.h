@@ -1190,9 +1190,10 @@ struct backing {
                                 inherited through fork, closed) */
   unsigned char *ar0;        /* arena 0 as the library sees it (see >>view) */
   unsigned shift;
-  int ro;       /* BACKING_RDONLY: mapped read-only, takes no locks, changes nothing */
-  int forked;   /* set in a child process by the fork handler: every call refuses */
-  uint64_t uid; /* unique per handle in this process, never reused */
+  int ro;        /* BACKING_RDONLY: mapped read-only, takes no locks, changes nothing */
+  int forked;    /* set in a child process by the fork handler: every call refuses */
+  int repairing; /* a full repair's check: derived counts are put right, not refused */
+  uint64_t uid;  /* unique per handle in this process, never reused */
   uint64_t mask;
   uint32_t hdr_size;  /* H: slab table end, where arena 0 keeps its store state */
   uint32_t salt;      /* mixed into block header checks */
@@ -3972,42 +3973,55 @@ BACKING__INLINE backing__seg *backing__mcur(backing *s, uint64_t *a, uint64_t ha
   return g;
 }
 
-/* The entry a slot word names, if it is one (bounds-checked). */
-BACKING__INLINE backing__ent *backing__ment(backing *s, uint64_t w) {
+/* An entry as a reader sees it: its header copied once, so that every length used is
+   the one checked (a reader may race the GC giving the block back and reusing it), and
+   its key's bytes. */
+typedef struct backing__entv {
+  backing__ent h;
+  const unsigned char *key;
+} backing__entv;
+
+/* The entry a slot word names, if it is one: 1 and *v, with its key and bytes inside the
+   store. */
+BACKING__INLINE int backing__ment(backing *s, uint64_t w, backing__entv *v) {
   uint64_t a = BACKING__ADDR(w);
-  backing__ent *e = (backing__ent *)backing__mref(s, a, sizeof(backing__ent));
-  if (!e || !backing__mref(s, a, sizeof *e + (uint64_t)e->klen + 1)) return NULL;
-  return e;
+  const backing__ent *e = (const backing__ent *)backing__mref(s, a, sizeof(backing__ent));
+  if (!e) return 0;
+  memcpy(&v->h, e, sizeof v->h);
+  if (!backing__mref(s, a,
+                     sizeof *e + (uint64_t)v->h.klen + 1 +
+                         (v->h.kind == BACKING_VALUE_BYTES ? v->h.inl : 0)))
+    return 0;
+  v->key = (const unsigned char *)(e + 1);
+  return 1;
 }
 
-static int backing__ent_is(const backing__ent *e, const void *key, uint64_t klen) {
-  return e->klen == klen && memcmp(e + 1, key, (size_t)klen) == 0;
+static int backing__ent_is(const backing__entv *v, const void *key, uint64_t klen) {
+  return v->h.klen == klen && memcmp(v->key, key, (size_t)klen) == 0;
 }
 /* An entry's hash: not stored (16 bytes more per key); the slot's tag filters lookups, and
    a split or a check computes it again from the key. */
-static uint64_t backing__ent_hash(uint64_t seed, const backing__ent *e) {
-  return backing__hash(seed, e + 1, e->klen);
+static uint64_t backing__ent_hash(uint64_t seed, const backing__entv *v) {
+  return backing__hash(seed, v->key, v->h.klen);
 }
 
 /* An entry's value, as get returns it. 0, or ECORRUPT. */
-static int backing__ent_value(backing *s, backing_addr ea, const backing__ent *e,
-                              backing_value *out) {
+static int backing__ent_value(const backing__entv *v, backing_value *out) {
   memset(out, 0, sizeof *out);
-  out->kind = e->kind;
-  switch (e->kind) {
-  case BACKING_VALUE_BYTES:
-    if (!backing__mref(s, ea, sizeof *e + e->klen + 1 + e->inl)) return BACKING_ECORRUPT;
-    out->data = (const unsigned char *)(e + 1) + e->klen + 1;
-    out->len = e->inl;
+  out->kind = v->h.kind;
+  switch (v->h.kind) {
+  case BACKING_VALUE_BYTES: /* (its length was checked by backing__ment) */
+    out->data = v->key + v->h.klen + 1;
+    out->len = v->h.inl;
     return 0;
   case BACKING_VALUE_I64:
-    memcpy(&out->i64, &e->inl, 8);
+    memcpy(&out->i64, &v->h.inl, 8);
     return 0;
   case BACKING_VALUE_F64:
-    memcpy(&out->f64, &e->inl, 8);
+    memcpy(&out->f64, &v->h.inl, 8);
     return 0;
   case BACKING_VALUE_ADDR:
-    out->addr = e->inl;
+    out->addr = v->h.inl;
     return 0;
   default:
     return BACKING_ECORRUPT;
@@ -4034,8 +4048,8 @@ static int backing__mfind(backing *s, backing__seg *g, uint64_t hash, const void
       continue;
     }
     if (w >> BACKING__ADDR_BITS == tag) {
-      backing__ent *e = backing__ment(s, w);
-      if (e && backing__ent_is(e, key, klen)) return (int)j;
+      backing__entv v;
+      if (backing__ment(s, w, &v) && backing__ent_is(&v, key, klen)) return (int)j;
     }
   }
   return -1;
@@ -4094,11 +4108,11 @@ static backing_addr backing__mseg_new(backing *s, uint64_t seed, const backing__
   n->prefix = prefix;
   for (j = 0; j < BACKING__NSLOT; j++) {
     uint64_t w = g->slot[j];
-    backing__ent *e;
+    backing__entv v;
     uint64_t hash;
     uint32_t k;
-    if (w <= BACKING__TOMB || !(e = backing__ment(s, w))) continue;
-    hash = backing__ent_hash(seed, e);
+    if (w <= BACKING__TOMB || !backing__ment(s, w, &v)) continue;
+    hash = backing__ent_hash(seed, &v);
     if (bitd >= 0 && ((hash >> (63 - bitd)) & 1) != bit) continue;
     for (k = backing__home(hash); n->slot[k]; k = k + 1 == BACKING__NSLOT ? 0 : k + 1) {
     }
@@ -4355,7 +4369,7 @@ BACKING_API int backing_map_get(backing *s, backing_addr m, const void *key, uin
     uint32_t gd;
     uint64_t *dir = backing__mdir(s, h, &gd), w, sa;
     backing__seg *g;
-    backing__ent *e;
+    backing__entv v;
     int at, free_at;
     if (!dir) break;
     sa = __atomic_load_n(&dir[backing__dir_index(hash, gd)], __ATOMIC_ACQUIRE);
@@ -4364,9 +4378,9 @@ BACKING_API int backing_map_get(backing *s, backing_addr m, const void *key, uin
     if ((at = backing__mfind(s, g, hash, key, klen, &free_at)) < 0)
       return backing__err(BACKING_ENOTFOUND);
     w = __atomic_load_n(&g->slot[at], __ATOMIC_ACQUIRE);
-    if (w <= BACKING__TOMB || !(e = backing__ment(s, w)) || !backing__ent_is(e, key, klen))
+    if (w <= BACKING__TOMB || !backing__ment(s, w, &v) || !backing__ent_is(&v, key, klen))
       continue; /* deleted or overwritten just now: look again */
-    return backing__err(backing__ent_value(s, BACKING__ADDR(w), e, out));
+    return backing__err(backing__ent_value(&v, out));
   }
   return backing__err(BACKING_ECORRUPT);
 }
@@ -4404,18 +4418,18 @@ BACKING_API int backing_map_next(backing *s, backing_addr m, backing_map_cursor 
     }
     for (j = c->idx; j < BACKING__NSLOT; j++) { /* keys never move within a segment */
       uint64_t w = __atomic_load_n(&g->slot[j], __ATOMIC_ACQUIRE);
-      backing__ent *e;
+      backing__entv v;
       int r;
-      if (w <= BACKING__TOMB || !(e = backing__ment(s, w))) continue;
-      if (backing__ent_hash(h->seed, e) < c->pos)
+      if (w <= BACKING__TOMB || !backing__ment(s, w, &v)) continue;
+      if (backing__ent_hash(h->seed, &v) < c->pos)
         continue; /* in a range visited already (a bigger segment found
                      where a split's directory update is unfinished) */
-      r = backing__ent_value(s, BACKING__ADDR(w), e, out);
+      r = backing__ent_value(&v, out);
       if (r && __atomic_load_n(&g->slot[j], __ATOMIC_ACQUIRE) != w) continue; /* gone now */
       c->idx = j + 1;
       if (r) return backing__err(r);
-      *key = e + 1;
-      *klen = e->klen;
+      *key = v.key;
+      *klen = v.h.klen;
       backing__last_err = 0;
       return 1;
     }
@@ -4485,14 +4499,14 @@ static int backing__mstat_fn(backing *s, backing__seg *g, backing_addr ga, void 
   st->bytes += sizeof *g + 16;
   for (j = 0; j < BACKING__NSLOT; j++) {
     uint64_t w = g->slot[j];
-    backing__ent *e;
+    backing__entv v;
     if (w == BACKING__TOMB) st->tombstones++;
-    if (w <= BACKING__TOMB || !(e = backing__ment(s, w))) continue;
-    st->bytes += backing__round16(sizeof *e + e->klen + 1 +
-                                  (e->kind == BACKING_VALUE_BYTES ? e->inl + 1 : 0)) +
+    if (w <= BACKING__TOMB || !backing__ment(s, w, &v)) continue;
+    st->bytes += backing__round16(sizeof v.h + v.h.klen + 1 +
+                                  (v.h.kind == BACKING_VALUE_BYTES ? v.h.inl + 1 : 0)) +
                  16;
     {
-      uint32_t home = backing__home(backing__ent_hash(((backing__mstat *)ctx)->seed, e)),
+      uint32_t home = backing__home(backing__ent_hash(((backing__mstat *)ctx)->seed, &v)),
                probe = (j + BACKING__NSLOT - home) % BACKING__NSLOT + 1;
       if (probe > st->max_probe) st->max_probe = probe;
     }
@@ -4555,21 +4569,23 @@ static int backing__mcheck_seg(backing *s, backing__seg *g, backing_addr ga, bac
   for (j = 0; j < BACKING__NSLOT; j++) {
     uint64_t w = __atomic_load_n(&g->slot[j], __ATOMIC_ACQUIRE);
     uint64_t ea = BACKING__ADDR(w);
-    backing__ent *e;
+    backing__entv v;
     used += w != 0;
     if (w <= BACKING__TOMB) continue;
     live++;
-    if (!(e = backing__ment(s, w)) || !backing__obj(s, ea, BACKING__T_ENT, NULL) ||
-        w >> BACKING__ADDR_BITS != BACKING__TAG(backing__ent_hash(k->h->seed, e)) ||
-        (d && (backing__ent_hash(k->h->seed, e) >> (64 - d)) != g->prefix)) {
+    if (!backing__ment(s, w, &v) || !backing__obj(s, ea, BACKING__T_ENT, NULL) ||
+        w >> BACKING__ADDR_BITS != BACKING__TAG(backing__ent_hash(k->h->seed, &v)) ||
+        (d && (backing__ent_hash(k->h->seed, &v) >> (64 - d)) != g->prefix)) {
       if (busy && (__atomic_load_n(&g->slot[j], __ATOMIC_ACQUIRE) != w ||
                    __atomic_load_n(&g->split[0], __ATOMIC_ACQUIRE)))
         continue; /* changed, or retired since (its entries may be given back by now) */
       return k->why = "a slot names no entry of this segment", BACKING_ECORRUPT;
     }
   }
-  if (!busy && (live != g->live || used != g->used))
-    return k->why = "segment counts", BACKING_ECORRUPT;
+  if (!busy && (live != g->live || used != g->used)) {
+    if (!s->repairing) return k->why = "segment counts", BACKING_ECORRUPT;
+    g->live = live, g->used = used; /* derived: a full repair puts them right */
+  }
   k->keys += live;
   return 0;
 }
@@ -4640,6 +4656,19 @@ static int backing__check_roots(backing *s, backing__store *st) {
       return backing__corrupt(s, 0, s->hdr_size, "root table entry");
   }
   return 0;
+}
+
+/* Does root address a name a map? Looked up under its arena's lock, and as a plain block
+   first, so that no byte of a block's user data is read (other threads may be writing). */
+static int backing__names_map(backing *s, backing_addr a) {
+  backing__arena *ar;
+  backing__loc L;
+  int is = 0;
+  if (a < 32 || (a & 15) || backing__lock_addr(s, a - 16, &ar, 0) != 0) return 0;
+  if (backing__locate(s, a, &L) != 0 && backing__locate(s, a - 16, &L) == 0 && L.kind)
+    is = backing__gch_at(L.ar, L.off)->type == BACKING__T_MAP;
+  backing__runlock(s, ar);
+  return is;
 }
 
 /* >>recovery ----------------------------------------------------------------------- */
@@ -4838,6 +4867,16 @@ static int backing__recover_all(backing *s, int full) {
       if ((r = backing__rebuild(s, i, 0)) != 0) return r;
     }
     if ((r = backing__check_roots(s, st)) != 0) return r;
+    { /* and the maps the roots name, as a read-only handle sees them (no lock, no write) */
+      int ro = s->ro, k;
+      s->ro = 1;
+      for (k = 0; !r && k < BACKING_ROOT_MAX; k++) {
+        backing_addr a = st->roots[k].addr;
+        if (a && backing__names_map(s, a) && backing_map_check(s, a) != 0) r = BACKING_ECORRUPT;
+      }
+      s->ro = ro;
+      if (r) return r;
+    }
   }
   __atomic_store_n(&st->lock, 0, __ATOMIC_RELEASE);
   for (i = 0; i < n; i++) {
@@ -4848,7 +4887,11 @@ static int backing__recover_all(backing *s, int full) {
     backing__unlock(&ar->lock);
     if (r && full) return r;
   }
-  return full ? backing_check(s) : 0;
+  if (!full) return 0;
+  s->repairing = 1; /* the check puts right what is derived in the maps too */
+  r = backing_check(s);
+  s->repairing = 0;
+  return r;
 }
 
 /* A process slot whose last owner died while others stayed attached is being claimed
@@ -5472,19 +5515,6 @@ BACKING_API int backing_walk(backing *s, backing_walk_fn fn, void *ctx) {
   v.ctx = ctx;
   r = backing__visit_all(s, &v);
   return r < 0 ? backing__err(r) : r;
-}
-
-/* Does root address a name a map? Looked up under its arena's lock, and as a plain block
-   first, so that no byte of a block's user data is read (other threads may be writing). */
-static int backing__names_map(backing *s, backing_addr a) {
-  backing__arena *ar;
-  backing__loc L;
-  int is = 0;
-  if (a < 32 || (a & 15) || backing__lock_addr(s, a - 16, &ar, 0) != 0) return 0;
-  if (backing__locate(s, a, &L) != 0 && backing__locate(s, a - 16, &L) == 0 && L.kind)
-    is = backing__gch_at(L.ar, L.off)->type == BACKING__T_MAP;
-  backing__runlock(s, ar);
-  return is;
 }
 
 BACKING_API int backing_check(backing *s) {
