@@ -4576,9 +4576,10 @@ static int backing__mcheck_seg(backing *s, backing__seg *g, backing_addr ga, bac
     if (!backing__ment(s, w, &v) || !backing__obj(s, ea, BACKING__T_ENT, NULL) ||
         w >> BACKING__ADDR_BITS != BACKING__TAG(backing__ent_hash(k->h->seed, &v)) ||
         (d && (backing__ent_hash(k->h->seed, &v) >> (64 - d)) != g->prefix)) {
-      if (busy && (__atomic_load_n(&g->slot[j], __ATOMIC_ACQUIRE) != w ||
-                   __atomic_load_n(&g->split[0], __ATOMIC_ACQUIRE)))
-        continue; /* changed, or retired since (its entries may be given back by now) */
+      if (busy)
+        continue; /* a read-only look cannot stop writers, nor the GC giving back
+                     what they unlinked (the entry, or this segment, may be reused
+                     by now): only a read-write check judges slots */
       return k->why = "a slot names no entry of this segment", BACKING_ECORRUPT;
     }
   }
