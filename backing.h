@@ -4537,12 +4537,9 @@ BACKING_API int backing_map_stat(backing *s, backing_addr m, backing_map_stats *
 
 /* check: every current segment is a live SEG block covering exactly its directory range,
    not retired, every slot empty, deleted or a live entry whose hash fits the segment and
-   its tag, counts right; and the keys total the map's count. */
+   its tag, and its counts right (the keys are counted per segment: no total to match). */
 typedef struct backing__mcheck {
   backing__maph *h;
-  uint64_t keys;
-  uint32_t gd;
-  uint64_t *dir;
   const char *why;
   uint64_t where;
 } backing__mcheck;
@@ -4587,7 +4584,6 @@ static int backing__mcheck_seg(backing *s, backing__seg *g, backing_addr ga, bac
     if (!s->repairing) return k->why = "segment counts", BACKING_ECORRUPT;
     g->live = live, g->used = used; /* derived: a full repair puts them right */
   }
-  k->keys += live;
   return 0;
 }
 
@@ -4605,10 +4601,11 @@ static int backing__mcheck_fn(backing *s, backing__seg *g, backing_addr ga, void
 BACKING_API int backing_map_check(backing *s, backing_addr m) {
   backing__maph *h = backing__map(s, m);
   backing__mcheck k;
+  uint32_t gd;
   int r;
   if (!h) return backing_last_error();
   memset(&k, 0, sizeof k);
-  if (!(k.dir = backing__mdir(s, h, &k.gd)) ||
+  if (!backing__mdir(s, h, &gd) ||
       !backing__obj(s, __atomic_load_n(&h->dir, __ATOMIC_ACQUIRE), BACKING__T_DIR, NULL)) {
     snprintf(s->detail, sizeof s->detail, "map %llu: directory", (unsigned long long)m);
     return backing__err(BACKING_ECORRUPT);
