@@ -614,34 +614,89 @@ static inline int backing_copy(backing *s, backing_addr dst, backing_addr src, u
   return 0;
 }
 
+/* The library's atomics, one spelling for every compiler: gcc and clang builtins, or
+   under MSVC the Interlocked family (x86-64 and ARM64 loads and stores of aligned words
+   are single moves; the barriers order them). Not compiled with MSVC here: see README. */
+#if defined(__GNUC__) || defined(__clang__)
+#define BACKING__RELAXED __ATOMIC_RELAXED
+#define BACKING__ACQUIRE __ATOMIC_ACQUIRE
+#define BACKING__RELEASE __ATOMIC_RELEASE
+#define BACKING__ACQ_REL __ATOMIC_ACQ_REL
+#define BACKING__SEQ_CST __ATOMIC_SEQ_CST
+#define BACKING__ALOAD(p, o) __atomic_load_n(p, o)
+#define BACKING__ASTORE(p, v, o) __atomic_store_n(p, v, o)
+#define BACKING__AADD(p, v, o) __atomic_fetch_add(p, v, o)
+#define BACKING__AXCHG(p, v, o) __atomic_exchange_n(p, v, o)
+#define BACKING__ACAS(p, e, d, weak, o1, o2) __atomic_compare_exchange_n(p, e, d, weak, o1, o2)
+#elif defined(_MSC_VER)
+#include <intrin.h>
+#define BACKING__RELAXED 0
+#define BACKING__ACQUIRE 2
+#define BACKING__RELEASE 3
+#define BACKING__ACQ_REL 4
+#define BACKING__SEQ_CST 5
+static inline uint64_t backing__msc_load(volatile void *p, size_t n) {
+  uint64_t v = n == 8 ? *(volatile uint64_t *)p : *(volatile uint32_t *)p;
+  _ReadWriteBarrier();
+  return v;
+}
+static inline void backing__msc_store(volatile void *p, size_t n, uint64_t v) {
+  if (n == 8)
+    _InterlockedExchange64((volatile long long *)p, (long long)v);
+  else
+    _InterlockedExchange((volatile long *)p, (long)v);
+}
+static inline uint64_t backing__msc_xchg(volatile void *p, size_t n, uint64_t v) {
+  return n == 8 ? (uint64_t)_InterlockedExchange64((volatile long long *)p, (long long)v)
+                : (uint32_t)_InterlockedExchange((volatile long *)p, (long)v);
+}
+static inline uint64_t backing__msc_add(volatile void *p, size_t n, uint64_t v) {
+  return n == 8 ? (uint64_t)_InterlockedExchangeAdd64((volatile long long *)p, (long long)v)
+                : (uint32_t)_InterlockedExchangeAdd((volatile long *)p, (long)v);
+}
+static inline int backing__msc_cas(volatile void *p, size_t n, void *e, uint64_t d) {
+  if (n == 8) {
+    long long x = *(long long *)e;
+    long long o = _InterlockedCompareExchange64((volatile long long *)p, (long long)d, x);
+    return o == x ? 1 : (*(long long *)e = o, 0);
+  } else {
+    long x = *(long *)e, o = _InterlockedCompareExchange((volatile long *)p, (long)d, x);
+    return o == x ? 1 : (*(long *)e = o, 0);
+  }
+}
+#define BACKING__ALOAD(p, o) backing__msc_load((p), sizeof *(p))
+#define BACKING__ASTORE(p, v, o) backing__msc_store((p), sizeof *(p), (uint64_t)(v))
+#define BACKING__AADD(p, v, o) backing__msc_add((p), sizeof *(p), (uint64_t)(v))
+#define BACKING__AXCHG(p, v, o) backing__msc_xchg((p), sizeof *(p), (uint64_t)(v))
+#define BACKING__ACAS(p, e, d, weak, o1, o2) backing__msc_cas((p), sizeof *(p), (e), (uint64_t)(d))
+#else
+#error "backing.h: atomics need gcc, clang or MSVC"
+#endif
+
 /* Atomics on naturally aligned words of the store (lock-free; safe between processes).
    add returns the previous value; cas returns 1 if *a was `expected` and is now
    `desired`, else 0 and stores the value seen in *expected, or BACKING_ERDONLY on a
    read-only handle. Sequentially consistent. Like the typed setters, store and add
    through a read-only handle fault (SIGSEGV: the store is mapped read-only there). */
-#if defined(__GNUC__) || defined(__clang__)
-#define BACKING__DEFINE_ATOMICS(name, type)                                                     \
-  static inline type backing_atomic_load_##name(backing *s, backing_addr a) {                   \
-    return __atomic_load_n((type *)(void *)backing__at(s, a), __ATOMIC_SEQ_CST);                \
-  }                                                                                             \
-  static inline void backing_atomic_store_##name(backing *s, backing_addr a, type v) {          \
-    __atomic_store_n((type *)(void *)backing__at(s, a), v, __ATOMIC_SEQ_CST);                   \
-  }                                                                                             \
-  static inline type backing_atomic_add_##name(backing *s, backing_addr a, type v) {            \
-    return __atomic_fetch_add((type *)(void *)backing__at(s, a), v, __ATOMIC_SEQ_CST);          \
-  }                                                                                             \
-  static inline int backing_atomic_cas_##name(backing *s, backing_addr a, type *expected,       \
-                                              type desired) {                                   \
-    if (backing__view_of(s)->ro) return BACKING_ERDONLY;                                        \
-    return __atomic_compare_exchange_n((type *)(void *)backing__at(s, a), expected, desired, 0, \
-                                       __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);                     \
+#define BACKING__DEFINE_ATOMICS(name, type)                                               \
+  static inline type backing_atomic_load_##name(backing *s, backing_addr a) {             \
+    return BACKING__ALOAD((type *)(void *)backing__at(s, a), BACKING__SEQ_CST);           \
+  }                                                                                       \
+  static inline void backing_atomic_store_##name(backing *s, backing_addr a, type v) {    \
+    BACKING__ASTORE((type *)(void *)backing__at(s, a), v, BACKING__SEQ_CST);              \
+  }                                                                                       \
+  static inline type backing_atomic_add_##name(backing *s, backing_addr a, type v) {      \
+    return BACKING__AADD((type *)(void *)backing__at(s, a), v, BACKING__SEQ_CST);         \
+  }                                                                                       \
+  static inline int backing_atomic_cas_##name(backing *s, backing_addr a, type *expected, \
+                                              type desired) {                             \
+    if (backing__view_of(s)->ro) return BACKING_ERDONLY;                                  \
+    return BACKING__ACAS((type *)(void *)backing__at(s, a), expected, desired, 0,         \
+                         BACKING__SEQ_CST, BACKING__SEQ_CST);                             \
   }
 BACKING__DEFINE_ATOMICS(u32, uint32_t)
 BACKING__DEFINE_ATOMICS(u64, uint64_t)
 #undef BACKING__DEFINE_ATOMICS
-#else
-#error "backing.h: atomics need gcc or clang builtins (MSVC support is planned)"
-#endif
 
 #ifdef __cplusplus
 }
@@ -697,11 +752,11 @@ BACKING__DEFINE_ATOMICS(u64, uint64_t)
 
 /* Handle fields that grow while other threads read them (arena count, validated arenas):
    loads and stores are atomic (plain moves on x86), so the publication is ordered. */
-#define BACKING__LD(x) __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define BACKING__LD(x) BACKING__ALOAD(&(x), BACKING__ACQUIRE)
 /* Words that a lock-free reader (gc_ref, gc_unref) may look at while the arena's lock
    holder changes them: written and read whole (plain moves), never torn. */
-#define BACKING__SET(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
-#define BACKING__GET(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define BACKING__SET(x, v) BACKING__ASTORE(&(x), (v), BACKING__RELAXED)
+#define BACKING__GET(x) BACKING__ALOAD(&(x), BACKING__RELAXED)
 
 #if defined(__GNUC__) || defined(__clang__)
 #define BACKING__LIKELY(x) __builtin_expect(!!(x), 1)
@@ -982,13 +1037,111 @@ static unsigned backing__class_of(uint64_t size) {
 }
 
 /* >>os ----------------------------------------------------------------------------- */
-/* Every OS call goes through these few functions (POSIX today). */
+/* Every call to the operating system is in this chapter, behind the backing__os_*
+   functions below; the rest of the library calls nothing else. One block per platform:
+   POSIX (Linux; macOS on paper, see README), Windows, and none (BACKING_NO_MMAP: memory
+   from BACKING_MALLOC and caller buffers only). A port adds one block.
 
-#ifndef BACKING_NO_MMAP
+     files      os_open, os_close, os_file_info, os_path_info, os_grow, os_truncate,
+                os_fsync, os_link, os_unlink, os_mkdirs
+     memory     os_pagesize, os_reserve (address space only), os_commit (anonymous
+                memory in a reservation), os_map_fixed (a file range into a reservation),
+                os_map / os_unmap (a file range anywhere), os_guard (no access),
+                os_release (a whole reservation and what is mapped in it), os_sync,
+                os_advise, os_incore
+     locks      os_lock (one byte of a file, far past its data: held by the open file,
+                dropped by the system when the process dies), os_locked (does another
+                open file hold it?)
+     processes  os_pid, os_tid, os_alive, os_yield, os_on_fork
+     identity   os_random, os_boot_id
+   Results are 0 or a positive errno value (Windows errors are translated to the nearest
+   one); BACKING_E* codes only where the caller's input is at fault.
+   BACKING__OS_MAPS_PAST_EOF says whether a file view may cover more than the file: where
+   it may (POSIX), an MMAP handle maps its whole reservation once and arenas that other
+   processes add appear in it; where not (Windows), each growth is mapped when seen. */
+
+typedef intptr_t backing__file; /* a file descriptor, or a Windows HANDLE */
+#define BACKING__NOFILE ((backing__file)-1)
+
+typedef struct backing__finfo {
+  uint64_t size, dev, ino; /* dev and ino name the file whatever path reached it */
+  int regular;             /* a regular file (not a FIFO, device or directory) */
+} backing__finfo;
+
+enum { /* os_open */
+       BACKING__OPEN_READ = 1,
+       BACKING__OPEN_WRITE = 2,  /* read and write */
+       BACKING__OPEN_CREATE = 4, /* create if missing */
+       BACKING__OPEN_TRUNC = 8   /* create, or empty an existing file */
+};
+enum { /* os_lock */
+       BACKING__LOCK_SHARED = 1,
+       BACKING__LOCK_EXCL = 2,
+       BACKING__LOCK_WAIT = 4, /* wait for it; else EAGAIN/EACCES at once if held */
+       BACKING__LOCK_FREE = 8  /* give it back */
+};
+enum { BACKING__MAP_RO = 0, BACKING__MAP_RW = 1, BACKING__MAP_COW = 2 }; /* os_map */
+
+/* Lock bytes, far past any store's data (a lock there never blocks I/O on data). */
+#define BACKING__LK_BASE ((uint64_t)1 << 62)
+#define BACKING__LK_OPEN (BACKING__LK_BASE)
+#define BACKING__LK_PRESENCE (BACKING__LK_BASE + 1)
+#define BACKING__LK_SLOT(k) (BACKING__LK_BASE + 16 + (uint64_t)(k))
+
+/* n bytes from seed x (xorshift: the same seed gives the same bytes). */
+static void backing__mix(uint8_t *out, size_t n, uint64_t x) {
+  size_t i;
+  x |= 1;
+  for (i = 0; i < n; i++) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    out[i] = (uint8_t)(x >> 24);
+  }
+}
+/* Fallback for os_random: time, ids and an address, unique enough for a store id. */
+static void backing__weak_random(uint8_t *out, size_t n, uint64_t x) {
+  backing__mix(out, n, x ^ (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)out * 0x9E3779B97F4A7C15ull);
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+#define BACKING__OSFN static __attribute__((unused)) /* not every build calls every one */
+#else
+#define BACKING__OSFN static
+#endif
+
+#if defined(BACKING_NO_MMAP) /* ------------------------------------------- no OS at all */
+#define BACKING__OS_MAPS_PAST_EOF 0
+BACKING__OSFN uint64_t backing__os_pagesize(void) {
+  return 4096;
+}
+BACKING__OSFN void backing__os_yield(void) {}
+BACKING__OSFN uint32_t backing__os_pid(void) {
+  return 0; /* no OS to ask: a lock word names the thread only */
+}
+#ifndef BACKING_NO_THREADS
+static uint32_t backing__next_tid;
+BACKING__OSFN uint32_t backing__os_tid(void) { /* no OS to ask: number the threads */
+  return ((BACKING__AADD(&backing__next_tid, 1, BACKING__RELAXED) + 1) & 0x3fffffu) | 1u;
+}
+#endif
+BACKING__OSFN int backing__os_alive(uint32_t pid, uint32_t tid) {
+  (void)pid, (void)tid;
+  return 1; /* cannot tell: alive (BUFFER stores shared between processes need an OS) */
+}
+BACKING__OSFN void backing__os_on_fork(void (*prepare)(void), void (*parent)(void),
+                                       void (*child)(void)) {
+  (void)prepare, (void)parent, (void)child;
+}
+BACKING__OSFN void backing__os_random(uint8_t *out, size_t n) {
+  backing__weak_random(out, n, 0x9E3779B97F4A7C15ull);
+}
+
+#elif !defined(_WIN32) /* ------------------------------------------------------- POSIX */
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 #ifndef BACKING_NO_THREADS
@@ -1019,9 +1172,6 @@ static unsigned backing__class_of(uint64_t size) {
 #define MADV_WILLNEED 3
 #define MADV_DONTNEED 4
 #endif
-#ifndef MADV_DONTFORK
-#define MADV_DONTFORK 10
-#endif
 #if defined(__GLIBC__) && !defined(__USE_FILE_OFFSET64) && UINTPTR_MAX == 0xffffffffu
 #error \
     "backing.h: 32-bit builds need 64-bit file offsets: include backing.h before any system header in the file that defines BACKING_IMPLEMENTATION, or compile that file with -D_FILE_OFFSET_BITS=64"
@@ -1034,51 +1184,138 @@ extern int madvise(void *addr, size_t length, int advice);
 extern int mincore(void *addr, size_t length, unsigned char *vec);
 #endif
 #endif
+#define BACKING__OS_MAPS_PAST_EOF 1
+#define BACKING__OS_SYNC_WAITS 1 /* msync(MS_SYNC) waits for the disk */
 
-static uint64_t backing__os_pagesize(void) {
+BACKING__OSFN uint64_t backing__os_pagesize(void) {
   long p = sysconf(_SC_PAGESIZE);
   return p > 0 ? (uint64_t)p : 4096u;
 }
+/* File views start at multiples of this. */
+BACKING__OSFN uint64_t backing__os_granularity(void) {
+  return backing__os_pagesize();
+}
 
-/* Reserve address space: no memory, no swap. */
-static int backing__os_reserve(uint64_t len, void **out) {
+/* Address space only: no memory, no swap. for_files: file views will be mapped into it. */
+BACKING__OSFN int backing__os_reserve(uint64_t len, int for_files, void **out) {
   void *p = mmap(NULL, (size_t)len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  (void)for_files;
   if (p == MAP_FAILED) return errno == ENOMEM ? BACKING_ENOMEM : errno;
   *out = p;
   return 0;
 }
-
-static int backing__os_commit_anon(void *at, uint64_t len) {
+BACKING__OSFN int backing__os_commit(void *at, uint64_t len) {
   void *p =
       mmap(at, (size_t)len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
   return p == MAP_FAILED ? errno : 0;
 }
-
-static int backing__os_map_file(void *at, uint64_t len, int fd, uint64_t off, int writable) {
-  int prot = PROT_READ | (writable ? PROT_WRITE : 0);
-  void *p = mmap(at, (size_t)len, prot, MAP_SHARED | MAP_FIXED, fd, (off_t)off);
+/* Bytes [off, off + len) of f at `at`, inside a reservation that ends at `end`. */
+BACKING__OSFN int backing__os_map_fixed(void *at, uint64_t len, void *end, backing__file f,
+                                        uint64_t off, int writable) {
+  void *p = mmap(at, (size_t)len, PROT_READ | (writable ? PROT_WRITE : 0), MAP_SHARED | MAP_FIXED,
+                 (int)f, (off_t)off);
+  (void)end;
   return p == MAP_FAILED ? errno : 0;
 }
-
-static void backing__os_unmap(void *p, uint64_t len) {
-  if (p && len) munmap(p, (size_t)len);
+BACKING__OSFN int backing__os_map(backing__file f, uint64_t off, uint64_t len, int how,
+                                  void **out) {
+  void *p;
+  if (len > (uint64_t)(size_t)-1 || (sizeof(off_t) < 8 && off + len > (uint64_t)INT32_MAX))
+    return BACKING_ENOMEM;
+  p = mmap(NULL, (size_t)len, PROT_READ | (how != BACKING__MAP_RO ? PROT_WRITE : 0),
+           how == BACKING__MAP_COW ? MAP_PRIVATE : MAP_SHARED, (int)f, (off_t)off);
+  if (p == MAP_FAILED) return errno;
+  *out = p;
+  return 0;
 }
-
-static int backing__os_sync(void *p, uint64_t len, int flags) {
+BACKING__OSFN int backing__os_unmap(void *p, uint64_t len) {
+  return munmap(p, (size_t)len) ? errno : 0;
+}
+BACKING__OSFN int backing__os_guard(void *p, uint64_t len) {
+  return mprotect(p, (size_t)len, PROT_NONE) ? errno : 0;
+}
+BACKING__OSFN void backing__os_release(void *base, uint64_t len) {
+  if (base && len) munmap(base, (size_t)len);
+}
+BACKING__OSFN int backing__os_sync(void *p, uint64_t len, int flags) {
   int f = (flags & BACKING_SYNC_ASYNC) ? MS_ASYNC : MS_SYNC;
   if (flags & BACKING_SYNC_INVALIDATE) f |= MS_INVALIDATE;
   return msync(p, (size_t)len, f) ? errno : 0;
 }
+BACKING__OSFN int backing__os_advise(void *p, uint64_t len, int advice) {
+  static const int adv[] = {MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED,
+                            MADV_DONTNEED};
+  return madvise(p, (size_t)len, adv[advice]) ? errno : 0;
+}
+/* How many of the pages of [p, p + len) (page-aligned) are resident. */
+BACKING__OSFN int backing__os_incore(void *p, uint64_t len, uint64_t *resident) {
+  unsigned char vec[4096]; /* a fixed buffer: any length works without allocating */
+  uint64_t ps = backing__os_pagesize(), pages = len / ps, done = 0, res = 0, k, i;
+  while (done < pages) {
+    k = pages - done < sizeof vec ? pages - done : sizeof vec;
+    if (mincore((unsigned char *)p + done * ps, (size_t)(k * ps), vec) != 0) return errno;
+    for (i = 0; i < k; i++) res += vec[i] & 1;
+    done += k;
+  }
+  *resident = res;
+  return 0;
+}
 
-/* Fully back [off, off + len) of a file; returns the errno (posix_fallocate's result). */
-static int backing__os_fallocate(int fd, uint64_t off, uint64_t len) {
+BACKING__OSFN int backing__os_open(const char *path, int how, backing__file *out) {
+  int fl = (how & BACKING__OPEN_WRITE ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+  int fd;
+  if (how & (BACKING__OPEN_CREATE | BACKING__OPEN_TRUNC)) fl |= O_CREAT;
+  if (how & BACKING__OPEN_TRUNC) fl |= O_TRUNC;
+  /* O_NONBLOCK: opening a FIFO must not wait for a writer (callers refuse non-files) */
+  do fd = open(path, fl, 0644);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) return errno;
+  *out = fd;
+  return 0;
+}
+BACKING__OSFN void backing__os_close(backing__file f) {
+  if (f != BACKING__NOFILE) close((int)f);
+}
+static void backing__os_finfo(const struct stat *st, backing__finfo *fi) {
+  fi->size = st->st_size > 0 ? (uint64_t)st->st_size : 0;
+  fi->dev = (uint64_t)st->st_dev;
+  fi->ino = (uint64_t)st->st_ino;
+  fi->regular = S_ISREG(st->st_mode);
+}
+BACKING__OSFN int backing__os_file_info(backing__file f, backing__finfo *fi) {
+  struct stat st;
+  if (fstat((int)f, &st) != 0) return errno;
+  backing__os_finfo(&st, fi);
+  return 0;
+}
+BACKING__OSFN int backing__os_path_info(const char *path, backing__finfo *fi) {
+  struct stat st;
+  if (stat(path, &st) != 0) return errno;
+  backing__os_finfo(&st, fi);
+  return 0;
+}
+/* Fully back [off, off + len) of a file: its blocks are allocated now, so a full disk is
+   an error here and never a fault later. */
+BACKING__OSFN int backing__os_grow(backing__file f, uint64_t off, uint64_t len) {
   int r;
-  do r = posix_fallocate(fd, (off_t)off, (off_t)len);
+  do r = posix_fallocate((int)f, (off_t)off, (off_t)len);
   while (r == EINTR);
   return r;
 }
-
-static int backing__os_mkdirs(const char *dir) {
+BACKING__OSFN int backing__os_truncate(backing__file f, uint64_t size) {
+  return ftruncate((int)f, (off_t)size) ? errno : 0;
+}
+BACKING__OSFN int backing__os_fsync(backing__file f) {
+  return fsync((int)f) ? errno : 0;
+}
+/* A second name for a file; EEXIST if `to` exists (never replaces it). */
+BACKING__OSFN int backing__os_link(const char *from, const char *to) {
+  return link(from, to) ? errno : 0;
+}
+BACKING__OSFN int backing__os_unlink(const char *path) {
+  return unlink(path) ? errno : 0;
+}
+BACKING__OSFN int backing__os_mkdirs(const char *dir) {
   char buf[4096];
   size_t n = strlen(dir), i;
   if (n == 0 || n >= sizeof buf) return n ? ENAMETOOLONG : 0;
@@ -1094,17 +1331,49 @@ static int backing__os_mkdirs(const char *dir) {
   return 0;
 }
 
-#include <sched.h>
-#include <sys/syscall.h>
-#define BACKING__YIELD() sched_yield()
+/* Open-file-description byte locks: they belong to the open file, not the process, so
+   closing another descriptor of the same file does not drop them, and the kernel drops
+   them when the process dies. */
+BACKING__OSFN int backing__os_lock(backing__file f, uint64_t off, int how) {
+  struct flock fl;
+  int cmd = how & BACKING__LOCK_WAIT ? F_OFD_SETLKW : F_OFD_SETLK;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = (short)(how & BACKING__LOCK_FREE     ? F_UNLCK
+                      : how & BACKING__LOCK_SHARED ? F_RDLCK
+                                                   : F_WRLCK);
+  fl.l_whence = SEEK_SET;
+  fl.l_start = (off_t)off;
+  fl.l_len = 1;
+  while (fcntl((int)f, cmd, &fl) != 0)
+    if (errno != EINTR) return errno;
+  return 0;
+}
+/* Does another open file hold byte off? (A lock this open file holds does not count.) */
+BACKING__OSFN int backing__os_locked(backing__file f, uint64_t off) {
+  struct flock fl;
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = (off_t)off;
+  fl.l_len = 1;
+  if (fcntl((int)f, F_OFD_GETLK, &fl) != 0) return 1; /* unsure: say alive, never steal */
+  return fl.l_type != F_UNLCK;
+}
 
+BACKING__OSFN void backing__os_yield(void) {
+  sched_yield();
+}
+BACKING__OSFN uint32_t backing__os_pid(void) {
+  return (uint32_t)getpid();
+}
 #ifndef BACKING_NO_THREADS
-static uint32_t backing__os_tid(void) {
+BACKING__OSFN uint32_t backing__os_tid(void) {
   return (uint32_t)syscall(SYS_gettid); /* < 2^22: Linux's PID_MAX_LIMIT */
 }
+#endif
 /* Is thread `tid` of process `pid` alive? Signal 0 only asks; EPERM means it exists
    (another user's). Ids that cannot be a live thread's (0, or any other error) are dead. */
-static int backing__os_alive(uint32_t pid, uint32_t tid) {
+BACKING__OSFN int backing__os_alive(uint32_t pid, uint32_t tid) {
   if (!pid || !tid) return 0;
 #ifdef SYS_tgkill
   return syscall(SYS_tgkill, (long)pid, (long)tid, 0L) == 0 || errno == EPERM;
@@ -1112,40 +1381,16 @@ static int backing__os_alive(uint32_t pid, uint32_t tid) {
   return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 #endif
 }
+BACKING__OSFN void backing__os_on_fork(void (*prepare)(void), void (*parent)(void),
+                                       void (*child)(void)) {
+#ifndef BACKING_NO_THREADS
+  pthread_atfork(prepare, parent, child);
+#else
+  (void)prepare, (void)parent, (void)child;
 #endif
-
-/* Open-file-description byte locks (they belong to the open file, not the process, so
-   closing another descriptor of the same file does not drop them). */
-#define BACKING__LK_BASE ((uint64_t)1 << 62) /* far past any store's data */
-#define BACKING__LK_OPEN (BACKING__LK_BASE)
-#define BACKING__LK_PRESENCE (BACKING__LK_BASE + 1)
-#define BACKING__LK_SLOT(k) (BACKING__LK_BASE + 16 + (uint64_t)(k))
-
-static int backing__os_ofd(int fd, int cmd, int type, uint64_t off) {
-  struct flock fl;
-  memset(&fl, 0, sizeof fl);
-  fl.l_type = (short)type;
-  fl.l_whence = SEEK_SET;
-  fl.l_start = (off_t)off;
-  fl.l_len = 1;
-  while (fcntl(fd, cmd, &fl) != 0)
-    if (errno != EINTR) return errno;
-  return 0;
 }
 
-/* Does another open file hold a lock on byte off? */
-static int backing__os_locked(int fd, uint64_t off) {
-  struct flock fl;
-  memset(&fl, 0, sizeof fl);
-  fl.l_type = F_WRLCK;
-  fl.l_whence = SEEK_SET;
-  fl.l_start = (off_t)off;
-  fl.l_len = 1;
-  if (fcntl(fd, F_OFD_GETLK, &fl) != 0) return 1; /* unsure: say alive, never steal */
-  return fl.l_type != F_UNLCK;
-}
-
-static void backing__os_random(uint8_t *out, size_t n) {
+BACKING__OSFN void backing__os_random(uint8_t *out, size_t n) {
   int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
   size_t got = 0;
   if (fd >= 0) {
@@ -1156,27 +1401,415 @@ static void backing__os_random(uint8_t *out, size_t n) {
     }
     close(fd);
   }
-  if (got < n) { /* no urandom: time, pid and an address are unique enough */
-    uint64_t x = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)out;
-    for (; got < n; got++) {
-      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-      out[got] = (uint8_t)x;
-    }
+  if (got < n) backing__weak_random(out + got, n - got, (uint64_t)getpid() << 32);
+}
+/* This boot's id: 1, or 0 when the system does not say (out is then all zero). */
+BACKING__OSFN int backing__os_boot_id(uint8_t out[16]) {
+  char buf[64];
+  int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC), n, j, k = 0;
+  memset(out, 0, 16);
+  if (fd < 0) return 0;
+  n = (int)read(fd, buf, sizeof buf - 1);
+  close(fd);
+  for (j = 0; j < n && k < 32; j++) {
+    int c = buf[j], v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (v >= 0) out[k / 2] = (uint8_t)(out[k / 2] << 4 | v), k++;
+  }
+  return k == 32;
+}
+
+#else /* ---------------------------------------------------------------------- Windows */
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+#ifdef _MSC_VER
+#pragma comment(lib, "advapi32.lib")
+#endif
+#ifndef MEM_RESERVE_PLACEHOLDER
+#define MEM_RESERVE_PLACEHOLDER 0x00040000
+#define MEM_REPLACE_PLACEHOLDER 0x00004000
+#define MEM_PRESERVE_PLACEHOLDER 0x00000002
+#endif
+#define BACKING__OS_MAPS_PAST_EOF 0 /* a view ends at its section's end */
+#define BACKING__OS_SYNC_WAITS 0    /* FlushViewOfFile does not wait for the disk */
+
+/* The nearest errno value of a Windows error. */
+static int backing__os_err(void) {
+  switch (GetLastError()) {
+  case ERROR_FILE_NOT_FOUND:
+  case ERROR_PATH_NOT_FOUND:
+  case ERROR_INVALID_DRIVE:
+    return ENOENT;
+  case ERROR_ACCESS_DENIED:
+  case ERROR_SHARING_VIOLATION:
+  case ERROR_WRITE_PROTECT:
+    return EACCES;
+  case ERROR_LOCK_VIOLATION:
+  case ERROR_IO_PENDING:
+    return EAGAIN;
+  case ERROR_FILE_EXISTS:
+  case ERROR_ALREADY_EXISTS:
+    return EEXIST;
+  case ERROR_DISK_FULL:
+  case ERROR_HANDLE_DISK_FULL:
+    return ENOSPC;
+  case ERROR_NOT_ENOUGH_MEMORY:
+  case ERROR_OUTOFMEMORY:
+  case ERROR_COMMITMENT_LIMIT:
+  case ERROR_INVALID_ADDRESS:
+    return ENOMEM;
+  case ERROR_USER_MAPPED_FILE:
+    return EBUSY;
+  case ERROR_FILENAME_EXCED_RANGE:
+    return ENAMETOOLONG;
+  case ERROR_INVALID_PARAMETER:
+    return EINVAL;
+  default:
+    return EIO;
   }
 }
-#else
-#define BACKING__YIELD() ((void)0)
-#ifndef BACKING_NO_THREADS
-static uint32_t backing__next_tid;
-static uint32_t backing__os_tid(void) { /* no OS to ask: number the threads */
-  return (__atomic_add_fetch(&backing__next_tid, 1, __ATOMIC_RELAXED) & 0x3fffffu) | 1u;
+
+/* A function of kernelbase or kernel32 that older systems (and Wine) may lack. */
+static void (*backing__os_sym(const char *dll, const char *name))(void) {
+  HMODULE m = GetModuleHandleA(dll);
+  return m ? (void (*)(void))GetProcAddress(m, name) : NULL;
 }
-static int backing__os_alive(uint32_t pid, uint32_t tid) {
-  (void)pid, (void)tid;
-  return 1; /* cannot tell: alive (BUFFER stores shared between processes need an OS) */
+
+BACKING__OSFN uint64_t backing__os_pagesize(void) {
+  SYSTEM_INFO si;
+  GetSystemInfo(&si);
+  return si.dwPageSize ? si.dwPageSize : 4096u;
+}
+BACKING__OSFN uint64_t backing__os_granularity(void) {
+  SYSTEM_INFO si;
+  GetSystemInfo(&si);
+  return si.dwAllocationGranularity ? si.dwAllocationGranularity : 65536u;
+}
+
+/* File views go into a reservation in one of two ways. Where the system has placeholders
+   (Windows 10 1803 and later), the reservation is a placeholder that each view splits and
+   replaces exactly. Elsewhere (older Windows, Wine 8), the unmapped rest of a reservation
+   is its own reserved region: a view is mapped by releasing that region, mapping the view
+   at its start and reserving what is left again; another thread of the process could take
+   the hole in between, which fails the growth with ENOMEM rather than misplacing it.
+   The placeholder path is not exercised by the tests here (README). */
+typedef void *(WINAPI *backing__va2_fn)(HANDLE, void *, SIZE_T, ULONG, ULONG, void *, ULONG);
+typedef void *(WINAPI *backing__mvf3_fn)(HANDLE, HANDLE, void *, ULONG64, SIZE_T, ULONG, ULONG,
+                                         void *, ULONG);
+static int backing__os_ph = 0; /* 1: placeholders work, -1: they do not, 0: not asked yet */
+
+BACKING__OSFN int backing__os_reserve(uint64_t len, int for_files, void **out) {
+  void *p = NULL;
+  if (len > (uint64_t)(SIZE_T)-1) return BACKING_ENOMEM;
+  if (for_files && backing__os_ph >= 0) {
+    backing__va2_fn va2 = (backing__va2_fn)backing__os_sym("kernelbase.dll", "VirtualAlloc2");
+    if (va2)
+      p = va2(NULL, NULL, (SIZE_T)len, MEM_RESERVE | MEM_RESERVE_PLACEHOLDER, PAGE_NOACCESS, NULL,
+              0);
+    backing__os_ph = p ? 1 : -1;
+  }
+  if (!p) p = VirtualAlloc(NULL, (SIZE_T)len, MEM_RESERVE, PAGE_NOACCESS);
+  if (!p) return BACKING_ENOMEM;
+  *out = p;
+  return 0;
+}
+BACKING__OSFN int backing__os_commit(void *at, uint64_t len) {
+  return VirtualAlloc(at, (SIZE_T)len, MEM_COMMIT, PAGE_READWRITE) ? 0 : backing__os_err();
+}
+static HANDLE backing__os_section(backing__file f, DWORD prot) {
+  return CreateFileMappingW((HANDLE)f, NULL, prot, 0, 0, NULL); /* the file's present size */
+}
+BACKING__OSFN int backing__os_map_fixed(void *at, uint64_t len, void *end, backing__file f,
+                                        uint64_t off, int writable) {
+  unsigned char *tail = (unsigned char *)at + len;
+  HANDLE sec = backing__os_section(f, writable ? PAGE_READWRITE : PAGE_READONLY);
+  DWORD acc = writable ? FILE_MAP_WRITE : FILE_MAP_READ;
+  void *v = NULL;
+  if (!sec) return backing__os_err();
+  if (backing__os_ph > 0) {
+    backing__mvf3_fn mvf3 = (backing__mvf3_fn)backing__os_sym("kernelbase.dll", "MapViewOfFile3");
+    if (tail < (unsigned char *)end) /* split the placeholder: [at, tail) and the rest */
+      VirtualFree(at, (SIZE_T)len, MEM_RELEASE | MEM_PRESERVE_PLACEHOLDER);
+    if (mvf3)
+      v = mvf3(sec, GetCurrentProcess(), at, off, (SIZE_T)len, MEM_REPLACE_PLACEHOLDER,
+               writable ? PAGE_READWRITE : PAGE_READONLY, NULL, 0);
+  } else if (VirtualFree(at, 0, MEM_RELEASE)) {
+    v = MapViewOfFileEx(sec, acc, (DWORD)(off >> 32), (DWORD)off, (SIZE_T)len, at);
+    if (v != at && v) UnmapViewOfFile(v), v = NULL;
+    if (!v) tail = (unsigned char *)at; /* reserve all of it again */
+    if (tail < (unsigned char *)end &&
+        !VirtualAlloc(tail, (SIZE_T)((unsigned char *)end - tail), MEM_RESERVE, PAGE_NOACCESS) && v)
+      UnmapViewOfFile(v), v = NULL, /* the rest was taken: give up this view */
+          VirtualAlloc(at, (SIZE_T)((unsigned char *)end - (unsigned char *)at), MEM_RESERVE,
+                       PAGE_NOACCESS);
+  }
+  CloseHandle(sec);
+  return v == at ? 0 : BACKING_ENOMEM;
+}
+BACKING__OSFN int backing__os_map(backing__file f, uint64_t off, uint64_t len, int how,
+                                  void **out) {
+  HANDLE sec = backing__os_section(f, how == BACKING__MAP_RO    ? PAGE_READONLY
+                                      : how == BACKING__MAP_COW ? PAGE_WRITECOPY
+                                                                : PAGE_READWRITE);
+  void *v;
+  if (!sec) return backing__os_err();
+  if (len > (uint64_t)(SIZE_T)-1) return CloseHandle(sec), BACKING_ENOMEM;
+  v = MapViewOfFile(sec,
+                    how == BACKING__MAP_RO    ? FILE_MAP_READ
+                    : how == BACKING__MAP_COW ? FILE_MAP_COPY
+                                              : FILE_MAP_WRITE,
+                    (DWORD)(off >> 32), (DWORD)off, (SIZE_T)len);
+  CloseHandle(sec);
+  if (!v) return backing__os_err();
+  *out = v;
+  return 0;
+}
+BACKING__OSFN int backing__os_unmap(void *p, uint64_t len) {
+  (void)len;
+  return UnmapViewOfFile(p) ? 0 : backing__os_err();
+}
+BACKING__OSFN int backing__os_guard(void *p, uint64_t len) {
+  DWORD old;
+  return VirtualProtect(p, (SIZE_T)len, PAGE_NOACCESS, &old) ? 0 : backing__os_err();
+}
+/* Every view and reserved region in [base, base + len), whatever mapped them. */
+BACKING__OSFN void backing__os_release(void *base, uint64_t len) {
+  unsigned char *p = (unsigned char *)base, *end = p + len;
+  MEMORY_BASIC_INFORMATION mi;
+  while (base && p < end && VirtualQuery(p, &mi, sizeof mi)) {
+    if (mi.State != MEM_FREE && (unsigned char *)mi.AllocationBase >= (unsigned char *)base) {
+      if (mi.Type == MEM_MAPPED)
+        UnmapViewOfFile(mi.AllocationBase);
+      else
+        VirtualFree(mi.AllocationBase, 0, MEM_RELEASE);
+    }
+    p = (unsigned char *)mi.BaseAddress + mi.RegionSize;
+  }
+}
+/* The pages are written to the file; FlushViewOfFile does not wait for the disk (the
+   store's backing_sync also flushes the file, which does). */
+BACKING__OSFN int backing__os_sync(void *p, uint64_t len, int flags) {
+  (void)flags;
+  return FlushViewOfFile(p, (SIZE_T)len) ? 0 : backing__os_err();
+}
+/* WILLNEED reads ahead (PrefetchVirtualMemory, Windows 8 and later); NORMAL, RANDOM and
+   SEQUENTIAL have no equivalent for file views and are accepted as the hints they are;
+   DONTNEED has none either, and is refused: ENOSYS. */
+BACKING__OSFN int backing__os_advise(void *p, uint64_t len, int advice) {
+  typedef BOOL(WINAPI * fn)(HANDLE, ULONG_PTR, void *, ULONG);
+  if (advice == BACKING_ADVICE_DONTNEED) return ENOSYS;
+  if (advice == BACKING_ADVICE_WILLNEED) {
+    fn pf = (fn)backing__os_sym("kernel32.dll", "PrefetchVirtualMemory");
+    struct {
+      void *va;
+      SIZE_T n;
+    } range;
+    range.va = p, range.n = (SIZE_T)len;
+    if (pf) pf(GetCurrentProcess(), 1, &range, 0);
+  }
+  return 0;
+}
+/* Resident here means in this process's working set (QueryWorkingSetEx): a page in the
+   system's file cache but not mapped by this process counts as not resident. */
+BACKING__OSFN int backing__os_incore(void *p, uint64_t len, uint64_t *resident) {
+  typedef BOOL(WINAPI * fn)(HANDLE, void *, DWORD);
+  struct {
+    void *va;
+    ULONG_PTR attr; /* bit 0: valid (in the working set) */
+  } q[512];
+  fn qws = (fn)backing__os_sym("kernel32.dll", "K32QueryWorkingSetEx");
+  uint64_t ps = backing__os_pagesize(), pages = len / ps, done = 0, res = 0, k, i;
+  if (!qws) return ENOSYS;
+  while (done < pages) {
+    k = pages - done < 512 ? pages - done : 512;
+    for (i = 0; i < k; i++) q[i].va = (unsigned char *)p + (done + i) * ps, q[i].attr = 0;
+    if (!qws(GetCurrentProcess(), q, (DWORD)(k * sizeof q[0]))) return backing__os_err();
+    for (i = 0; i < k; i++) res += q[i].attr & 1;
+    done += k;
+  }
+  *resident = res;
+  return 0;
+}
+
+/* Paths are UTF-8, as everywhere else in the API. */
+static int backing__os_wide(const char *path, wchar_t *w, int cap) {
+  return MultiByteToWideChar(CP_UTF8, 0, path, -1, w, cap) > 0 ? 0 : ENAMETOOLONG;
+}
+BACKING__OSFN int backing__os_open(const char *path, int how, backing__file *out) {
+  wchar_t w[1024];
+  DWORD disp = how & BACKING__OPEN_TRUNC    ? CREATE_ALWAYS
+               : how & BACKING__OPEN_CREATE ? OPEN_ALWAYS
+                                            : OPEN_EXISTING;
+  HANDLE h;
+  if (backing__os_wide(path, w, 1024)) return ENAMETOOLONG;
+  h = CreateFileW(w, GENERIC_READ | (how & BACKING__OPEN_WRITE ? GENERIC_WRITE : 0),
+                  FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, disp,
+                  FILE_ATTRIBUTE_NORMAL, NULL);
+  if (h == INVALID_HANDLE_VALUE) return backing__os_err();
+  *out = (backing__file)h;
+  return 0;
+}
+BACKING__OSFN void backing__os_close(backing__file f) {
+  if (f != BACKING__NOFILE) CloseHandle((HANDLE)f);
+}
+BACKING__OSFN int backing__os_file_info(backing__file f, backing__finfo *fi) {
+  BY_HANDLE_FILE_INFORMATION bi;
+  if (!GetFileInformationByHandle((HANDLE)f, &bi)) return backing__os_err();
+  fi->size = (uint64_t)bi.nFileSizeHigh << 32 | bi.nFileSizeLow;
+  fi->dev = bi.dwVolumeSerialNumber;
+  fi->ino = (uint64_t)bi.nFileIndexHigh << 32 | bi.nFileIndexLow;
+  fi->regular =
+      GetFileType((HANDLE)f) == FILE_TYPE_DISK && !(bi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY);
+  return 0;
+}
+BACKING__OSFN int backing__os_path_info(const char *path, backing__finfo *fi) {
+  wchar_t w[1024];
+  HANDLE h;
+  int r;
+  if (backing__os_wide(path, w, 1024)) return ENAMETOOLONG;
+  h = CreateFileW(w, FILE_READ_ATTRIBUTES, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                  NULL, OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, NULL);
+  if (h == INVALID_HANDLE_VALUE) return backing__os_err();
+  r = backing__os_file_info((backing__file)h, fi);
+  CloseHandle(h);
+  return r;
+}
+static int backing__os_set_end(backing__file f, uint64_t size) {
+  LARGE_INTEGER at;
+  at.QuadPart = (LONGLONG)size;
+  if (!SetFilePointerEx((HANDLE)f, at, NULL, FILE_BEGIN) || !SetEndOfFile((HANDLE)f))
+    return backing__os_err();
+  return 0;
+}
+/* Extending a file that is not sparse allocates its clusters (NTFS): a full disk fails
+   here. */
+BACKING__OSFN int backing__os_grow(backing__file f, uint64_t off, uint64_t len) {
+  return backing__os_set_end(f, off + len);
+}
+BACKING__OSFN int backing__os_truncate(backing__file f, uint64_t size) {
+  return backing__os_set_end(f, size);
+}
+BACKING__OSFN int backing__os_fsync(backing__file f) {
+  return FlushFileBuffers((HANDLE)f) ? 0 : backing__os_err();
+}
+BACKING__OSFN int backing__os_link(const char *from, const char *to) {
+  wchar_t a[1024], b[1024];
+  if (backing__os_wide(from, a, 1024) || backing__os_wide(to, b, 1024)) return ENAMETOOLONG;
+  return CreateHardLinkW(b, a, NULL) ? 0 : backing__os_err();
+}
+BACKING__OSFN int backing__os_unlink(const char *path) {
+  wchar_t w[1024];
+  if (backing__os_wide(path, w, 1024)) return ENAMETOOLONG;
+  return DeleteFileW(w) ? 0 : backing__os_err();
+}
+BACKING__OSFN int backing__os_mkdirs(const char *dir) {
+  wchar_t w[1024];
+  int i, n;
+  if (backing__os_wide(dir, w, 1024)) return ENAMETOOLONG;
+  n = (int)wcslen(w);
+  for (i = 1; i <= n; i++) {
+    if (w[i] == L'/' || w[i] == L'\\' || w[i] == 0) {
+      wchar_t c = w[i];
+      if (i == 2 && w[1] == L':') continue; /* a drive, "C:" */
+      w[i] = 0;
+      if (!CreateDirectoryW(w, NULL) && GetLastError() != ERROR_ALREADY_EXISTS)
+        return backing__os_err();
+      w[i] = c;
+    }
+  }
+  return 0;
+}
+
+/* LockFileEx byte locks belong to the file handle, as OFD locks belong to the open file,
+   and the system drops them when the process ends. */
+BACKING__OSFN int backing__os_lock(backing__file f, uint64_t off, int how) {
+  OVERLAPPED ov;
+  memset(&ov, 0, sizeof ov);
+  ov.Offset = (DWORD)off;
+  ov.OffsetHigh = (DWORD)(off >> 32);
+  if (how & BACKING__LOCK_FREE)
+    return UnlockFileEx((HANDLE)f, 0, 1, 0, &ov) ? 0 : backing__os_err();
+  if (LockFileEx((HANDLE)f,
+                 (how & BACKING__LOCK_EXCL ? LOCKFILE_EXCLUSIVE_LOCK : 0) |
+                     (how & BACKING__LOCK_WAIT ? 0 : LOCKFILE_FAIL_IMMEDIATELY),
+                 0, 1, 0, &ov))
+    return 0;
+  return backing__os_err();
+}
+/* Does another handle hold byte off? Asked by taking it for a moment. (Unlike an OFD
+   lock, a byte this handle holds counts too: callers never ask about their own.) */
+BACKING__OSFN int backing__os_locked(backing__file f, uint64_t off) {
+  if (backing__os_lock(f, off, BACKING__LOCK_EXCL) != 0) return 1;
+  backing__os_lock(f, off, BACKING__LOCK_FREE);
+  return 0;
+}
+
+BACKING__OSFN void backing__os_yield(void) {
+  SwitchToThread();
+}
+BACKING__OSFN uint32_t backing__os_pid(void) {
+  return (uint32_t)GetCurrentProcessId();
+}
+#ifndef BACKING_NO_THREADS
+BACKING__OSFN uint32_t backing__os_tid(void) {
+  return (uint32_t)GetCurrentThreadId();
 }
 #endif
-#endif /* !BACKING_NO_MMAP */
+/* Is thread tid of process pid alive? Another process is asked by its handle; a thread
+   of this process by its id (kept to 22 bits in a lock word: a thread whose id is larger,
+   rare on Windows, is taken for alive). */
+BACKING__OSFN int backing__os_alive(uint32_t pid, uint32_t tid) {
+  HANDLE h;
+  DWORD w;
+  if (!pid || !tid) return 0;
+  if (pid == GetCurrentProcessId()) {
+    h = OpenThread(SYNCHRONIZE, FALSE, tid);
+    if (!h) return GetLastError() == ERROR_INVALID_PARAMETER ? 0 : 1;
+  } else {
+    h = OpenProcess(SYNCHRONIZE, FALSE, pid);
+    if (!h) return GetLastError() == ERROR_INVALID_PARAMETER ? 0 : 1; /* no such process */
+  }
+  w = WaitForSingleObject(h, 0);
+  CloseHandle(h);
+  return w != WAIT_OBJECT_0;
+}
+BACKING__OSFN void backing__os_on_fork(void (*prepare)(void), void (*parent)(void),
+                                       void (*child)(void)) {
+  (void)prepare, (void)parent, (void)child; /* no fork */
+}
+BACKING__OSFN void backing__os_random(uint8_t *out, size_t n) {
+  LARGE_INTEGER t;
+  QueryPerformanceCounter(&t);
+  backing__weak_random(out, n,
+                       (uint64_t)t.QuadPart ^ (uint64_t)GetCurrentProcessId() << 32 ^
+                           (uint64_t)GetCurrentThreadId() << 48);
+}
+/* The boot's id: the registry's boot count where the system keeps it, else the boot time
+   (now less the time since boot) to 16 seconds, hashed; 1, or 0 when neither is known. */
+BACKING__OSFN int backing__os_boot_id(uint8_t out[16]) {
+  DWORD v = 0, sz = sizeof v;
+  uint64_t x;
+  FILETIME ft;
+  memset(out, 0, 16);
+  if (RegGetValueA(HKEY_LOCAL_MACHINE,
+                   "SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Memory "
+                   "Management\\PrefetchParameters",
+                   "BootId", RRF_RT_REG_DWORD, NULL, &v, &sz) == ERROR_SUCCESS) {
+    x = 0xB0070000ull << 32 | v;
+  } else {
+    GetSystemTimeAsFileTime(&ft);
+    x = ((uint64_t)ft.dwHighDateTime << 32 | ft.dwLowDateTime) / 10000000u -
+        GetTickCount64() / 1000;
+    x /= 16;
+  }
+  backing__mix(out, 16, x * 0x9E3779B97F4A7C15ull);
+  return 1;
+}
+#endif
 
 /* >>handle ------------------------------------------------------------------------- */
 
@@ -1205,13 +1838,15 @@ struct backing {
   uint32_t valid;       /* arenas [0, valid) have validated headers */
   uint64_t valid_limit; /* valid << shift */
   int source;
+  const struct backing__source_ops *ops; /* the source's operations (>>sources) */
   int flags;
   uint32_t lifetime;
   void *alloc_ctx;
   backing_source src; /* CUSTOM callbacks */
   /* MMAP */
-  int fd;
+  backing__file fd;
   uint64_t file_size;
+  uint64_t mapped; /* bytes of the file mapped from base, where views end at the file's end */
   char *path;
   char *tmp_path; /* while creating: the file that becomes `path` */
   /* MEMORY without mmap */
@@ -1224,7 +1859,6 @@ struct backing {
   int attach_lock;  /* process-local: guards count / valid / limit while arenas attach */
   int refs;         /* opens of this store in this process that share this handle */
   uint64_t dev, ino;
-  int pid;
   backing *next_open; /* MMAP handles open in this process (shared by a second open) */
   backing *next_all;  /* every handle of this process (marked by the fork handler) */
   /* GC, process-local */
@@ -1614,7 +2248,7 @@ static uint32_t backing__new_slab(backing *s, backing__arena *ar, unsigned cls, 
   sl->kind = (uint16_t)kind;
   sl->nslots = (uint16_t)((BACKING__SLAB - BACKING__HDR) / backing__slot_size[cls]);
   BACKING__CRASH(17);
-  __atomic_store_n(&sl->magic, BACKING__SLAB_MAGIC, __ATOMIC_RELEASE); /* publish last */
+  BACKING__ASTORE(&sl->magic, BACKING__SLAB_MAGIC, BACKING__RELEASE); /* publish last */
   backing__partial_push(s, ar, x, sl);
   return x;
 }
@@ -1707,70 +2341,183 @@ static inline uint64_t backing__slot_free(backing *s, backing__arena *ar, backin
 }
 
 /* >>sources ------------------------------------------------------------------------ */
-/* MEMORY, MMAP and BUFFER are built in; CUSTOM calls the user's callbacks. */
+/* Where arenas come from. Each source is one table of operations; the rest of the
+   library calls them through s->ops and never asks which source a handle has. The
+   configuration is resolved once, at open, into s->ops.
+     reserve  the handle's address range, and how many bytes of a store are already there
+     create   (may be NULL) before a new store's first arena is written
+     publish  (may be NULL) after it is written: the store becomes visible to others
+     extend   make [old, new) of the range usable memory (a new arena)
+     attach   arenas another handle or process added, up to `size` bytes: reach them
+     sync     make [a, a + len) durable
+     join     (may be NULL) enter the store's session (>>session); leave: go out of it
+     guard    (may be NULL) close arena 0's header pages in the user's view (>>view)
+     release  give back everything the others took (any of them may have failed)
+     dead     is the owner of a lock word dead? (>>locks) */
 
-static int backing__src_extend(backing *s, uint64_t old_size, uint64_t new_size) {
-  s->fresh = s->source == BACKING_SOURCE_MEMORY && !s->heap_block;
-  switch (s->source) {
-  case BACKING_SOURCE_CUSTOM:
-    return s->src.extend(s->src.ctx, s->view.base, old_size, new_size);
-  case BACKING_SOURCE_BUFFER:
-    return 0;
-#ifndef BACKING_NO_MMAP
-  case BACKING_SOURCE_MEMORY:
-    return backing__os_commit_anon(s->view.base + old_size, new_size - old_size);
-  case BACKING_SOURCE_MMAP: {
-    int r;
-    s->fresh = old_size >= s->file_size; /* beyond the old end: new, zeroed space */
-    if (new_size > s->file_size) {
-      r = backing__os_fallocate(s->fd, s->file_size, new_size - s->file_size);
-      if (r) {
-        if (ftruncate(s->fd, (off_t)s->file_size) != 0) { /* best effort */
-        }
-        return r;
-      }
-      s->file_size = new_size;
-    }
-    return 0; /* the whole reservation maps the file already (>>view) */
-  }
+typedef struct backing__source_ops {
+  int (*reserve)(backing *s, const backing_config *cfg, uint64_t want, uint64_t *existing);
+  int (*create)(backing *s);
+  int (*publish)(backing *s);
+  int (*extend)(backing *s, uint64_t old_size, uint64_t new_size);
+  int (*attach)(backing *s, uint64_t size);
+  int (*sync)(backing *s, uint64_t a, uint64_t len, int flags);
+  int (*join)(backing *s);
+  void (*leave)(backing *s);
+  void (*guard)(backing *s);
+  void (*release)(backing *s);
+  int (*dead)(backing *s, uint64_t owner);
+} backing__source_ops;
+
+/* The source a configuration names, its default resolved: MMAP when a directory is
+   given, else MEMORY. */
+static int backing__source_of(const backing_config *cfg) {
+  if (cfg->source) return cfg->source;
+  return cfg->dirname && cfg->dirname[0] ? BACKING_SOURCE_MMAP : BACKING_SOURCE_MEMORY;
+}
+
+static int backing__dead_pid(backing *s, uint64_t owner); /* (>>locks) */
+static int backing__sync_none(backing *s, uint64_t a, uint64_t len, int flags) {
+  (void)s, (void)a, (void)len, (void)flags;
+  return 0; /* memory has nothing to make durable */
+}
+
+/* ---- MEMORY: anonymous memory in a reservation (or, without an OS layer, one block
+   from BACKING_MALLOC of max_size, default 64 MiB). */
+static int backing__mem_reserve(backing *s, const backing_config *cfg, uint64_t want,
+                                uint64_t *existing) {
+  void *p = NULL;
+  int r;
+  *existing = 0;
+#ifdef BACKING_NO_MMAP
+  want = cfg->max_size ? want : ((uint64_t)64 << 20);
+  if (want + 4096 > (size_t)-1) return BACKING_ENOMEM;
+  p = BACKING_MALLOC((size_t)(want + 4096), s->alloc_ctx);
+  if (!p) return BACKING_ENOMEM;
+  s->heap_block = p;
+  p = (void *)(((uintptr_t)p + 4095u) & ~(uintptr_t)4095u);
+  r = 0;
 #else
-  case BACKING_SOURCE_MEMORY:
-    return 0;
+  (void)cfg;
+  if ((r = backing__os_reserve(want, 0, &p)) != 0) return r;
 #endif
-  default:
-    return BACKING_EINVAL;
-  }
+  s->view.base = (unsigned char *)p;
+  s->reserve = want;
+  return r;
 }
-
-static void backing__src_release(backing *s) {
-#ifndef BACKING_NO_MMAP
-  if (s->ar0 && s->ar0 != s->view.base) backing__os_unmap(s->ar0, (uint64_t)1 << s->shift);
+static int backing__mem_extend(backing *s, uint64_t old_size, uint64_t new_size) {
+#ifdef BACKING_NO_MMAP
+  (void)s, (void)old_size, (void)new_size;
+  return 0;
+#else
+  s->fresh = 1;
+  return backing__os_commit(s->view.base + old_size, new_size - old_size);
 #endif
-  s->ar0 = NULL;
-  switch (s->source) {
-  case BACKING_SOURCE_CUSTOM:
-    if (s->src.release && s->view.base) /* only what reserve handed out */
-      s->src.release(s->src.ctx, s->view.base, s->reserve, s->view.limit);
-    break;
-#ifndef BACKING_NO_MMAP
-  case BACKING_SOURCE_MEMORY:
-  case BACKING_SOURCE_MMAP:
-    backing__os_unmap(s->view.base, s->reserve);
-    break;
-#endif
-  default:
-    break;
-  }
+}
+static int backing__mem_attach(backing *s, uint64_t size) {
+  return size <= s->reserve ? 0 : BACKING_EBADADDR; /* one range, shared by its handles */
+}
+static void backing__mem_release(backing *s) {
+#ifdef BACKING_NO_MMAP
   if (s->heap_block) BACKING_FREE(s->heap_block, s->alloc_ctx);
-  s->heap_block = NULL;
-#ifndef BACKING_NO_MMAP
-  if (s->fd >= 0) close(s->fd);
-  s->fd = -1;
-  if (s->tmp_path) unlink(s->tmp_path);
+#else
+  backing__os_release(s->view.base, s->reserve);
 #endif
+  s->heap_block = NULL;
 }
 
+/* ---- BUFFER: caller memory. The start is rounded up to 4096; the buffer holds a store
+   already when its first bytes say so. */
+static int backing__buf_reserve(backing *s, const backing_config *cfg, uint64_t want,
+                                uint64_t *existing) {
+  uintptr_t b = (uintptr_t)cfg->buffer, a = (b + 4095u) & ~(uintptr_t)4095u;
+  uint64_t avail;
+  *existing = 0;
+  if (cfg->buffer_size < (uint64_t)(a - b) + ((uint64_t)1 << BACKING__MIN_SHIFT))
+    return BACKING_EINVAL;
+  avail = cfg->buffer_size - (a - b);
+  s->view.base = (unsigned char *)a;
+  s->reserve = avail < want ? avail : want;
+  if (((const backing__ident *)(const void *)s->view.base)->magic == BACKING__MAGIC)
+    *existing = s->reserve;
+  return 0;
+}
+static int backing__buf_extend(backing *s, uint64_t old_size, uint64_t new_size) {
+  (void)s, (void)old_size, (void)new_size;
+  return 0;
+}
+static void backing__buf_release(backing *s) {
+  (void)s; /* the caller's */
+}
+
+/* ---- CUSTOM: the caller's callbacks. */
+static int backing__cus_reserve(backing *s, const backing_config *cfg, uint64_t want,
+                                uint64_t *existing) {
+  void *base = NULL;
+  uint64_t size = 0;
+  int r;
+  s->src = *cfg->custom;
+  r = s->src.reserve(s->src.ctx, want, &base, &size);
+  *existing = 0;
+  if (r) return r;
+  if (!base || ((uintptr_t)base & 4095u)) return BACKING_EINVAL;
+  s->view.base = (unsigned char *)base;
+  s->reserve = want;
+  *existing = size;
+  return 0;
+}
+static int backing__cus_extend(backing *s, uint64_t old_size, uint64_t new_size) {
+  return s->src.extend(s->src.ctx, s->view.base, old_size, new_size);
+}
+static int backing__cus_attach(backing *s, uint64_t size) {
+  (void)s, (void)size;
+  return BACKING_EBADADDR; /* custom memory has no way to reach what others added */
+}
+static int backing__cus_sync(backing *s, uint64_t a, uint64_t len, int flags) {
+  return s->src.sync ? s->src.sync(s->src.ctx, s->view.base, a, len, flags) : 0;
+}
+static void backing__cus_release(backing *s) {
+  if (s->src.release && s->view.base) /* only what reserve handed out */
+    s->src.release(s->src.ctx, s->view.base, s->reserve, s->view.limit);
+}
+
+static const backing__source_ops backing__memory_ops = {backing__mem_reserve,
+                                                        NULL,
+                                                        NULL,
+                                                        backing__mem_extend,
+                                                        backing__mem_attach,
+                                                        backing__sync_none,
+                                                        NULL,
+                                                        NULL,
+                                                        NULL,
+                                                        backing__mem_release,
+                                                        backing__dead_pid};
+static const backing__source_ops backing__buffer_ops = {backing__buf_reserve,
+                                                        NULL,
+                                                        NULL,
+                                                        backing__buf_extend,
+                                                        backing__mem_attach,
+                                                        backing__sync_none,
+                                                        NULL,
+                                                        NULL,
+                                                        NULL,
+                                                        backing__buf_release,
+                                                        backing__dead_pid};
+static const backing__source_ops backing__custom_ops = {backing__cus_reserve,
+                                                        NULL,
+                                                        NULL,
+                                                        backing__cus_extend,
+                                                        backing__cus_attach,
+                                                        backing__cus_sync,
+                                                        NULL,
+                                                        NULL,
+                                                        NULL,
+                                                        backing__cus_release,
+                                                        backing__dead_pid};
+
 #ifndef BACKING_NO_MMAP
+/* ---- MMAP: <dirname>/<name>.backing, one file, grown by whole arenas, each fully
+   allocated on disk before use. */
 static char *backing__strdup2(void *ctx, const char *a, const char *b, const char *c) {
   size_t la = strlen(a), lb = strlen(b), lc = strlen(c);
   char *p = (char *)BACKING_MALLOC(la + lb + lc + 1, ctx);
@@ -1781,9 +2528,7 @@ static char *backing__strdup2(void *ctx, const char *a, const char *b, const cha
   (void)ctx;
   return p;
 }
-#endif
 
-#ifndef BACKING_NO_MMAP
 /* <dirname>/<name>.backing, allocated; NULL if out of memory or the name has a slash. */
 static char *backing__store_path(void *ctx, const backing_config *cfg) {
   const char *name = cfg->name && cfg->name[0] ? cfg->name : "store";
@@ -1795,170 +2540,175 @@ static char *backing__store_path(void *ctx, const backing_config *cfg) {
   BACKING_FREE(dir, ctx);
   return full;
 }
-#endif
 
-/* Reserve the address space and find what is already there. Sets base, reserve and
- *existing (bytes holding a store; 0 for a new one). */
-static int backing__src_reserve(backing *s, const backing_config *cfg, uint64_t want,
-                                uint64_t *existing) {
+/* Map the file from s->mapped up to `size` where views end at the file's end; where
+   they may run past it, the whole reservation was mapped at open. */
+static int backing__mmap_view(backing *s, uint64_t size) {
+  int r;
+  if (BACKING__OS_MAPS_PAST_EOF || size <= s->mapped) return 0;
+  r = backing__os_map_fixed(s->view.base + s->mapped, size - s->mapped, s->view.base + s->reserve,
+                            s->fd, s->mapped, !s->ro);
+  if (!r) s->mapped = size;
+  return r;
+}
+
+static int backing__mmap_reserve(backing *s, const backing_config *cfg, uint64_t want,
+                                 uint64_t *existing) {
+  backing__finfo fi;
+  void *p = NULL;
+  int r;
   *existing = 0;
-  switch (s->source) {
-  case BACKING_SOURCE_CUSTOM: {
-    void *base = NULL;
-    uint64_t size = 0;
-    int r = s->src.reserve(s->src.ctx, want, &base, &size);
-    if (r) return r;
-    if (!base || ((uintptr_t)base & 4095u)) return BACKING_EINVAL;
-    s->view.base = (unsigned char *)base;
-    s->reserve = want;
-    *existing = size;
-    return 0;
-  }
-  case BACKING_SOURCE_BUFFER: {
-    uintptr_t b = (uintptr_t)cfg->buffer, a = (b + 4095u) & ~(uintptr_t)4095u;
-    uint64_t avail;
-    if (cfg->buffer_size < (uint64_t)(a - b) + ((uint64_t)1 << BACKING__MIN_SHIFT))
-      return BACKING_EINVAL;
-    avail = cfg->buffer_size - (a - b);
-    s->view.base = (unsigned char *)a;
-    s->reserve = avail < want ? avail : want;
-    if (((const backing__ident *)(const void *)s->view.base)->magic == BACKING__MAGIC)
-      *existing = s->reserve;
-    return 0;
-  }
-#ifdef BACKING_NO_MMAP
-  case BACKING_SOURCE_MEMORY: {
-    uint64_t n = cfg->max_size ? want : ((uint64_t)64 << 20);
-    void *p = NULL;
-    if (n + 4096 > (size_t)-1) return BACKING_ENOMEM;
-    p = BACKING_MALLOC((size_t)(n + 4096), s->alloc_ctx);
-    if (!p) return BACKING_ENOMEM;
-    s->heap_block = p;
-    s->view.base = (unsigned char *)(((uintptr_t)p + 4095u) & ~(uintptr_t)4095u);
-    s->reserve = n;
-    return 0;
-  }
-#else
-  case BACKING_SOURCE_MEMORY: {
-    void *p = NULL;
-    int r = backing__os_reserve(want, &p);
-    if (r) return r;
+  s->path = backing__store_path(s->alloc_ctx, cfg);
+  if (!s->path) return cfg->name && strchr(cfg->name, '/') ? BACKING_EINVAL : BACKING_ENOMEM;
+  r = backing__os_open(s->path, s->ro ? BACKING__OPEN_READ : BACKING__OPEN_WRITE, &s->fd);
+  if (r == ENOENT) { /* a new store: the file is made by create */
+    if (cfg->flags & (BACKING_NOCREATE | BACKING_RDONLY)) return ENOENT;
+    if ((r = backing__os_mkdirs(cfg->dirname)) != 0) return r;
+    if ((r = backing__os_reserve(want, 1, &p)) != 0) return r;
     s->view.base = (unsigned char *)p;
     s->reserve = want;
     return 0;
   }
-  case BACKING_SOURCE_MMAP: {
-    struct stat st;
-    void *p = NULL;
-    int r, fd;
-    s->path = backing__store_path(s->alloc_ctx, cfg);
-    if (!s->path) return cfg->name && strchr(cfg->name, '/') ? BACKING_EINVAL : BACKING_ENOMEM;
-    fd = open(s->path, (s->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-      if (errno != ENOENT) return errno;
-      if (cfg->flags & (BACKING_NOCREATE | BACKING_RDONLY)) return ENOENT;
-      r = backing__os_mkdirs(cfg->dirname);
-      if (r) return r;
-      r = backing__os_reserve(want, &p);
-      if (r) return r;
-      s->view.base = (unsigned char *)p;
-      s->reserve = want;
-      return 0; /* new store: the file is made in backing__create */
-    }
-    s->fd = fd;
-    if (fstat(fd, &st) != 0) return errno;
-    if (!S_ISREG(st.st_mode)) return BACKING_ECORRUPT; /* (O_NONBLOCK: no effect on a file) */
-    s->dev = (uint64_t)st.st_dev;
-    s->ino = (uint64_t)st.st_ino;
-    if (st.st_size <= 0) return BACKING_ECORRUPT; /* an empty file is not a store */
-    if (cfg->flags & BACKING_EXCL) return EEXIST;
-    s->file_size = (uint64_t)st.st_size;
-    if (s->file_size > want) want = (s->file_size + 65535u) & ~(uint64_t)65535u;
-    r = backing__os_reserve(want, &p);
-    if (r) return r;
-    s->view.base = (unsigned char *)p;
-    s->reserve = want;
-    r = backing__os_map_file(p, want, fd, 0, !s->ro); /* all of it: see >>view */
-    if (r) return r;
-    *existing = s->file_size;
-    return 0;
-  }
-#endif
-  default:
-    return BACKING_EINVAL;
-  }
+  if (r) return r;
+  if ((r = backing__os_file_info(s->fd, &fi)) != 0) return r;
+  if (!fi.regular) return BACKING_ECORRUPT;
+  s->dev = fi.dev;
+  s->ino = fi.ino;
+  if (fi.size < ((uint64_t)1 << BACKING__MIN_SHIFT)) return BACKING_ECORRUPT; /* no arena */
+  if (cfg->flags & BACKING_EXCL) return EEXIST;
+  s->file_size = fi.size;
+  if (s->file_size > want) want = (s->file_size + 65535u) & ~(uint64_t)65535u;
+  if ((r = backing__os_reserve(want, 1, &p)) != 0) return r;
+  s->view.base = (unsigned char *)p;
+  s->reserve = want;
+  if (BACKING__OS_MAPS_PAST_EOF) /* all of it: see >>view */
+    r = backing__os_map_fixed(p, want, s->view.base + want, s->fd, 0, !s->ro);
+  else /* whole 64 KiB units (the smallest arena) */
+    r = backing__mmap_view(s, s->file_size & ~(((uint64_t)1 << BACKING__MIN_SHIFT) - 1));
+  if (r) return r;
+  *existing = s->file_size;
+  return 0;
 }
 
-#ifndef BACKING_NO_MMAP
-/* A new MMAP store is built in a temporary file and linked into place once arena 0 is
+/* A new store is built in a temporary file and linked into place once arena 0 is
    written, so a crash never leaves a half-made store under the real name. */
-static int backing__mmap_begin(backing *s) {
-  char pid[32];
-  long v = (long)getpid();
-  int n = 0;
-  char tmp[24];
-  do tmp[n++] = (char)('0' + v % 10);
-  while ((v /= 10) && n < 20);
-  pid[0] = '.';
-  {
-    int i;
-    for (i = 0; i < n; i++) pid[1 + i] = tmp[n - 1 - i];
-    pid[1 + n] = 0;
-  }
-  s->tmp_path = backing__strdup2(s->alloc_ctx, s->path, pid, ".tmp");
+static int backing__mmap_create(backing *s) {
+  char suffix[24];
+  backing__finfo fi;
+  uint32_t v = backing__os_pid();
+  int n = 0, i, r;
+  char digits[12];
+  do digits[n++] = (char)('0' + v % 10);
+  while ((v /= 10) && n < 11);
+  suffix[0] = '.';
+  for (i = 0; i < n; i++) suffix[1 + i] = digits[n - 1 - i];
+  suffix[1 + n] = 0;
+  s->tmp_path = backing__strdup2(s->alloc_ctx, s->path, suffix, ".tmp");
   if (!s->tmp_path) return BACKING_ENOMEM;
-  s->fd = open(s->tmp_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (s->fd < 0) return errno;
+  r = backing__os_open(s->tmp_path, BACKING__OPEN_WRITE | BACKING__OPEN_TRUNC, &s->fd);
+  if (r) return r;
   s->file_size = 0;
-  {
-    struct stat st; /* the file keeps its identity when linked into place */
-    if (fstat(s->fd, &st) != 0) return errno;
-    s->dev = (uint64_t)st.st_dev;
-    s->ino = (uint64_t)st.st_ino;
-  }
-  return backing__os_map_file(s->view.base, s->reserve, s->fd, 0, 1); /* see >>view */
+  if ((r = backing__os_file_info(s->fd, &fi)) != 0) return r;
+  s->dev = fi.dev; /* the file keeps its identity when linked into place */
+  s->ino = fi.ino;
+  if (BACKING__OS_MAPS_PAST_EOF) /* see >>view */
+    return backing__os_map_fixed(s->view.base, s->reserve, s->view.base + s->reserve, s->fd, 0, 1);
+  return 0;
 }
-
-static int backing__mmap_commit(backing *s) {
-  int r = 0;
-  if (fsync(s->fd) != 0) r = errno;
-  if (!r && link(s->tmp_path, s->path) != 0) r = errno;
-  unlink(s->tmp_path);
+static int backing__mmap_publish(backing *s) {
+  int r = backing__os_fsync(s->fd);
+  if (!r) r = backing__os_link(s->tmp_path, s->path);
+  backing__os_unlink(s->tmp_path);
   BACKING_FREE(s->tmp_path, s->alloc_ctx);
   s->tmp_path = NULL;
   return r;
 }
-#endif
-
-/* >>view --------------------------------------------------------------------------- */
-/* What the user's view of a store shows. An MMAP handle maps the store file over its
-   whole reservation at open, past the end of the file too: an arena that another process
-   adds later is there without a remap, so an address published by that process works in
-   every accessor at once (the kernel faults pages in as the file grows). And the first
-   pages of arena 0 (the identity header, the allocator state, the store state below the
-   first block) are closed in the view: a write through address 0 or any small address
-   faults like a NULL pointer instead of reaching the file. The library reaches arena 0
-   through a second mapping of it (s->ar0). That costs a second TLB entry for every page
-   of arena 0 that both the library and the user touch (measured: MEMORY stores put in an
-   anonymous file to get the same guard ran the churn 15% slower), so only file stores,
-   whose damage outlives the process, pay it: MEMORY, BUFFER and CUSTOM memory has the
-   header open to a stray write, which backing_check finds. */
-
-static void backing__close_header(backing *s) {
-  uint64_t floor = backing__data_start(s, 0);
-  s->view.floor = floor;
-#ifndef BACKING_NO_MMAP
-  if (s->source == BACKING_SOURCE_MMAP && s->ar0 == s->view.base) {
-    uint64_t a = (uint64_t)1 << s->shift, closed = floor & ~(backing__os_pagesize() - 1);
-    void *p = mmap(NULL, (size_t)a, PROT_READ | (s->ro ? 0 : PROT_WRITE), MAP_SHARED, s->fd, 0);
-    if (p == MAP_FAILED) return; /* no room for a second view: the header stays open */
-    s->ar0 = (unsigned char *)p;
-    if (closed && mprotect(s->view.base, (size_t)closed, PROT_NONE) != 0) {
-      s->ar0 = s->view.base;
-      backing__os_unmap(p, a);
+static int backing__mmap_extend(backing *s, uint64_t old_size, uint64_t new_size) {
+  int r;
+  s->fresh = old_size >= s->file_size; /* beyond the old end: new, zeroed space */
+  if (new_size > s->file_size) {
+    r = backing__os_grow(s->fd, s->file_size, new_size - s->file_size);
+    if (r) {
+      backing__os_truncate(s->fd, s->file_size); /* best effort */
+      return r;
     }
+    s->file_size = new_size;
   }
+  return backing__mmap_view(s, new_size);
+}
+/* Another process grew the store to `size` bytes: the file must hold them. */
+static int backing__mmap_attach(backing *s, uint64_t size) {
+  backing__finfo fi;
+  if (backing__os_file_info(s->fd, &fi) != 0 || fi.size < size) return BACKING_ECORRUPT;
+  if (fi.size > s->file_size) s->file_size = fi.size;
+  return backing__mmap_view(s, size);
+}
+static int backing__mmap_sync(backing *s, uint64_t a, uint64_t len, int flags) {
+  int r = backing_msync(s->view.base + a, len, flags);
+  if (!r && !BACKING__OS_SYNC_WAITS && !(flags & BACKING_SYNC_ASYNC)) r = backing__os_fsync(s->fd);
+  return r;
+}
+static void backing__mmap_release(backing *s) {
+  if (s->ar0 && s->ar0 != s->view.base) backing__os_unmap(s->ar0, (uint64_t)1 << s->shift);
+  backing__os_release(s->view.base, s->reserve);
+  backing__os_close(s->fd);
+  s->fd = BACKING__NOFILE;
+  if (s->tmp_path) backing__os_unlink(s->tmp_path);
+}
+
+/* >>view: what the user's view of a store shows. An MMAP handle maps the store file over
+   its whole reservation at open, past the end of the file too (where the OS allows it:
+   BACKING__OS_MAPS_PAST_EOF): an arena that another process adds later is there without
+   a remap, so an address published by that process works in every accessor at once (the
+   kernel faults pages in as the file grows). Where views end at the file's end
+   (Windows), each growth is mapped when the handle sees it: in its own allocations and
+   in every call that takes an address, but not in the inline accessors (README).
+   And the first pages of arena 0 (the identity header, the allocator state, the store
+   state below the first block) are closed in the view: a write through address 0 or any
+   small address faults like a NULL pointer instead of reaching the file. The library
+   reaches arena 0 through a second mapping of it (s->ar0). That costs a second TLB entry
+   for every page of arena 0 that both the library and the user touch (measured: MEMORY
+   stores put in an anonymous file to get the same guard ran the churn 15% slower), so
+   only file stores, whose damage outlives the process, pay it: MEMORY, BUFFER and CUSTOM
+   memory has the header open to a stray write, which backing_check finds. */
+static void backing__mmap_guard(backing *s) {
+  uint64_t a = (uint64_t)1 << s->shift, floor = backing__data_start(s, 0);
+  uint64_t closed = floor & ~(backing__os_pagesize() - 1);
+  void *p = NULL;
+  if (s->ar0 != s->view.base ||
+      backing__os_map(s->fd, 0, a, s->ro ? BACKING__MAP_RO : BACKING__MAP_RW, &p) != 0)
+    return; /* no room for a second view: the header stays open */
+  s->ar0 = (unsigned char *)p;
+  if (closed && backing__os_guard(s->view.base, closed) != 0) {
+    s->ar0 = s->view.base;
+    backing__os_unmap(p, a);
+  }
+}
+
+static int backing__join(backing *s);
+static void backing__leave(backing *s);
+static int backing__dead_slot(backing *s, uint64_t owner);
+static const backing__source_ops backing__mmap_ops = {
+    backing__mmap_reserve, backing__mmap_create,  backing__mmap_publish, backing__mmap_extend,
+    backing__mmap_attach,  backing__mmap_sync,    backing__join,         backing__leave,
+    backing__mmap_guard,   backing__mmap_release, backing__dead_slot};
 #endif
+
+static const backing__source_ops *backing__ops_of(int source) {
+  switch (source) {
+  case BACKING_SOURCE_MEMORY:
+    return &backing__memory_ops;
+  case BACKING_SOURCE_BUFFER:
+    return &backing__buffer_ops;
+  case BACKING_SOURCE_CUSTOM:
+    return &backing__custom_ops;
+#ifndef BACKING_NO_MMAP
+  case BACKING_SOURCE_MMAP:
+    return &backing__mmap_ops;
+#endif
+  default:
+    return NULL;
+  }
 }
 
 /* >>arenas ------------------------------------------------------------------------- */
@@ -2022,12 +2772,13 @@ static int backing__corrupt(backing *s, uint32_t i, uint64_t off, const char *wh
 /* >>locks -------------------------------------------------------------------------- */
 /* A lock is one 64-bit word in the store: 0 when free, else its owner's id:
      MMAP stores     (process slot + 1) << 54 | slot generation (32 bits) << 22 | thread id
-     other sources   1 << 63 | process id << 22 | thread id
-   (thread and process ids are below 2^22 on Linux). Taking a free lock is one compare-and-
-   swap; giving it back is one store. A waiter yields, and every 64 turns asks whether the
-   owner is still alive (see backing__owner_dead): a dead owner's lock is taken over and
-   what it left half done is repaired before anyone goes on. No lock is ever broken by a
-   timeout, and none is waited on forever. BACKING_NO_THREADS compiles all of it out. */
+     other sources   1 << 63 | process id (32 bits) << 22 | thread id
+   (thread ids are below 2^22 on Linux; on Windows a larger one is cut to 22 bits). Taking a free
+   lock is one compare-and- swap; giving it back is one store. A waiter yields, and every 64 turns
+   asks whether the owner is still alive (the source's `dead`: backing__dead_pid,
+   backing__dead_slot): a dead owner's lock is taken over and what it left half done is repaired
+   before anyone goes on. No lock is ever broken by a timeout, and none is waited on forever.
+   BACKING_NO_THREADS compiles all of it out. */
 
 #define BACKING__STOLEN 1 /* the lock was taken over from a dead owner */
 #define BACKING__LK_SLOT_SHIFT 54
@@ -2043,14 +2794,17 @@ static uint64_t backing__lock_id_slot(int slot, uint32_t gen) {
 }
 #endif
 static uint64_t backing__lock_id_pid(void) {
-#ifndef BACKING_NO_MMAP
-  return BACKING__LK_PID | ((uint64_t)(uint32_t)getpid() & BACKING__LK_TID)
-                               << BACKING__LK_GEN_SHIFT;
-#else
-  return BACKING__LK_PID;
-#endif
+  return BACKING__LK_PID | (uint64_t)backing__os_pid() << BACKING__LK_GEN_SHIFT;
 }
 
+/* A lock word that names a process and thread (every source but MMAP):
+   is that thread gone? */
+static int backing__dead_pid(backing *s, uint64_t owner) {
+  (void)s;
+  if (!(owner & BACKING__LK_PID)) return 1; /* names no one */
+  return !backing__os_alive((uint32_t)(owner >> BACKING__LK_GEN_SHIFT),
+                            (uint32_t)(owner & BACKING__LK_TID));
+}
 static BACKING__TLS uint32_t backing__held; /* > 0 while this thread runs user code that a
                                                close would pull the handle from under: a
                                                walk callback (a lock held), a destructor */
@@ -2063,12 +2817,9 @@ static uint32_t backing__tid(void) {
   return backing__tid_cache;
 }
 
-static int backing__owner_dead(backing *s, uint64_t owner);
-
 static inline int backing__trylock(backing *s, uint64_t *w) {
   uint64_t v = 0;
-  if (__atomic_compare_exchange_n(w, &v, s->lock_id | backing__tid(), 0, __ATOMIC_ACQUIRE,
-                                  __ATOMIC_RELAXED))
+  if (BACKING__ACAS(w, &v, s->lock_id | backing__tid(), 0, BACKING__ACQUIRE, BACKING__RELAXED))
     return 1;
   return 0;
 }
@@ -2077,16 +2828,16 @@ static int backing__lock_slow(backing *s, uint64_t *w) {
   uint64_t me = s->lock_id | backing__tid();
   uint32_t n;
   for (n = 1;; n++) {
-    uint64_t v = __atomic_load_n(w, __ATOMIC_RELAXED);
+    uint64_t v = BACKING__ALOAD(w, BACKING__RELAXED);
     if (v == 0) {
-      if (__atomic_compare_exchange_n(w, &v, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) break;
+      if (BACKING__ACAS(w, &v, me, 0, BACKING__ACQUIRE, BACKING__RELAXED)) break;
       continue;
     }
     if (v == me) return BACKING_EBUSY; /* this thread holds it already */
-    if ((n & 63) == 0 && backing__owner_dead(s, v) &&
-        __atomic_compare_exchange_n(w, &v, me, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+    if ((n & 63) == 0 && s->ops->dead(s, v) &&
+        BACKING__ACAS(w, &v, me, 0, BACKING__ACQUIRE, BACKING__RELAXED))
       return BACKING__STOLEN;
-    if (n > 16) BACKING__YIELD();
+    if (n > 16) backing__os_yield();
   }
   return 0;
 }
@@ -2095,14 +2846,14 @@ static inline int backing__lock(backing *s, uint64_t *w) {
   return backing__trylock(s, w) ? 0 : backing__lock_slow(s, w);
 }
 static inline void backing__unlock(uint64_t *w) {
-  __atomic_store_n(w, 0, __ATOMIC_RELEASE);
+  BACKING__ASTORE(w, 0, BACKING__RELEASE);
 }
 static void backing__spin_lock(int *w) {
-  while (__atomic_exchange_n(w, 1, __ATOMIC_ACQUIRE))
-    while (__atomic_load_n(w, __ATOMIC_RELAXED)) BACKING__YIELD();
+  while (BACKING__AXCHG(w, 1, BACKING__ACQUIRE))
+    while (BACKING__ALOAD(w, BACKING__RELAXED)) backing__os_yield();
 }
 static void backing__spin_unlock(int *w) {
-  __atomic_store_n(w, 0, __ATOMIC_RELEASE);
+  BACKING__ASTORE(w, 0, BACKING__RELEASE);
 }
 #else
 #define backing__tid() 0u
@@ -2164,8 +2915,8 @@ static void backing__check_heads(backing *s, uint32_t i) {
 }
 
 static void backing__set_valid(backing *s, uint32_t n) {
-  __atomic_store_n(&s->valid, n, __ATOMIC_RELEASE);
-  __atomic_store_n(&s->valid_limit, (uint64_t)n << s->shift, __ATOMIC_RELEASE);
+  BACKING__ASTORE(&s->valid, n, BACKING__RELEASE);
+  BACKING__ASTORE(&s->valid_limit, (uint64_t)n << s->shift, BACKING__RELEASE);
 }
 
 /* Make arena i usable by this handle: known and validated. Arenas are validated in order,
@@ -2175,22 +2926,14 @@ static int backing__arena_ready(backing *s, uint32_t i) {
   int r = 0;
   backing__spin_lock(&s->attach_lock);
   if (i >= s->count) { /* another handle or process may have grown the store */
-    uint64_t n = __atomic_load_n(&backing__st(s)->arena_count, __ATOMIC_ACQUIRE);
-    if (i >= n || n > (s->reserve >> s->shift)) r = BACKING_EBADADDR;
-#ifndef BACKING_NO_MMAP
-    else if (s->source == BACKING_SOURCE_MMAP) { /* mapped already: is it in the file? */
-      struct stat st;
-      if (fstat(s->fd, &st) != 0 || (uint64_t)st.st_size < (n << s->shift))
-        r = BACKING_ECORRUPT;
-      else if ((uint64_t)st.st_size > s->file_size)
-        s->file_size = (uint64_t)st.st_size;
-    }
-#endif
-    else if (s->source == BACKING_SOURCE_CUSTOM)
-      r = BACKING_EBADADDR; /* custom memory has no way to attach what others added */
+    uint64_t n = BACKING__ALOAD(&backing__st(s)->arena_count, BACKING__ACQUIRE);
+    if (i >= n || n > (s->reserve >> s->shift))
+      r = BACKING_EBADADDR;
+    else
+      r = s->ops->attach(s, n << s->shift);
     if (!r) {
-      __atomic_store_n(&s->count, (uint32_t)n, __ATOMIC_RELEASE);
-      __atomic_store_n(&s->view.limit, n << s->shift, __ATOMIC_RELEASE);
+      BACKING__ASTORE(&s->count, (uint32_t)n, BACKING__RELEASE);
+      BACKING__ASTORE(&s->view.limit, n << s->shift, BACKING__RELEASE);
     }
   }
   while (!r && s->valid <= i) {
@@ -2201,13 +2944,19 @@ static int backing__arena_ready(backing *s, uint32_t i) {
   return r;
 }
 
+/* Make [old, new) of the range a new arena's memory. */
+static int backing__extend(backing *s, uint64_t old_size, uint64_t new_size) {
+  s->fresh = 0; /* the source says when the memory is known to read as zeros */
+  return s->ops->extend(s, old_size, new_size);
+}
+
 /* Add one arena, or pick up the ones another handle or process added. 0 or an error
    (ENOSPACE at max_size, an errno such as ENOSPC from the OS). */
 static int backing__grow(backing *s) {
   uint64_t a = (uint64_t)1 << s->shift, old, shared;
   int r = backing__lock_store(s);
   if (r) return r;
-  shared = __atomic_load_n(&backing__st(s)->arena_count, __ATOMIC_ACQUIRE);
+  shared = BACKING__ALOAD(&backing__st(s)->arena_count, BACKING__ACQUIRE);
   if (shared > s->count && shared <= 0xffffffffu) {
     r = backing__arena_ready(s, (uint32_t)shared - 1);
     backing__unlock(&backing__st(s)->lock);
@@ -2217,14 +2966,14 @@ static int backing__grow(backing *s) {
   old = (uint64_t)s->count << s->shift;
   if (old + a > s->max_bytes || old + a > s->reserve)
     r = BACKING_ENOSPACE;
-  else if ((r = backing__src_extend(s, old, old + a)) == 0) {
+  else if ((r = backing__extend(s, old, old + a)) == 0) {
     BACKING__CRASH(21);
     backing__format_arena(s, s->count, backing__ar(s, 0)->ident.id);
     BACKING__CRASH(22);
-    __atomic_store_n(&s->count, s->count + 1, __ATOMIC_RELEASE);
-    __atomic_store_n(&s->view.limit, old + a, __ATOMIC_RELEASE);
+    BACKING__ASTORE(&s->count, s->count + 1, BACKING__RELEASE);
+    BACKING__ASTORE(&s->view.limit, old + a, BACKING__RELEASE);
     if (s->valid == s->count - 1) backing__set_valid(s, s->count);
-    __atomic_store_n(&backing__st(s)->arena_count, (uint64_t)s->count, __ATOMIC_RELEASE);
+    BACKING__ASTORE(&backing__st(s)->arena_count, (uint64_t)s->count, BACKING__RELEASE);
   }
   backing__spin_unlock(&s->attach_lock);
   backing__unlock(&backing__st(s)->lock);
@@ -2295,16 +3044,10 @@ static int backing__attach(backing *s, const backing_config *cfg, uint64_t size)
   if (id->data_start != backing__data_start(s, 0)) return BACKING_ECORRUPT;
   if (size < a) return BACKING_ECORRUPT; /* truncated */
   n = BACKING__LD(backing__st(s)->arena_count);
-#ifndef BACKING_NO_MMAP
-  if (n > size / a && s->source == BACKING_SOURCE_MMAP) {
-    /* Another process may have grown the file (and published its count) since we looked
-       at the file's size: look again, and map what it has gained. */
-    struct stat st;
-    if (fstat(s->fd, &st) == 0 && (uint64_t)st.st_size > size &&
-        (uint64_t)st.st_size <= s->reserve) /* mapped already (>>view) */
-      s->file_size = size = (uint64_t)st.st_size;
-  }
-#endif
+  /* Another process may have grown the store (and published its count) since we looked
+     at its size: reach what it has gained. */
+  if (n > size / a && n <= s->reserve >> id->shift && s->ops->attach(s, n << id->shift) == 0)
+    size = n << id->shift;
   if (n == 0 || n > size / a || n > 0xffffffffu) return BACKING_ECORRUPT;
   if ((n << id->shift) > s->reserve) return BACKING_ENOMEM;
   s->count = (uint32_t)n;
@@ -2322,20 +3065,9 @@ static int backing__create(backing *s, const backing_config *cfg) {
   backing__set_shift(s, cfg->arena_size ? backing__log2(cfg->arena_size) : BACKING__DEFAULT_SHIFT);
   a = (uint64_t)1 << s->shift;
   if (a > s->reserve || a > s->max_bytes) return BACKING_EINVAL;
-#ifndef BACKING_NO_MMAP
-  if (s->source == BACKING_SOURCE_MMAP && (r = backing__mmap_begin(s)) != 0) return r;
-#endif
-  r = backing__src_extend(s, 0, a);
-  if (r) return r;
-#ifndef BACKING_NO_MMAP
+  if (s->ops->create && (r = s->ops->create(s)) != 0) return r;
+  if ((r = backing__extend(s, 0, a)) != 0) return r;
   backing__os_random(id, sizeof id);
-#else
-  {
-    uint64_t x = (uint64_t)(uintptr_t)s ^ 0x9E3779B97F4A7C15ull;
-    int i;
-    for (i = 0; i < 16; i++) x ^= x << 13, x ^= x >> 7, x ^= x << 17, id[i] = (uint8_t)x;
-  }
-#endif
   memset(s->view.base + s->hdr_size, 0, BACKING__STORE_SIZE);
   backing__format_arena(s, 0, id);
   memcpy(&s->salt, id, 4);
@@ -2343,15 +3075,12 @@ static int backing__create(backing *s, const backing_config *cfg) {
   backing__set_valid(s, 1);
   s->view.limit = a;
   backing__st(s)->arena_count = 1;
-#ifndef BACKING_NO_MMAP
-  if (s->source == BACKING_SOURCE_MMAP) return backing__mmap_commit(s);
-#endif
-  return 0;
+  return s->ops->publish ? s->ops->publish(s) : 0;
 }
 
 static void backing__free_handle(backing *s) {
   s->magic = 0;
-  backing__src_release(s);
+  if (s->ops) s->ops->release(s);
   if (s->path) BACKING_FREE(s->path, s->alloc_ctx);
   if (s->tmp_path) BACKING_FREE(s->tmp_path, s->alloc_ctx);
   if (s->dtors) BACKING_FREE(s->dtors, s->alloc_ctx);
@@ -2367,27 +3096,23 @@ static int backing__open(backing **out, const backing_config *cfg) {
     if (!s) return backing__err(BACKING_ENOMEM);
     memset(s, 0, sizeof *s);
     s->alloc_ctx = cfg->alloc_ctx;
-    s->fd = -1;
+    s->fd = BACKING__NOFILE;
     s->slot = -1;
     s->lock_id = backing__lock_id_pid(); /* MMAP: replaced by a process slot's at join */
     s->flags = cfg->flags;
     s->ro = s->view.ro = !!(cfg->flags & BACKING_RDONLY);
     s->magic = BACKING__HANDLE_MAGIC; /* (cleared again if the open fails) */
     s->lifetime = cfg->lifetime ? cfg->lifetime : 2;
-    s->source = cfg->source ? cfg->source
-                            : (cfg->dirname && cfg->dirname[0] ? BACKING_SOURCE_MMAP
-                                                               : BACKING_SOURCE_MEMORY);
-#ifdef BACKING_NO_MMAP
-    if (s->source == BACKING_SOURCE_MMAP) {
+    s->source = backing__source_of(cfg);
+    s->ops = backing__ops_of(s->source);
+    if (!s->ops) { /* (BACKING_NO_MMAP: no MMAP source) */
       BACKING_FREE(s, s->alloc_ctx);
-      return backing__err(BACKING_EINVAL);
+      return BACKING_EINVAL;
     }
-#endif
-    if (s->source == BACKING_SOURCE_CUSTOM) s->src = *cfg->custom;
     want = cfg->max_size ? cfg->max_size : BACKING_RESERVE;
     want = (want + 65535u) & ~(uint64_t)65535u;
     if (!want) want = BACKING_RESERVE; /* rounding overflowed */
-    r = backing__src_reserve(s, cfg, want, &existing);
+    r = s->ops->reserve(s, cfg, want, &existing);
     s->ar0 = s->view.base;
     s->view.floor = 1;
     s->max_bytes = cfg->max_size ? cfg->max_size : s->reserve;
@@ -2408,14 +3133,13 @@ static int backing__open(backing **out, const backing_config *cfg) {
       backing__free_handle(s); /* another process created it first: open theirs */
       continue;
     }
-#ifndef BACKING_NO_MMAP
-    if (!r && s->source == BACKING_SOURCE_MMAP) r = backing__join(s);
-#endif
-    if (!r) backing__close_header(s);
+    if (!r && s->ops->join) r = s->ops->join(s);
+    if (!r) {
+      s->view.floor = backing__data_start(s, 0); /* below it: arena 0's header (>>view) */
+      if (s->ops->guard) s->ops->guard(s);
+    }
     if (!r && (s->flags & BACKING_VERIFY) && backing_check(s) != 0) {
-#ifndef BACKING_NO_MMAP
-      if (s->source == BACKING_SOURCE_MMAP) backing__leave(s);
-#endif
+      if (s->ops->leave) s->ops->leave(s);
       r = BACKING_ECORRUPT;
     }
     if (r) {
@@ -2426,7 +3150,7 @@ static int backing__open(backing **out, const backing_config *cfg) {
     s->detail[0] = 0;
     s->refs = 1;
     s->slow = s->ro;
-    s->uid = __atomic_add_fetch(&backing__uids, 1, __ATOMIC_RELAXED);
+    s->uid = BACKING__AADD(&backing__uids, 1, BACKING__RELAXED) + 1;
     *out = s;
     return 0;
   }
@@ -2458,8 +3182,8 @@ static void backing__fork_child(void) {
 }
 static void backing__watch_forks(void) {
   static int done;
-  if (!__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
-    pthread_atfork(backing__fork_prepare, backing__fork_parent, backing__fork_child);
+  if (!BACKING__AXCHG(&done, 1, BACKING__ACQ_REL))
+    backing__os_on_fork(backing__fork_prepare, backing__fork_parent, backing__fork_child);
 }
 #else
 #define backing__watch_forks() ((void)0)
@@ -2488,11 +3212,6 @@ static void backing__list_drop(backing *s) {
 }
 
 #ifndef BACKING_NO_MMAP
-static int backing__is_mmap(const backing_config *cfg) {
-  return cfg->source == BACKING_SOURCE_MMAP ||
-         (cfg->source == BACKING_SOURCE_DEFAULT && cfg->dirname && cfg->dirname[0]);
-}
-
 /* This process's open handle of the store at (dev, ino) in mode ro, NULL if none; a
    second open shares it. The caller holds the lock. */
 static backing *backing__shared(const backing_config *cfg, uint64_t dev, uint64_t ino, int *err) {
@@ -2518,16 +3237,16 @@ BACKING_API int backing_open(backing **out, const backing_config *cfg) {
   if ((r = backing__check_config(cfg)) != 0) return backing__err(r);
   backing__watch_forks();
 #ifndef BACKING_NO_MMAP
-  if (backing__is_mmap(cfg)) {
+  if (backing__source_of(cfg) == BACKING_SOURCE_MMAP) {
     char *path = backing__store_path(cfg->alloc_ctx, cfg);
-    struct stat st;
+    backing__finfo fi = {0, 0, 0, 0};
     backing *s = NULL;
     if (!path) return backing__err(BACKING_ENOMEM);
-    r = stat(path, &st);
+    r = backing__os_path_info(path, &fi);
     BACKING_FREE(path, cfg->alloc_ctx);
     if (r == 0) { /* open here already? */
       backing__spin_lock(&backing__handles_lock);
-      s = backing__shared(cfg, (uint64_t)st.st_dev, (uint64_t)st.st_ino, &r);
+      s = backing__shared(cfg, fi.dev, fi.ino, &r);
       backing__spin_unlock(&backing__handles_lock);
       if (s) return r ? backing__err(r) : (*out = s, 0);
     }
@@ -2546,7 +3265,6 @@ BACKING_API int backing_open(backing **out, const backing_config *cfg) {
         return 0;
       }
     }
-    s->pid = (int)getpid();
     s->next_open = backing__open_stores;
     backing__open_stores = s;
     s->next_all = backing__handles;
@@ -2572,9 +3290,7 @@ BACKING_API int backing_close(backing *s) {
   if (last) backing__list_drop(s);
   backing__spin_unlock(&backing__handles_lock);
   if (!last) return 0;
-#ifndef BACKING_NO_MMAP
-  if (s->source == BACKING_SOURCE_MMAP && !s->forked) backing__leave(s); /* not the parent's */
-#endif
+  if (s->ops->leave && !s->forked) s->ops->leave(s); /* not the parent's */
   /* No sync here: what was written is in the page cache and reaches the file whatever
      happens to this process; backing_sync() is the call that waits for the disk. */
   backing__free_handle(s);
@@ -2584,8 +3300,7 @@ BACKING_API int backing_close(backing *s) {
 BACKING_API int backing_destroy(const backing_config *cfg) {
   backing__last_err = 0;
   if (!cfg) return backing__err(BACKING_EINVAL);
-  if (cfg->source == BACKING_SOURCE_MMAP ||
-      (cfg->source == BACKING_SOURCE_DEFAULT && cfg->dirname && cfg->dirname[0])) {
+  if (backing__source_of(cfg) == BACKING_SOURCE_MMAP) {
 #ifdef BACKING_NO_MMAP
     return backing__err(BACKING_EINVAL);
 #else
@@ -2596,7 +3311,7 @@ BACKING_API int backing_destroy(const backing_config *cfg) {
       return backing__err(BACKING_EINVAL);
     path = backing__store_path(cfg->alloc_ctx, cfg);
     if (!path) return backing__err(BACKING_ENOMEM);
-    if (unlink(path) != 0) r = errno;
+    r = backing__os_unlink(path);
     BACKING_FREE(path, cfg->alloc_ctx);
     return r ? backing__err(r) : 0;
 #endif
@@ -2659,7 +3374,7 @@ static int backing__locate(backing *s, backing_addr a, backing__loc *L) {
    owns it, so it cannot change). */
 static uint64_t backing__usable_at(backing__arena *ar, uint64_t off) {
   backing__slab *sl = backing__meta(ar, off >> BACKING__SLAB_SHIFT);
-  if (__atomic_load_n(&sl->magic, __ATOMIC_ACQUIRE) == BACKING__SLAB_MAGIC)
+  if (BACKING__ALOAD(&sl->magic, BACKING__ACQUIRE) == BACKING__SLAB_MAGIC)
     return backing__slot_size[sl->cls];
   return (BACKING__GET(backing__hdr(ar, off - BACKING__HDR)->size) & ~BACKING__FLAGS) -
          BACKING__HDR;
@@ -2709,13 +3424,13 @@ static BACKING__TLS struct backing__pref {
 static uint32_t backing__cur(backing *s) {
   return backing__pref.uid == s->uid && backing__pref.cur < BACKING__LD(s->valid)
              ? backing__pref.cur
-             : __atomic_load_n(&s->cur, __ATOMIC_ACQUIRE);
+             : BACKING__ALOAD(&s->cur, BACKING__ACQUIRE);
 }
 static void backing__set_cur(backing *s, uint32_t i) {
   backing__pref.uid = s->uid;
   backing__pref.cur = i;
-  if (__atomic_load_n(&s->cur, __ATOMIC_RELAXED) != i) /* the default for new threads */
-    __atomic_store_n(&s->cur, i, __ATOMIC_RELEASE);
+  if (BACKING__ALOAD(&s->cur, BACKING__RELAXED) != i) /* the default for new threads */
+    BACKING__ASTORE(&s->cur, i, BACKING__RELEASE);
 }
 
 /* A new GC block's header, written (and the block put on the waiting list if its count is
@@ -2791,7 +3506,7 @@ static backing_addr backing__alloc(backing *s, uint64_t size, uint64_t align, ui
       }
     r = backing__grow(s); /* every arena is full: add one (or find one another added) */
     if (r) {
-      __atomic_fetch_add(&s->alloc_failures, 1, __ATOMIC_RELAXED);
+      BACKING__AADD(&s->alloc_failures, 1, BACKING__RELAXED);
       return BACKING__FAIL(r);
     }
     cur = BACKING__LD(s->count) - 1;
@@ -2804,7 +3519,7 @@ static int backing__size_ok(backing *s, uint64_t size, uint64_t align) {
   uint64_t max = backing__max_block(s);
   if (align > 16) max -= align + BACKING__MIN_BLOCK;
   if (size > max) {
-    __atomic_fetch_add(&s->alloc_failures, 1, __ATOMIC_RELAXED);
+    BACKING__AADD(&s->alloc_failures, 1, BACKING__RELAXED);
     backing__err(BACKING_ETOOBIG);
     return 0;
   }
@@ -3065,7 +3780,7 @@ BACKING_API int backing_root_set(backing *s, const char *name, backing_addr a) {
     memcpy(r->name, name, strlen(name));
   }
   BACKING__CRASH(23);
-  __atomic_store_n(&r->addr, a, __ATOMIC_RELEASE); /* one 8-byte store publishes the root */
+  BACKING__ASTORE(&r->addr, a, BACKING__RELEASE); /* one 8-byte store publishes the root */
   backing__unlock(&backing__st(s)->lock);
   return 0;
 }
@@ -3078,7 +3793,7 @@ BACKING_API backing_addr backing_root_get(backing *s, const char *name) {
   if (!backing__name_ok(name)) return BACKING__FAIL(BACKING_EINVAL);
   if (!s->ro && (e = backing__lock_store(s)) != 0) return BACKING__FAIL(e); /* names change */
   r = backing__root_find(s, name);
-  if (r) a = __atomic_load_n(&r->addr, __ATOMIC_ACQUIRE);
+  if (r) a = BACKING__ALOAD(&r->addr, BACKING__ACQUIRE);
   if (!s->ro) backing__unlock(&backing__st(s)->lock);
   return a ? a : BACKING__FAIL(BACKING_ENOTFOUND);
 }
@@ -3091,7 +3806,7 @@ BACKING_API int backing_root_del(backing *s, const char *name) {
   if (s->ro) return backing__err(BACKING_ERDONLY);
   if ((e = backing__lock_store(s)) != 0) return backing__err(e);
   r = backing__root_find(s, name);
-  if (r) __atomic_store_n(&r->addr, 0, __ATOMIC_RELEASE);
+  if (r) BACKING__ASTORE(&r->addr, 0, BACKING__RELEASE);
   backing__unlock(&backing__st(s)->lock);
   return r ? 0 : backing__err(BACKING_ENOTFOUND);
 }
@@ -3102,7 +3817,7 @@ static backing__gch *backing__gch_at(backing__arena *ar, uint64_t o) {
   return (backing__gch *)(void *)((unsigned char *)ar + o);
 }
 static int32_t backing__gc_load(backing__gch *g) {
-  return __atomic_load_n(&g->count, __ATOMIC_ACQUIRE);
+  return BACKING__ALOAD(&g->count, BACKING__ACQUIRE);
 }
 
 /* The waiting list of an arena (callers hold the GC lock). */
@@ -3160,7 +3875,7 @@ BACKING__INLINE backing__gch *backing__gc_fast(backing *s, backing_addr a) {
   ar = backing__ar(s, (uint32_t)(b >> s->shift));
   off = b & s->mask;
   sl = backing__meta(ar, off >> BACKING__SLAB_SHIFT);
-  if (__atomic_load_n(&sl->magic, __ATOMIC_ACQUIRE) == BACKING__SLAB_MAGIC) {
+  if (BACKING__ALOAD(&sl->magic, BACKING__ACQUIRE) == BACKING__SLAB_MAGIC) {
     uint32_t x, idx;
     if (!sl->kind || backing__slot_of(ar, off, &sl, &x, &idx) != 0) return NULL;
   } else {
@@ -3201,7 +3916,7 @@ static struct backing__dtor *backing__dtor_slot(backing *s, uint32_t type) {
 /* A copy of it, taken under the lock; 0 if the type has none. */
 static int backing__dtor_of(backing *s, uint32_t type, struct backing__dtor *out) {
   struct backing__dtor *d;
-  if (!__atomic_load_n(&s->ndtors, __ATOMIC_ACQUIRE)) return 0; /* none at all: no lock */
+  if (!BACKING__ALOAD(&s->ndtors, BACKING__ACQUIRE)) return 0; /* none at all: no lock */
   backing__spin_lock(&s->dtor_lock);
   d = backing__dtor_slot(s, type);
   if (d) *out = *d;
@@ -3216,7 +3931,7 @@ static void backing__gc_init(backing *s, backing__arena *ar, uint64_t off,
   g->type = gi->type;
   g->prev = g->next = 0;
   BACKING__CRASH(28);
-  __atomic_store_n(&g->count, gi->count, __ATOMIC_RELEASE);
+  BACKING__ASTORE(&g->count, gi->count, BACKING__RELEASE);
   if (gi->count == 0) backing__wait_push(s, ar, (uint32_t)off, g);
 }
 
@@ -3228,7 +3943,7 @@ static backing_addr backing__gc_new(backing *s, uint64_t size, uint32_t type, ui
   if (refs > (uint32_t)INT32_MAX) return BACKING__FAIL(BACKING_EINVAL);
   if (s->ro) return BACKING__FAIL(BACKING_ERDONLY);
   if (size > backing__max_block(s) - 16) {
-    __atomic_fetch_add(&s->alloc_failures, 1, __ATOMIC_RELAXED);
+    BACKING__AADD(&s->alloc_failures, 1, BACKING__RELAXED);
     return BACKING__FAIL(BACKING_ETOOBIG);
   }
   gi.type = type;
@@ -3275,7 +3990,7 @@ BACKING_API uint32_t backing_gc_ref(backing *s, backing_addr a) {
     if (c == BACKING__DYING) return BACKING__FAIL(BACKING_EFREED);
     if (c > 0) { /* the common case: one compare-and-swap, no lock */
       if (c == INT32_MAX) return BACKING__FAIL(BACKING_EINVAL);
-      if (__atomic_compare_exchange_n(&g->count, &c, c + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+      if (BACKING__ACAS(&g->count, &c, c + 1, 0, BACKING__ACQ_REL, BACKING__ACQUIRE))
         return (uint32_t)c + 1;
       continue;
     }
@@ -3286,7 +4001,7 @@ BACKING_API uint32_t backing_gc_ref(backing *s, backing_addr a) {
       c = backing__gc_load(g);
       if (c <= 0 && c != BACKING__DYING) {
         backing__wait_remove(s, ar, g);
-        __atomic_store_n(&g->count, 1, __ATOMIC_RELEASE);
+        BACKING__ASTORE(&g->count, 1, BACKING__RELEASE);
         backing__unlock(&ar->lock);
         return 1;
       }
@@ -3304,7 +4019,7 @@ BACKING__INLINE uint32_t backing__gc_unref(backing *s, backing_addr a, int own) 
     int32_t c = backing__gc_load(g);
     if (c <= 0) return 0; /* 0 stays 0 */
     if (c > 1) {
-      if (__atomic_compare_exchange_n(&g->count, &c, c - 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+      if (BACKING__ACAS(&g->count, &c, c - 1, 0, BACKING__ACQ_REL, BACKING__ACQUIRE))
         return (uint32_t)c - 1;
       continue;
     }
@@ -3312,7 +4027,7 @@ BACKING__INLINE uint32_t backing__gc_unref(backing *s, backing_addr a, int own) 
       uint32_t i = (uint32_t)((a - 16) >> s->shift);
       backing__arena *ar = backing__ar(s, i);
       if ((r = backing__lock_arena(s, ar, i)) != 0) return BACKING__FAIL(r);
-      if (__atomic_compare_exchange_n(&g->count, &c, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+      if (BACKING__ACAS(&g->count, &c, 0, 0, BACKING__ACQ_REL, BACKING__ACQUIRE)) {
         BACKING__CRASH(24);
         backing__wait_push(s, ar, (uint32_t)((a - 16) & s->mask), g);
         backing__unlock(&ar->lock);
@@ -3369,12 +4084,12 @@ static void backing__gc_age(backing *s, uint32_t i) {
     if (age >= life) {
       backing__wait_remove(s, ar, g);
       BACKING__CRASH(25);
-      __atomic_store_n(&g->count, BACKING__DYING, __ATOMIC_RELEASE);
+      BACKING__ASTORE(&g->count, BACKING__DYING, BACKING__RELEASE);
       g->next = ar->gc_doomed;
       ar->gc_doomed = o;
       BACKING__CRASH(26);
     } else {
-      __atomic_store_n(&g->count, -(int32_t)age, __ATOMIC_RELEASE);
+      BACKING__ASTORE(&g->count, -(int32_t)age, BACKING__RELEASE);
     }
     o = next;
   }
@@ -3422,7 +4137,7 @@ BACKING_API uint64_t backing_gc_step(backing *s) {
   BACKING__ENTER_VAL(s);
   if (s->ro) return BACKING__FAIL(BACKING_ERDONLY);
   {
-    uint32_t n = BACKING__LD(s->count), turn = __atomic_fetch_add(&s->gc_turn, 1, __ATOMIC_RELAXED);
+    uint32_t n = BACKING__LD(s->count), turn = BACKING__AADD(&s->gc_turn, 1, BACKING__RELAXED);
     i = turn % n; /* round robin, also when threads step at once */
   }
   if (i >= BACKING__LD(s->valid) && backing__arena_ready(s, i) != 0) return 0;
@@ -3464,7 +4179,7 @@ static uint64_t backing__gc_free(backing *s, backing_addr a, int own) {
     backing__unlock(&L.ar->lock);
     return freed;
   }
-  __atomic_store_n(&g->count, BACKING__DYING, __ATOMIC_RELEASE);
+  BACKING__ASTORE(&g->count, BACKING__DYING, BACKING__RELEASE);
   backing__unlock(&L.ar->lock);
   return backing__gc_reap(s, i, (uint32_t)L.off);
 }
@@ -3516,7 +4231,7 @@ BACKING_API int backing_gc_on_free(backing *s, uint32_t type,
   if (!fn) {
     if (d) {
       *d = s->dtors[s->ndtors - 1];
-      __atomic_store_n(&s->ndtors, s->ndtors - 1, __ATOMIC_RELEASE);
+      BACKING__ASTORE(&s->ndtors, s->ndtors - 1, BACKING__RELEASE);
     }
   } else {
     if (!d && s->ndtors == s->dtor_cap) {
@@ -3537,7 +4252,7 @@ BACKING_API int backing_gc_on_free(backing *s, uint32_t type,
     if (!r && !d) {
       d = &s->dtors[s->ndtors];
       d->type = type;
-      __atomic_store_n(&s->ndtors, s->ndtors + 1, __ATOMIC_RELEASE);
+      BACKING__ASTORE(&s->ndtors, s->ndtors + 1, BACKING__RELEASE);
     }
     if (!r) {
       d->fn = fn;
@@ -3702,7 +4417,7 @@ static unsigned char *backing__vat(backing *s, backing__vech *v, uint64_t i) {
   uint64_t off, seg;
   backing__vpos(v, i, &k, &off);
   if (k >= BACKING__VSEGS) return NULL;
-  seg = __atomic_load_n(&v->seg[k], __ATOMIC_ACQUIRE);
+  seg = BACKING__ALOAD(&v->seg[k], BACKING__ACQUIRE);
   if (!seg || backing__span(s, seg, backing__vseg_len(v, k) * v->elem) != 0) return NULL;
   return s->view.base + seg + off * v->elem;
 }
@@ -3719,7 +4434,7 @@ static int backing__vgrow(backing *s, backing__vech *v, uint64_t n) {
     if (v->seg[k]) continue;
     seg = backing__obj_new(s, backing__vseg_len(v, k) * v->elem, BACKING__T_VSEG, 0);
     if (!seg) return backing_last_error();
-    __atomic_store_n(&v->seg[k], seg, __ATOMIC_RELEASE); /* publish */
+    BACKING__ASTORE(&v->seg[k], seg, BACKING__RELEASE); /* publish */
   }
   return 0;
 }
@@ -3770,7 +4485,7 @@ BACKING_API int backing_vec_push(backing *s, backing_addr va, const void *elem) 
       r = BACKING_ECORRUPT;
     else {
       memcpy(p, elem, (size_t)v->elem);
-      __atomic_store_n(&v->len, i + 1, __ATOMIC_RELEASE); /* publish */
+      BACKING__ASTORE(&v->len, i + 1, BACKING__RELEASE); /* publish */
     }
   }
   backing__unlock(&v->lock);
@@ -3790,7 +4505,7 @@ BACKING_API int backing_vec_pop(backing *s, backing_addr va, void *out) {
       r = BACKING_ECORRUPT;
     else {
       if (out) memcpy(out, p, (size_t)v->elem);
-      __atomic_store_n(&v->len, v->len - 1, __ATOMIC_RELEASE);
+      BACKING__ASTORE(&v->len, v->len - 1, BACKING__RELEASE);
     }
   }
   backing__unlock(&v->lock);
@@ -3801,7 +4516,7 @@ BACKING_API void *backing_vec_at(backing *s, backing_addr va, uint64_t i) {
   backing__vech *v = backing__vec(s, va);
   unsigned char *p;
   if (!v) return NULL;
-  if (i >= __atomic_load_n(&v->len, __ATOMIC_ACQUIRE))
+  if (i >= BACKING__ALOAD(&v->len, BACKING__ACQUIRE))
     return backing__err(BACKING_EINVAL), (void *)NULL;
   p = backing__vat(s, v, i);
   return p ? (void *)p : (backing__err(BACKING_ECORRUPT), (void *)NULL);
@@ -3809,7 +4524,7 @@ BACKING_API void *backing_vec_at(backing *s, backing_addr va, uint64_t i) {
 
 BACKING_API uint64_t backing_vec_len(backing *s, backing_addr va) {
   backing__vech *v = backing__vec(s, va);
-  return v ? __atomic_load_n(&v->len, __ATOMIC_ACQUIRE) : 0;
+  return v ? BACKING__ALOAD(&v->len, BACKING__ACQUIRE) : 0;
 }
 
 BACKING_API int backing_vec_resize(backing *s, backing_addr va, uint64_t len) {
@@ -3833,7 +4548,7 @@ BACKING_API int backing_vec_resize(backing *s, backing_addr va, uint64_t len) {
       i += run;
     }
   }
-  if (!r) __atomic_store_n(&v->len, len, __ATOMIC_RELEASE);
+  if (!r) BACKING__ASTORE(&v->len, len, BACKING__RELEASE);
   backing__unlock(&v->lock);
   return r ? backing__err(r) : 0;
 }
@@ -3924,7 +4639,7 @@ static uint64_t backing__hash(uint64_t seed, const void *key, uint64_t n) {
 
 static backing__maph *backing__map(backing *s, backing_addr m) {
   backing__maph *h = (backing__maph *)(void *)backing__obj(s, m, BACKING__T_MAP, NULL);
-  if (h && __atomic_load_n(&h->magic, __ATOMIC_ACQUIRE) != BACKING__MAP_MAGIC)
+  if (h && BACKING__ALOAD(&h->magic, BACKING__ACQUIRE) != BACKING__MAP_MAGIC)
     return backing__err(BACKING_ECORRUPT), (backing__maph *)NULL;
   return h;
 }
@@ -3937,10 +4652,10 @@ BACKING__INLINE void *backing__mref(backing *s, uint64_t a, uint64_t n) {
 
 /* The directory (its depth in *g) and the segment address of hash h in it. */
 BACKING__INLINE uint64_t *backing__mdir(backing *s, backing__maph *h, uint32_t *g) {
-  uint64_t d = __atomic_load_n(&h->dir, __ATOMIC_ACQUIRE), depth;
+  uint64_t d = BACKING__ALOAD(&h->dir, BACKING__ACQUIRE), depth;
   uint64_t *p = (uint64_t *)backing__mref(s, d, 8);
   if (!p) return NULL;
-  depth = __atomic_load_n(p, __ATOMIC_ACQUIRE);
+  depth = BACKING__ALOAD(p, BACKING__ACQUIRE);
   if (depth > 40 || !backing__mref(s, d, 8 + (8ull << depth))) return NULL;
   *g = (uint32_t)depth;
   return p + 1;
@@ -3955,7 +4670,7 @@ BACKING__INLINE backing__seg *backing__mseg(backing *s, uint64_t a, uint64_t has
   backing__seg *g = (backing__seg *)backing__mref(s, a, sizeof(backing__seg));
   uint32_t d;
   if (!g) return NULL;
-  d = __atomic_load_n(&g->depth, __ATOMIC_ACQUIRE);
+  d = BACKING__ALOAD(&g->depth, BACKING__ACQUIRE);
   if (d > 48 || (d && (hash >> (64 - d)) != g->prefix)) return NULL;
   return g;
 }
@@ -3965,8 +4680,8 @@ BACKING__INLINE backing__seg *backing__mseg(backing *s, uint64_t a, uint64_t has
 BACKING__INLINE backing__seg *backing__mcur(backing *s, uint64_t *a, uint64_t hash) {
   backing__seg *g = backing__mseg(s, *a, hash);
   uint32_t hops = 0;
-  while (g && BACKING__UNLIKELY(__atomic_load_n(&g->split[0], __ATOMIC_ACQUIRE) != 0)) {
-    uint64_t b = __atomic_load_n(&g->split[1], __ATOMIC_ACQUIRE);
+  while (g && BACKING__UNLIKELY(BACKING__ALOAD(&g->split[0], BACKING__ACQUIRE) != 0)) {
+    uint64_t b = BACKING__ALOAD(&g->split[1], BACKING__ACQUIRE);
     *a = b && (hash >> (63 - g->depth) & 1) ? b : g->split[0];
     g = ++hops < 64 ? backing__mseg(s, *a, hash) : NULL;
   }
@@ -4041,7 +4756,7 @@ static int backing__mfind(backing *s, backing__seg *g, uint64_t hash, const void
   uint64_t tag = BACKING__TAG(hash);
   *free_at = -1;
   for (n = 0; n < BACKING__NSLOT; n++, j = j + 1 == BACKING__NSLOT ? 0 : j + 1) {
-    uint64_t w = __atomic_load_n(&g->slot[j], __ATOMIC_ACQUIRE);
+    uint64_t w = BACKING__ALOAD(&g->slot[j], BACKING__ACQUIRE);
     if (w <= BACKING__TOMB) {
       if (*free_at < 0) *free_at = (int)j;
       if (!w) return -1;
@@ -4087,8 +4802,8 @@ static int backing__mforward(backing *s, backing__maph *h, backing_addr old, bac
     hi = lo + ((uint64_t)1 << (gd - d));
     for (j = lo; j < hi; j++) {
       uint64_t to = g->split[1] && ((j >> (gd - d - 1)) & 1) ? g->split[1] : g->split[0];
-      if (__atomic_load_n(&dir[j], __ATOMIC_ACQUIRE) == old)
-        __atomic_store_n(&dir[j], to, __ATOMIC_RELEASE);
+      if (BACKING__ALOAD(&dir[j], BACKING__ACQUIRE) == old)
+        BACKING__ASTORE(&dir[j], to, BACKING__RELEASE);
     }
   }
   backing__unlock(&h->lock);
@@ -4155,11 +4870,11 @@ static int backing__msplit(backing *s, backing__maph *h, backing_addr ga, backin
         nd = (uint64_t *)(void *)(s->view.base + na);
         for (j = 0; j < (2ull << gd); j++) nd[1 + j] = dir[j >> 1];
         nd[0] = gd + 1;
-        __atomic_store_n(&h->dir, na, __ATOMIC_RELEASE);
+        BACKING__ASTORE(&h->dir, na, BACKING__RELEASE);
         backing__obj_retire(s, old);
       }
     }
-    if (r == 0) __atomic_add_fetch(&h->splits, 1, __ATOMIC_RELAXED);
+    if (r == 0) BACKING__AADD(&h->splits, 1, BACKING__RELAXED);
     backing__unlock(&h->lock);
     if (r) {
       backing__obj_free(s, a);
@@ -4169,7 +4884,7 @@ static int backing__msplit(backing *s, backing__maph *h, backing_addr ga, backin
     }
   }
   g->split[1] = b;
-  __atomic_store_n(&g->split[0], a, __ATOMIC_RELEASE); /* retired from here on */
+  BACKING__ASTORE(&g->split[0], a, BACKING__RELEASE); /* retired from here on */
   r = backing__mforward(s, h, ga, g);
   backing__unlock(&g->lock);
   if (!r) backing__obj_retire(s, ga);
@@ -4212,7 +4927,7 @@ BACKING_API backing_addr backing_map_new(backing *s, uint64_t expected_keys) {
 #else
   h->seed = backing__hash(s->salt, &m, sizeof m); /* no random source: the place will do */
 #endif
-  __atomic_store_n(&h->magic, BACKING__MAP_MAGIC, __ATOMIC_RELEASE);
+  BACKING__ASTORE(&h->magic, BACKING__MAP_MAGIC, BACKING__RELEASE);
   return m;
 }
 
@@ -4250,9 +4965,9 @@ static backing__seg *backing__mlocked(backing *s, backing__maph *h, uint64_t has
     uint64_t *dir = backing__mdir(s, h, &gd), a;
     backing__seg *g;
     int r;
-    if (!dir || !(g = backing__mseg(
-                      s, a = __atomic_load_n(&dir[backing__dir_index(hash, gd)], __ATOMIC_ACQUIRE),
-                      hash))) {
+    if (!dir ||
+        !(g = backing__mseg(
+              s, a = BACKING__ALOAD(&dir[backing__dir_index(hash, gd)], BACKING__ACQUIRE), hash))) {
       *err = BACKING_ECORRUPT;
       return NULL;
     }
@@ -4271,7 +4986,7 @@ static backing__seg *backing__mlocked(backing *s, backing__maph *h, uint64_t has
       continue;
     }
     dir = backing__mdir(s, h, &gd);
-    if (dir && __atomic_load_n(&dir[backing__dir_index(hash, gd)], __ATOMIC_ACQUIRE) == a) {
+    if (dir && BACKING__ALOAD(&dir[backing__dir_index(hash, gd)], BACKING__ACQUIRE) == a) {
       *ga = a;
       return g;
     }
@@ -4312,11 +5027,11 @@ BACKING_API int backing_map_put(backing *s, backing_addr m, const void *key, uin
     if (at >= 0) {
       old = g->slot[at];
       BACKING__CRASH(31);
-      __atomic_store_n(&g->slot[at], w, __ATOMIC_RELEASE); /* publish */
+      BACKING__ASTORE(&g->slot[at], w, BACKING__RELEASE); /* publish */
     } else {
       if (!g->slot[free_at]) g->used++;
       BACKING__CRASH(31);
-      __atomic_store_n(&g->slot[free_at], w, __ATOMIC_RELEASE); /* publish */
+      BACKING__ASTORE(&g->slot[free_at], w, BACKING__RELEASE); /* publish */
       g->live++;
     }
     backing__unlock(&g->lock);
@@ -4345,7 +5060,7 @@ BACKING_API int backing_map_del(backing *s, backing_addr m, const void *key, uin
   }
   old = g->slot[at];
   BACKING__CRASH(31);
-  __atomic_store_n(&g->slot[at], (uint64_t)BACKING__TOMB, __ATOMIC_RELEASE); /* publish */
+  BACKING__ASTORE(&g->slot[at], (uint64_t)BACKING__TOMB, BACKING__RELEASE); /* publish */
   g->live--;
   backing__unlock(&g->lock);
   backing__obj_retire(s, BACKING__ADDR(old));
@@ -4372,12 +5087,12 @@ BACKING_API int backing_map_get(backing *s, backing_addr m, const void *key, uin
     backing__entv v;
     int at, free_at;
     if (!dir) break;
-    sa = __atomic_load_n(&dir[backing__dir_index(hash, gd)], __ATOMIC_ACQUIRE);
+    sa = BACKING__ALOAD(&dir[backing__dir_index(hash, gd)], BACKING__ACQUIRE);
     g = backing__mcur(s, &sa, hash);
     if (!g) continue; /* the directory moved under us (or is damaged: then give up) */
     if ((at = backing__mfind(s, g, hash, key, klen, &free_at)) < 0)
       return backing__err(BACKING_ENOTFOUND);
-    w = __atomic_load_n(&g->slot[at], __ATOMIC_ACQUIRE);
+    w = BACKING__ALOAD(&g->slot[at], BACKING__ACQUIRE);
     if (w <= BACKING__TOMB || !backing__ment(s, w, &v) || !backing__ent_is(&v, key, klen))
       continue; /* deleted or overwritten just now: look again */
     return backing__err(backing__ent_value(&v, out));
@@ -4400,7 +5115,7 @@ BACKING_API int backing_map_next(backing *s, backing_addr m, backing_map_cursor 
       uint32_t gd;
       uint64_t *dir = backing__mdir(s, h, &gd);
       if (!dir) return backing__err(BACKING_ECORRUPT);
-      c->seg = __atomic_load_n(&dir[backing__dir_index(c->pos, gd)], __ATOMIC_ACQUIRE);
+      c->seg = BACKING__ALOAD(&dir[backing__dir_index(c->pos, gd)], BACKING__ACQUIRE);
       backing__mcur(s, &c->seg, c->pos);
       c->idx = 0;
       c->state = 1;
@@ -4417,7 +5132,7 @@ BACKING_API int backing_map_next(backing *s, backing_addr m, backing_map_cursor 
       continue;
     }
     for (j = c->idx; j < BACKING__NSLOT; j++) { /* keys never move within a segment */
-      uint64_t w = __atomic_load_n(&g->slot[j], __ATOMIC_ACQUIRE);
+      uint64_t w = BACKING__ALOAD(&g->slot[j], BACKING__ACQUIRE);
       backing__entv v;
       int r;
       if (w <= BACKING__TOMB || !backing__ment(s, w, &v)) continue;
@@ -4425,7 +5140,7 @@ BACKING_API int backing_map_next(backing *s, backing_addr m, backing_map_cursor 
         continue; /* in a range visited already (a bigger segment found
                      where a split's directory update is unfinished) */
       r = backing__ent_value(&v, out);
-      if (r && __atomic_load_n(&g->slot[j], __ATOMIC_ACQUIRE) != w) continue; /* gone now */
+      if (r && BACKING__ALOAD(&g->slot[j], BACKING__ACQUIRE) != w) continue; /* gone now */
       c->idx = j + 1;
       if (r) return backing__err(r);
       *key = v.key;
@@ -4454,7 +5169,7 @@ static int backing__mvisit(backing *s, backing__maph *h, backing__mseg_fn fn, vo
   uint64_t *dir = backing__mdir(s, h, &gd), j, prev = 0;
   if (!dir) return BACKING_ECORRUPT;
   for (j = 0; j < ((uint64_t)1 << gd); j++) {
-    uint64_t a = __atomic_load_n(&dir[j], __ATOMIC_ACQUIRE);
+    uint64_t a = BACKING__ALOAD(&dir[j], BACKING__ACQUIRE);
     backing__seg *g;
     int r;
     if (!(g = backing__mcur(s, &a, gd ? j << (64 - gd) : 0))) return BACKING_ECORRUPT;
@@ -4469,7 +5184,7 @@ static int backing__mvisit(backing *s, backing__maph *h, backing__mseg_fn fn, vo
 
 static int backing__mlen_fn(backing *s, backing__seg *g, backing_addr ga, void *ctx) {
   (void)s, (void)ga;
-  *(uint64_t *)ctx += __atomic_load_n(&g->live, __ATOMIC_RELAXED);
+  *(uint64_t *)ctx += BACKING__ALOAD(&g->live, BACKING__RELAXED);
   return 0;
 }
 
@@ -4558,13 +5273,13 @@ static int backing__mcheck_seg(backing *s, backing__seg *g, backing_addr ga, bac
   hi = lo + ((uint64_t)1 << (gd - d));
   for (x = lo; x < hi; x++) { /* its range names it, or the segment it was split from (a
                                  splitter that died before the directory was done) */
-    uint64_t o = __atomic_load_n(&dir[x], __ATOMIC_ACQUIRE);
+    uint64_t o = BACKING__ALOAD(&dir[x], BACKING__ACQUIRE);
     backing__seg *p = o == ga ? NULL : (backing__seg *)backing__mref(s, o, sizeof *p);
     if (o != ga && (!p || (p->split[0] != ga && p->split[1] != ga)))
       return k->why = "a segment's directory range", BACKING_ECORRUPT;
   }
   for (j = 0; j < BACKING__NSLOT; j++) {
-    uint64_t w = __atomic_load_n(&g->slot[j], __ATOMIC_ACQUIRE);
+    uint64_t w = BACKING__ALOAD(&g->slot[j], BACKING__ACQUIRE);
     uint64_t ea = BACKING__ADDR(w);
     backing__entv v;
     used += w != 0;
@@ -4606,7 +5321,7 @@ BACKING_API int backing_map_check(backing *s, backing_addr m) {
   if (!h) return backing_last_error();
   memset(&k, 0, sizeof k);
   if (!backing__mdir(s, h, &gd) ||
-      !backing__obj(s, __atomic_load_n(&h->dir, __ATOMIC_ACQUIRE), BACKING__T_DIR, NULL)) {
+      !backing__obj(s, BACKING__ALOAD(&h->dir, BACKING__ACQUIRE), BACKING__T_DIR, NULL)) {
     snprintf(s->detail, sizeof s->detail, "map %llu: directory", (unsigned long long)m);
     return backing__err(BACKING_ECORRUPT);
   }
@@ -4637,7 +5352,7 @@ BACKING_API int backing_map_free(backing *s, backing_addr m) {
   if ((r = backing__lock(s, &h->lock)) != 0 && r != BACKING__STOLEN) return backing__err(r);
   r = backing__mvisit(s, h, backing__mfree_fn, NULL);
   backing__obj_retire(s, h->dir);
-  __atomic_store_n(&h->magic, 0, __ATOMIC_RELEASE);
+  BACKING__ASTORE(&h->magic, 0, BACKING__RELEASE);
   backing__unlock(&h->lock);
   backing__obj_retire(s, m);
   return r ? backing__err(r) : backing__err(0);
@@ -4648,7 +5363,7 @@ static int backing__check_roots(backing *s, backing__store *st) {
   int k;
   for (k = 0; k < BACKING_ROOT_MAX; k++) {
     backing__root *rt = &st->roots[k];
-    uint64_t a = __atomic_load_n(&rt->addr, __ATOMIC_ACQUIRE);
+    uint64_t a = BACKING__ALOAD(&rt->addr, BACKING__ACQUIRE);
     if (a && (a >> s->shift >= BACKING__LD(st->arena_count) ||
               memchr(rt->name, 0, sizeof rt->name) == NULL || !rt->name[0]))
       return backing__corrupt(s, 0, s->hdr_size, "root table entry");
@@ -4819,28 +5534,20 @@ static int backing__recover_arena(backing *s, uint32_t i) {
   return backing__rebuild(s, i, 1);
 }
 
-#ifndef BACKING_NO_THREADS
-/* Is the owner of a lock word dead? An MMAP store's owners hold an open-file-description
-   lock on their process slot's byte of the store file while they live, which the kernel
-   drops when the process dies; a slot claimed again since (another generation) is dead
-   too, and within this process the thread is asked. Owners of other stores are asked by
-   process and thread id. A word that fits neither form names no one: dead. */
-static int backing__owner_dead(backing *s, uint64_t owner) {
-  uint32_t tid = (uint32_t)(owner & BACKING__LK_TID);
-  if (owner & BACKING__LK_PID)
-    return !backing__os_alive((uint32_t)(owner >> BACKING__LK_GEN_SHIFT & BACKING__LK_TID), tid);
 #ifndef BACKING_NO_MMAP
-  if (s->source == BACKING_SOURCE_MMAP && s->fd >= 0) { /* (MMAP stores only) */
-    uint64_t slot = (owner >> BACKING__LK_SLOT_SHIFT) - 1;
-    uint32_t gen = (uint32_t)(owner >> BACKING__LK_GEN_SHIFT);
-    if (owner >> BACKING__LK_SLOT_SHIFT == 0 || slot >= BACKING__SLOTS) return 1;
-    if (__atomic_load_n(&backing__st(s)->slots[slot].gen, __ATOMIC_ACQUIRE) != gen) return 1;
-    if ((int)slot == s->slot) return !backing__os_alive((uint32_t)getpid(), tid);
-    return !backing__os_locked(s->fd, BACKING__LK_SLOT(slot));
-  }
-#endif
-  (void)s;
-  return 1;
+/* Is the owner of an MMAP store's lock word dead? Owners hold a lock on their process
+   slot's byte of the store file while they live, which the system drops when the process
+   dies; a slot claimed again since (another generation) is dead too, and within this
+   process the thread is asked. A word that names no slot names no one: dead. */
+static int backing__dead_slot(backing *s, uint64_t owner) {
+  uint64_t slot = (owner >> BACKING__LK_SLOT_SHIFT) - 1;
+  uint32_t gen = (uint32_t)(owner >> BACKING__LK_GEN_SHIFT);
+  if (owner & BACKING__LK_PID) return backing__dead_pid(s, owner);
+  if (owner >> BACKING__LK_SLOT_SHIFT == 0 || slot >= BACKING__SLOTS) return 1;
+  if (BACKING__ALOAD(&backing__st(s)->slots[slot].gen, BACKING__ACQUIRE) != gen) return 1;
+  if ((int)slot == s->slot)
+    return !backing__os_alive(backing__os_pid(), (uint32_t)(owner & BACKING__LK_TID));
+  return !backing__os_locked(s->fd, BACKING__LK_SLOT(slot));
 }
 #endif
 
@@ -4876,11 +5583,11 @@ static int backing__recover_all(backing *s, int full) {
       if (r) return r;
     }
   }
-  __atomic_store_n(&st->lock, 0, __ATOMIC_RELEASE);
+  BACKING__ASTORE(&st->lock, 0, BACKING__RELEASE);
   for (i = 0; i < n; i++) {
     backing__arena *ar = backing__ar(s, i);
-    if (!full && __atomic_load_n(&ar->lock, __ATOMIC_ACQUIRE) == 0) continue;
-    __atomic_store_n(&ar->lock, s->lock_id | backing__tid(), __ATOMIC_RELEASE); /* all dead */
+    if (!full && BACKING__ALOAD(&ar->lock, BACKING__ACQUIRE) == 0) continue;
+    BACKING__ASTORE(&ar->lock, s->lock_id | backing__tid(), BACKING__RELEASE); /* all dead */
     r = backing__recover_arena(s, i);
     backing__unlock(&ar->lock);
     if (r && full) return r;
@@ -4902,17 +5609,17 @@ static void backing__reclaim_slot(backing *s, int k) {
   for (i = 0; i < BACKING__LD(s->count); i++) {
     backing__arena *ar = backing__ar(s, i);
     if (i >= BACKING__LD(s->valid) && backing__arena_ready(s, i) != 0) break;
-    v = __atomic_load_n(&ar->lock, __ATOMIC_ACQUIRE);
+    v = BACKING__ALOAD(&ar->lock, BACKING__ACQUIRE);
     if (v && !(v & BACKING__LK_PID) && (v >> BACKING__LK_SLOT_SHIFT) == (uint64_t)k + 1 &&
-        __atomic_compare_exchange_n(&ar->lock, &v, s->lock_id | backing__tid(), 0, __ATOMIC_ACQUIRE,
-                                    __ATOMIC_RELAXED)) {
+        BACKING__ACAS(&ar->lock, &v, s->lock_id | backing__tid(), 0, BACKING__ACQUIRE,
+                      BACKING__RELAXED)) {
       backing__recover_arena(s, i);
       backing__unlock(&ar->lock);
     }
   }
-  v = __atomic_load_n(&st->lock, __ATOMIC_ACQUIRE); /* the store lock leaves nothing half done */
+  v = BACKING__ALOAD(&st->lock, BACKING__ACQUIRE); /* the store lock leaves nothing half done */
   if (v && !(v & BACKING__LK_PID) && (v >> BACKING__LK_SLOT_SHIFT) == (uint64_t)k + 1)
-    __atomic_compare_exchange_n(&st->lock, &v, 0, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+    BACKING__ACAS(&st->lock, &v, 0, 0, BACKING__ACQ_REL, BACKING__RELAXED);
 }
 
 /* The boot id, so that a store left dirty by a machine that went down can be told from one
@@ -4920,24 +5627,13 @@ static void backing__reclaim_slot(backing *s, int k) {
 static void backing__boot_id(uint8_t out[16]) {
   static uint8_t cached[16];
   static int have; /* it cannot change while this process lives: read it once */
-  char buf[64];
-  int fd, n = 0, k = 0;
-  if (__atomic_load_n(&have, __ATOMIC_ACQUIRE)) {
+  if (BACKING__ALOAD(&have, BACKING__ACQUIRE)) {
     memcpy(out, cached, 16);
     return;
   }
-  fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-  memset(out, 0, 16);
-  if (fd < 0) return;
-  n = (int)read(fd, buf, sizeof buf - 1);
-  close(fd);
-  for (int j = 0; j < n && k < 32; j++) {
-    int c = buf[j], v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    if (v >= 0) out[k / 2] = (uint8_t)(out[k / 2] << 4 | v), k++;
-  }
-  if (k == 32) {
+  if (backing__os_boot_id(out)) {
     memcpy(cached, out, 16);
-    __atomic_store_n(&have, 1, __ATOMIC_RELEASE);
+    BACKING__ASTORE(&have, 1, BACKING__RELEASE);
   }
 }
 
@@ -4949,7 +5645,8 @@ static int backing__join(backing *s) {
   backing__store *st = backing__st(s);
   int rdonly = !!(s->flags & BACKING_RDONLY), first, r = 0, k;
   uint8_t boot[16];
-  r = backing__os_ofd(s->fd, F_OFD_SETLKW, rdonly ? F_RDLCK : F_WRLCK, BACKING__LK_OPEN);
+  r = backing__os_lock(s->fd, BACKING__LK_OPEN,
+                       BACKING__LOCK_WAIT | (rdonly ? BACKING__LOCK_SHARED : BACKING__LOCK_EXCL));
   if (r) return r;
   first = !backing__os_locked(s->fd, BACKING__LK_PRESENCE);
   backing__boot_id(boot);
@@ -4972,11 +5669,11 @@ static int backing__join(backing *s) {
   }
   if (!r && !rdonly) { /* claim a process slot: its byte stays locked while we live */
     for (k = 0; k < BACKING__SLOTS; k++)
-      if (backing__os_ofd(s->fd, F_OFD_SETLK, F_WRLCK, BACKING__LK_SLOT(k)) == 0) break;
+      if (backing__os_lock(s->fd, BACKING__LK_SLOT(k), BACKING__LOCK_EXCL) == 0) break;
     if (k == BACKING__SLOTS)
       r = BACKING_EBUSY;
     else {
-      uint32_t gen = __atomic_add_fetch(&st->slots[k].gen, 1, __ATOMIC_ACQ_REL);
+      uint32_t gen = BACKING__AADD(&st->slots[k].gen, 1, BACKING__ACQ_REL) + 1;
       s->slot = k;
       s->lock_id = backing__lock_id_slot(k, gen);
       if (first) { /* nobody else is attached: every slot's owner is gone */
@@ -4985,15 +5682,15 @@ static int backing__join(backing *s) {
         memcpy(st->boot_id, boot, 16);
         st->file_dev = s->dev;
         st->file_ino = s->ino;
-        __atomic_store_n(&st->dirty, 1, __ATOMIC_RELEASE);
+        BACKING__ASTORE(&st->dirty, 1, BACKING__RELEASE);
       } else if (st->slots[k].state) {
         backing__reclaim_slot(s, k); /* its last owner died: repair before reuse */
       }
       st->slots[k].state = 1;
     }
   }
-  if (!r) r = backing__os_ofd(s->fd, F_OFD_SETLK, F_RDLCK, BACKING__LK_PRESENCE);
-  backing__os_ofd(s->fd, F_OFD_SETLK, F_UNLCK, BACKING__LK_OPEN);
+  if (!r) r = backing__os_lock(s->fd, BACKING__LK_PRESENCE, BACKING__LOCK_SHARED);
+  backing__os_lock(s->fd, BACKING__LK_OPEN, BACKING__LOCK_FREE);
   return r;
 }
 
@@ -5005,7 +5702,8 @@ static void backing__leave(backing *s) {
   backing__store *st = backing__st(s);
   int k, died = 0, others = 0;
   if (s->slot < 0) return;
-  if (backing__os_ofd(s->fd, F_OFD_SETLKW, F_WRLCK, BACKING__LK_OPEN) != 0) return;
+  if (backing__os_lock(s->fd, BACKING__LK_OPEN, BACKING__LOCK_WAIT | BACKING__LOCK_EXCL) != 0)
+    return;
   st->slots[s->slot].state = 0;
   for (k = 0; k < BACKING__SLOTS; k++)
     if (st->slots[k].state) {
@@ -5017,9 +5715,9 @@ static void backing__leave(backing *s) {
   if (!others) {
     for (k = 0; died && k < BACKING__SLOTS; k++) st->slots[k].state = 0;
     /* clean: no msync here (close does not wait for the disk; backing_sync does) */
-    if (!died || backing__recover_all(s, 0) == 0) __atomic_store_n(&st->dirty, 0, __ATOMIC_RELEASE);
+    if (!died || backing__recover_all(s, 0) == 0) BACKING__ASTORE(&st->dirty, 0, BACKING__RELEASE);
   }
-  backing__os_ofd(s->fd, F_OFD_SETLK, F_UNLCK, BACKING__LK_OPEN);
+  backing__os_lock(s->fd, BACKING__LK_OPEN, BACKING__LOCK_FREE);
 }
 #endif
 
@@ -5043,79 +5741,66 @@ static int backing__pages(const void *addr, uint64_t len, uintptr_t *start, size
 
 BACKING_API int backing_file_map(backing_mapping *m, const char *path, uint64_t offset,
                                  uint64_t length, int flags) {
-  int mode = flags & 3, fd, prot, r = 0;
-  struct stat st;
-  uint64_t ps = backing__os_pagesize(), aoff, mlen, end;
-  void *p;
+  int mode = flags & 3, r;
+  backing__file f = BACKING__NOFILE;
+  backing__finfo fi;
+  uint64_t g = backing__os_granularity(), aoff, end;
+  void *p = NULL;
   backing__last_err = 0;
   if (!m) return backing__err(BACKING_EINVAL);
   memset(m, 0, sizeof *m);
   if (!path || mode == 3 || (flags & ~7) || ((flags & BACKING_MAP_CREATE) && mode != 1))
     return backing__err(BACKING_EINVAL);
-  /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below) */
-  fd = open(path,
-            (mode == BACKING_MAP_SHARED ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-                ((flags & BACKING_MAP_CREATE) ? O_CREAT : 0),
-            0644);
-  if (fd < 0) return backing__err(errno);
-  if (fstat(fd, &st) != 0) {
-    r = errno;
-    goto done;
-  }
-  if (!S_ISREG(st.st_mode)) { /* a FIFO, a socket, a device, a directory */
+  r = backing__os_open(path,
+                       (mode == BACKING_MAP_SHARED ? BACKING__OPEN_WRITE : BACKING__OPEN_READ) |
+                           ((flags & BACKING_MAP_CREATE) ? BACKING__OPEN_CREATE : 0),
+                       &f);
+  if (r) return backing__err(r);
+  if ((r = backing__os_file_info(f, &fi)) != 0) goto done;
+  if (!fi.regular) { /* a FIFO, a socket, a device, a directory */
     r = BACKING_EINVAL;
     goto done;
   }
   if (length == 0) {
-    if (offset >= (uint64_t)st.st_size) { /* nothing there to map (an empty file) */
+    if (offset >= fi.size) { /* nothing there to map (an empty file) */
       r = BACKING_ERANGE;
       goto done;
     }
-    length = (uint64_t)st.st_size - offset;
+    length = fi.size - offset;
   }
   end = offset + length;
   if (end < offset || end > (uint64_t)INT64_MAX) {
     r = BACKING_EINVAL;
     goto done;
   }
-  if (sizeof(off_t) < 8 && end > (uint64_t)INT32_MAX) { /* built without 64-bit offsets */
-    r = EOVERFLOW;
-    goto done;
-  }
-  if (end > (uint64_t)st.st_size) { /* past the end: refused, or fully backed on CREATE */
+  if (end > fi.size) { /* past the end: refused, or fully backed on CREATE */
     if (!(flags & BACKING_MAP_CREATE)) {
       r = BACKING_ERANGE;
       goto done;
     }
-    r = backing__os_fallocate(fd, (uint64_t)st.st_size, end - (uint64_t)st.st_size);
-    if (r) goto done;
+    if ((r = backing__os_grow(f, fi.size, end - fi.size)) != 0) goto done;
   }
-  aoff = offset & ~(ps - 1);
-  mlen = end - aoff;
-  if (mlen > (uint64_t)(size_t)-1) {
-    r = BACKING_ENOMEM;
-    goto done;
-  }
-  prot = PROT_READ | (mode ? PROT_WRITE : 0);
-  p = mmap(NULL, (size_t)mlen, prot, mode == BACKING_MAP_PRIVATE ? MAP_PRIVATE : MAP_SHARED, fd,
-           (off_t)aoff);
-  if (p == MAP_FAILED) {
-    r = errno;
-    goto done;
-  }
+  aoff = offset & ~(g - 1); /* views start at the system's granularity */
+  r = backing__os_map(f, aoff, end - aoff,
+                      mode == BACKING_MAP_READ     ? BACKING__MAP_RO
+                      : mode == BACKING_MAP_SHARED ? BACKING__MAP_RW
+                                                   : BACKING__MAP_COW,
+                      &p);
+  if (r) goto done;
   m->map_base = p;
-  m->map_length = mlen;
+  m->map_length = end - aoff;
   m->data = (unsigned char *)p + (offset - aoff);
   m->length = length;
 done:
-  close(fd);
+  backing__os_close(f); /* the mapping keeps the file */
   return r ? backing__err(r) : 0;
 }
 
 BACKING_API int backing_file_unmap(backing_mapping *m) {
+  int r;
   backing__last_err = 0;
   if (!m || !m->map_base) return backing__err(BACKING_EINVAL);
-  if (munmap(m->map_base, (size_t)m->map_length) != 0) return backing__err(errno);
+  if ((r = backing__os_unmap(m->map_base, m->map_length)) != 0) return backing__err(r);
   memset(m, 0, sizeof *m);
   return 0;
 }
@@ -5132,35 +5817,27 @@ BACKING_API int backing_msync(void *addr, uint64_t len, int flags) {
 }
 
 BACKING_API int backing_madvise(void *addr, uint64_t len, int advice) {
-  static const int adv[] = {MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED,
-                            MADV_DONTNEED};
   uintptr_t start;
   size_t n;
+  int r;
   if (!addr || advice < 0 || advice > 4) return backing__err(BACKING_EINVAL);
   if (backing__pages(addr, len, &start, &n) != 0) return BACKING_EINVAL;
   if (len == 0) return 0;
-  if (madvise((void *)start, n, adv[advice]) != 0) return backing__err(errno);
-  return 0;
+  r = backing__os_advise((void *)start, n, advice);
+  return r ? backing__err(r) : 0;
 }
 
 BACKING_API int backing_mincore(const void *addr, uint64_t len, uint64_t *resident,
                                 uint64_t *total) {
   uintptr_t start;
-  size_t n, pages, i, chunk = 4096, done = 0;
+  size_t n;
   uint64_t res = 0;
-  unsigned char vec[4096];
-  size_t ps = (size_t)backing__os_pagesize();
+  int r;
   if (!addr || !resident || !total) return backing__err(BACKING_EINVAL);
   if (backing__pages(addr, len, &start, &n) != 0) return BACKING_EINVAL;
-  pages = n / ps;
-  while (done < pages) { /* a fixed buffer, so any length works without allocating */
-    size_t k = pages - done < chunk ? pages - done : chunk;
-    if (mincore((void *)(start + done * ps), k * ps, vec) != 0) return backing__err(errno);
-    for (i = 0; i < k; i++) res += vec[i] & 1;
-    done += k;
-  }
+  if ((r = backing__os_incore((void *)start, n, &res)) != 0) return backing__err(r);
   *resident = res;
-  *total = pages;
+  *total = n / backing__os_pagesize();
   return 0;
 }
 #else
@@ -5212,15 +5889,8 @@ BACKING_API int backing_sync(backing *s, backing_addr a, uint64_t len, int flags
   int r = backing__store_range(s, a, &len);
   if (r) return backing__err(r);
   if (flags & ~3) return backing__err(BACKING_EINVAL);
-  switch (s->source) {
-  case BACKING_SOURCE_MMAP:
-    return backing_msync(s->view.base + a, len, flags);
-  case BACKING_SOURCE_CUSTOM:
-    r = s->src.sync ? s->src.sync(s->src.ctx, s->view.base, a, len, flags) : 0;
-    return r ? backing__err(r) : 0;
-  default:
-    return 0; /* memory has nothing to make durable */
-  }
+  r = s->ops->sync(s, a, len, flags);
+  return r ? backing__err(r) : 0;
 }
 
 BACKING_API int backing_advise(backing *s, backing_addr a, uint64_t len, int advice) {
@@ -5272,7 +5942,7 @@ static int backing__emit_live(backing__visit *v, backing *s, uint32_t i, backing
                               uint64_t o, uint64_t usable, uint32_t kind) {
   uint64_t base = (uint64_t)i << s->shift;
   if (kind) {
-    int32_t c = __atomic_load_n(&backing__gch_at(ar, o)->count, __ATOMIC_RELAXED);
+    int32_t c = BACKING__ALOAD(&backing__gch_at(ar, o)->count, BACKING__RELAXED);
     if (c <= 0 && c != BACKING__DYING) v->gc_zero++;
     return backing__emit(v, s, base + o + 16, usable - 16, BACKING_BLOCK_GC);
   }
@@ -5535,7 +6205,7 @@ BACKING_API int backing_check(backing *s) {
     if (!r) r = backing__check_roots(s, st);
     if (locked) backing__unlock(&st->lock);
     for (k = 0; !r && k < BACKING_ROOT_MAX; k++) { /* the maps the roots name */
-      backing_addr a = __atomic_load_n(&st->roots[k].addr, __ATOMIC_ACQUIRE);
+      backing_addr a = BACKING__ALOAD(&st->roots[k].addr, BACKING__ACQUIRE);
       if (a && backing__names_map(s, a) && backing_map_check(s, a) != 0) r = BACKING_ECORRUPT;
     }
   }
