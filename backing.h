@@ -765,6 +765,24 @@ BACKING__DEFINE_ATOMICS(u64, uint64_t)
 #define BACKING__CTZ32(x) ((unsigned)__builtin_ctz(x))
 #define BACKING__CLZ64(x) ((unsigned)__builtin_clzll(x))
 #define BACKING__POPCNT64(x) ((unsigned)__builtin_popcountll(x))
+#elif defined(_MSC_VER)
+#include <intrin.h>
+#define BACKING__LIKELY(x) (x)
+#define BACKING__INLINE static __forceinline
+#define BACKING__UNLIKELY(x) (x)
+static __forceinline unsigned backing__ctz32(uint32_t x) {
+  unsigned long i;
+  _BitScanForward(&i, x);
+  return (unsigned)i;
+}
+static __forceinline unsigned backing__clz64(uint64_t x) {
+  unsigned long i;
+  _BitScanReverse64(&i, x);
+  return 63u - (unsigned)i;
+}
+#define BACKING__CTZ32(x) backing__ctz32(x)
+#define BACKING__CLZ64(x) backing__clz64(x)
+#define BACKING__POPCNT64(x) ((unsigned)__popcnt64(x))
 #endif
 
 /* Crash points, for tests only: with BACKING_TEST_CRASH_POINTS defined, every point
@@ -2554,7 +2572,7 @@ static int backing__mmap_view(backing *s, uint64_t size) {
 
 static int backing__mmap_reserve(backing *s, const backing_config *cfg, uint64_t want,
                                  uint64_t *existing) {
-  backing__finfo fi;
+  backing__finfo fi = {0, 0, 0, 0};
   void *p = NULL;
   int r;
   *existing = 0;
@@ -2594,7 +2612,7 @@ static int backing__mmap_reserve(backing *s, const backing_config *cfg, uint64_t
    written, so a crash never leaves a half-made store under the real name. */
 static int backing__mmap_create(backing *s) {
   char suffix[24];
-  backing__finfo fi;
+  backing__finfo fi = {0, 0, 0, 0};
   uint32_t v = backing__os_pid();
   int n = 0, i, r;
   char digits[12];
@@ -2638,7 +2656,7 @@ static int backing__mmap_extend(backing *s, uint64_t old_size, uint64_t new_size
 }
 /* Another process grew the store to `size` bytes: the file must hold them. */
 static int backing__mmap_attach(backing *s, uint64_t size) {
-  backing__finfo fi;
+  backing__finfo fi = {0, 0, 0, 0};
   if (backing__os_file_info(s->fd, &fi) != 0 || fi.size < size) return BACKING_ECORRUPT;
   if (fi.size > s->file_size) s->file_size = fi.size;
   return backing__mmap_view(s, size);
@@ -5743,7 +5761,7 @@ BACKING_API int backing_file_map(backing_mapping *m, const char *path, uint64_t 
                                  uint64_t length, int flags) {
   int mode = flags & 3, r;
   backing__file f = BACKING__NOFILE;
-  backing__finfo fi;
+  backing__finfo fi = {0, 0, 0, 0};
   uint64_t g = backing__os_granularity(), aoff, end;
   void *p = NULL;
   backing__last_err = 0;
@@ -5896,6 +5914,9 @@ BACKING_API int backing_sync(backing *s, backing_addr a, uint64_t len, int flags
 BACKING_API int backing_advise(backing *s, backing_addr a, uint64_t len, int advice) {
   int r = backing__store_range(s, a, &len);
   if (r) return backing__err(r);
+  /* Dropping pages of memory that is not a file's would drop the data with them. */
+  if (advice == BACKING_ADVICE_DONTNEED && s->source != BACKING_SOURCE_MMAP)
+    return backing__err(BACKING_EINVAL);
   return backing_madvise(s->view.base + a, len, advice);
 }
 
@@ -6221,6 +6242,8 @@ BACKING_API const char *backing_check_detail(backing *s) {
 #ifndef BACKING_DEBUG_BAD_ACCESS /* the default: stop right there, like a fault would */
 #if defined(__GNUC__) || defined(__clang__)
 #define BACKING_DEBUG_BAD_ACCESS(s, a, n) __builtin_trap()
+#elif defined(_MSC_VER)
+#define BACKING_DEBUG_BAD_ACCESS(s, a, n) __debugbreak()
 #else
 #define BACKING_DEBUG_BAD_ACCESS(s, a, n) abort()
 #endif
