@@ -7,6 +7,8 @@
      4. Vital statistics
      5. On-disk format
      6. Error codes
+     7. API reference
+     8. The implementation, chapter by chapter
    (Long-form design notes, the allocator's bounds and the crash model: README.md.)
 
    1. QUICK START
@@ -94,6 +96,267 @@
      0 is success; the negative BACKING_E* codes are listed in BACKING_ERRORS below; a
      positive value is a system errno passed through (ENOSPC, EACCES, ...).
      backing_strerror() names both.
+
+   7. API REFERENCE
+   Every public name, one line each, in the order of the declarations below (each
+   declaration carries the full contract). s is a backing *; a, m, v and str are
+   backing_addr; sizes, lengths and counts are uint64_t. Unless a line says otherwise,
+   an int result is 0 or an error code, and a function that returns an address, a size
+   or a count returns 0 on failure, with the code in backing_last_error().
+
+   Version
+     BACKING_VERSION_MAJOR      library version: major (0)
+     BACKING_VERSION_MINOR      minor (1)
+     BACKING_VERSION_PATCH      patch (0)
+     BACKING_VERSION_STRING     "0.1.0"
+     BACKING_FORMAT_VERSION     on-disk format version (1); another one is EVERSION
+     BACKING_API                decoration of every public function (chapter 2)
+
+   Errors
+     BACKING_ERRORS(X)          X-macro list X(name, value, message) of every code
+     enum backing_error         BACKING_OK (0) and the codes below
+     BACKING_OK                 0: success
+     BACKING_EINVAL             -1  invalid argument
+     BACKING_ENOSPACE           -2  store full: max_size reached
+     BACKING_ETOOBIG            -3  request larger than backing_stats.max_block
+     BACKING_EBADADDR           -4  not the address of a live block
+     BACKING_EFREED             -5  block already freed
+     BACKING_ETYPE              -6  wrong kind of block (GC or plain, container kind)
+     BACKING_ECORRUPT           -7  store fails validation (see backing_check_detail)
+     BACKING_EVERSION           -8  incompatible format version
+     BACKING_EMISMATCH          -9  arena size, byte order or ABI not the store's
+     BACKING_ERDONLY            -10 a change through a read-only handle
+     BACKING_ENOTFOUND          -11 key or root not found
+     BACKING_EREFERENCED        -12 GC block still referenced
+     BACKING_EBUSY              -13 busy (close inside a walk or destructor; all 256
+                                    process slots taken)
+     BACKING_ERECOVER           -14 store needs a repair only a read-write open can do
+     BACKING_ENOMEM             -15 out of process memory or address space
+     BACKING_EFULL              -16 root table full (BACKING_ROOT_MAX names)
+     BACKING_EFORKED            -17 handle inherited through fork(): open again
+     BACKING_ERANGE             -18 backing_file_map: range not inside the file
+     backing_strerror           (err): the message for a BACKING_E* code or an errno
+     backing_last_error         (): the calling thread's last outcome, 0 or the
+                                code; set by every function that is not inline
+
+   The store
+     backing_addr               uint64_t address in the store, 0 = null; the same
+                                block in every process and after every reopen
+     backing                    an open handle (opaque)
+     enum backing_source_kind   where the arenas live:
+     BACKING_SOURCE_DEFAULT     0: MMAP when dirname is set, else MEMORY
+     BACKING_SOURCE_MEMORY      anonymous memory, gone at close
+     BACKING_SOURCE_MMAP        the file <dirname>/<name>.backing
+     BACKING_SOURCE_BUFFER      caller memory: buffer, buffer_size
+     BACKING_SOURCE_CUSTOM      a backing_source of callbacks: custom
+     enum backing_open_flags    backing_config.flags, or-ed:
+     BACKING_RDONLY             MMAP only: map read-only; every change is ERDONLY
+     BACKING_NOCREATE           a missing store is ENOENT, not created
+     BACKING_EXCL               an existing store is EEXIST
+     BACKING_VERIFY             full backing_check at open; ECORRUPT, store untouched
+     backing_config             what to open; all-zero fields mean defaults:
+       .name                    file name stem for MMAP (default "store")
+       .dirname                 directory for MMAP, created if missing
+       .source                  enum backing_source_kind
+       .flags                   enum backing_open_flags
+       .arena_size              power of two, 64 KiB..4 GiB; 0: 16 MiB, or the
+                                store's own; another than the store's is EMISMATCH
+       .max_size                cap on arena bytes, whole arenas; 0: BACKING_RESERVE
+       .lifetime                GC cycles at count 0 before a free; 0: 2
+       .buffer, .buffer_size    BUFFER source: the memory (start rounded up to 4096)
+       .custom                  CUSTOM source: a const backing_source *
+       .alloc_ctx               passed to BACKING_MALLOC and BACKING_FREE
+     backing_source             CUSTOM callbacks, each returning 0 or an error code:
+       .ctx                     first argument of every callback
+       .reserve                 (ctx, max_bytes, &base, &size): reserve, set base
+                                (4096-aligned) and the bytes already holding a store
+       .extend                  (ctx, base, old_size, new_size): make them usable
+       .sync                    (ctx, base, offset, len, flags): durable; may be NULL
+       .release                 (ctx, base, max_bytes, size): give it back at close
+     backing_open               (&s, &cfg): open or create; 0 and s, or an error and
+                                s = NULL; O(1); this process's handle if already open
+     backing_close              (s): the n-th close of n opens unmaps and frees; no
+                                sync; EBUSY inside a walk callback or a destructor
+     backing_destroy            (&cfg): delete a closed MMAP store's file; ENOENT if
+                                none; other sources: 0
+
+   The allocator (every block 16-byte aligned)
+     backing_alloc              (s, size): a block of at least size bytes; 0 with
+                                ETOOBIG, ENOSPACE, ENOSPC or another errno
+     backing_calloc             (s, size): the same, usable size zeroed
+     backing_alloc_aligned      (s, size, align): align a power of two up to 4096
+     backing_realloc            (s, a, size): in place when it can; a = 0 is alloc;
+                                on failure 0 and a untouched
+     backing_free               (s, a): usable bytes freed; 0 with EBADADDR or EFREED
+     backing_sizeof             (s, a): usable size (>= the request)
+     backing_ptr                (s, a): a pointer, valid until close; NULL outside
+     backing_addr_of            (s, p): the address of a pointer into the store
+
+   Named roots
+     BACKING_ROOT_MAX           60 names in the table
+     BACKING_ROOT_NAME_MAX      55: the longest name, in bytes
+     backing_root_set           (s, name, a): name a (replaces); EINVAL, EFULL
+     backing_root_get           (s, name): the address; 0 with ENOTFOUND
+     backing_root_del           (s, name): 0, ENOTFOUND, EINVAL
+
+   Garbage collector
+     backing_gc_alloc           (s, size, type, refs): a GC block with a type tag and
+                                count refs (at 0 it waits at once)
+     backing_gc_calloc          the same, usable size zeroed
+     backing_gc_ref             (s, a): the new count; from 0 it stops waiting
+     backing_gc_unref           (s, a): the new count; at 0 it stays 0
+     backing_gc_cycle           (s): age every waiting block, free those at lifetime;
+                                bytes freed (usable size + 16 each)
+     backing_gc_step            (s): the same for one arena per call, in turn
+     backing_gc_free            (s, a): free a block at count 0 now (else
+                                EREFERENCED), destructor first; usable size + 16
+     backing_gc_refcount        (s, a): the count, 0 while waiting
+     backing_gc_type            (s, a): the type tag
+     backing_gc_sizeof          (s, a): the usable size
+     backing_gc_age             (s, a): cycles waited at count 0 (0 if referenced)
+     backing_gc_on_free         (s, type, fn, ctx): run fn(s, a, ctx) before a block
+                                of type is freed; per handle; fn NULL removes it
+     backing_gc_set_lifetime    (s, lifetime): this handle's (0 behaves as 1)
+
+   Containers (GC blocks of the library's types; RDONLY handles read them)
+     BACKING_TYPE_RESERVED      0xB4C00000: GC types from here to + 255 are taken
+     backing_str_new            (s, bytes, len): an immutable copy, NUL added; at
+                                most max_block - 25 bytes (ETOOBIG)
+     backing_str_len            (s, str): the length (0 is one: read last_error)
+     backing_str_data           (s, str): the bytes and a NUL; NULL if not a string
+     backing_str_free           (s, str): give it back now
+     backing_vec_new            (s, elem_size, cap): a vector with room for cap
+                                elements (0: a few); elements never move
+     backing_vec_push           (s, v, elem): append a copy; ETOOBIG past the last
+                                of 251 segments
+     backing_vec_pop            (s, v, out): copy the last out (if not NULL) and
+                                remove it; ENOTFOUND when empty
+     backing_vec_at             (s, v, i): pointer to element i; NULL if i >= len
+     backing_vec_len            (s, v): the element count (takes no lock)
+     backing_vec_resize         (s, v, len): new elements read as zeros
+     backing_vec_free           (s, v): give back the vector and its storage now
+     BACKING_MAP_KEY_MAX        65536: the longest map key, in bytes
+     BACKING_VALUE_BYTES        1: .data, .len; put copies them into the store
+     BACKING_VALUE_I64          .i64
+     BACKING_VALUE_F64          .f64
+     BACKING_VALUE_ADDR         .addr, a reference: the map never frees it
+     backing_value              a map value:
+       .kind                    BACKING_VALUE_*
+       .data, .len              BYTES (get: a view into the store, NUL after it)
+       .i64, .f64, .addr        the other kinds
+     backing_map_cursor         an iteration position: zero it to start
+       .pos, .seg, .idx, .state the position (hash range, segment, slot, state)
+     backing_map_stats          filled by backing_map_stat:
+       .entries, .segments      keys; segments in the directory
+       .slots, .tombstones      segments * slots; slots of deleted keys
+       .load, .bytes            entries / slots; store bytes of table and entries
+       .depth, .max_probe       directory depth; the longest probe of a key
+     backing_map_new            (s, expected_keys): an empty map (0: one segment)
+     backing_map_put            (s, m, key, klen, &v): insert or overwrite; ETOOBIG,
+                                EINVAL (value kind), ENOSPACE, ERDONLY
+     backing_map_get            (s, m, key, klen, &out): 0 or ENOTFOUND; BYTES is a
+                                view, kept lifetime GC cycles after a change
+     backing_map_del            (s, m, key, klen): 0 or ENOTFOUND
+     backing_map_len            (s, m): the key count, exact; O(keys / 250)
+     backing_map_next           (s, m, &c, &key, &klen, &out): 1 and an entry, 0 at
+                                the end; a key present throughout comes once
+     backing_map_stat           (s, m, &st): fill a backing_map_stats
+     backing_map_check          (s, m): the map's whole structure; ECORRUPT
+     backing_map_free           (s, m): table and entries; ADDR targets are kept
+
+   Memory-mapping layer (any file; the store has the same three by address)
+     enum backing_map_flags     backing_file_map's flags:
+     BACKING_MAP_READ           0: read-only, shared
+     BACKING_MAP_SHARED         read-write; writes reach the file
+     BACKING_MAP_PRIVATE        read-write, copy-on-write; the file never changes
+     BACKING_MAP_CREATE         with SHARED: create or extend the file, fully backed
+     enum backing_sync_flags    flags of backing_msync and backing_sync:
+     BACKING_SYNC_BLOCK         0: return when the pages are on disk
+     BACKING_SYNC_ASYNC         start the writes, do not wait
+     BACKING_SYNC_INVALIDATE    also drop other cached copies (MS_INVALIDATE)
+     enum backing_advice        advice for backing_madvise and backing_advise:
+     BACKING_ADVICE_NORMAL      no special treatment
+     BACKING_ADVICE_RANDOM      expect random access (less read-ahead)
+     BACKING_ADVICE_SEQUENTIAL  expect sequential access (more read-ahead)
+     BACKING_ADVICE_WILLNEED    read ahead now
+     BACKING_ADVICE_DONTNEED    drop the pages now: file pages are read again, private
+                                and anonymous (MEMORY) ones come back as zeros
+     backing_mapping            one mapping:
+       .data, .length           the first byte at the offset asked for; bytes from it
+       .map_base, .map_length   internal: the page-aligned mapping
+     backing_file_map           (&m, path, offset, length, flags): map a range of a
+                                file (length 0: to the end; any offset); ERANGE
+                                outside the file unless MAP_CREATE; EINVAL if not a
+                                regular file
+     backing_file_unmap         (&m): unmap and zero m
+     backing_msync              (addr, len, flags): flush a mapped range (any addr:
+                                widened to whole pages)
+     backing_madvise            (addr, len, advice): advise on a mapped range
+     backing_mincore            (addr, len, &resident, &total): pages in memory
+     backing_pagesize           (): the system page size
+     backing_sync               (s, a, len, flags): backing_msync on a store range
+                                (len 0: to the end); (s, 0, 0, 0) makes it durable
+     backing_advise             (s, a, len, advice): backing_madvise on a store range
+     backing_incore             (s, a, len, &resident, &total): backing_mincore
+
+   Diagnostics
+     backing_stats              filled by backing_stat:
+       .arena_size, .arena_count, .capacity (their product)
+       .used_bytes, .used_blocks usable bytes and count of live blocks
+       .free_bytes, .free_blocks free blocks and untouched arena space
+       .largest_free            the largest free block or untouched run
+       .gc_waiting              GC blocks at count 0
+       .alloc_failures          allocation calls that returned 0 (this handle)
+       .slabs                   32 KiB slabs holding small blocks
+       .max_block               the largest usable size of one block
+     backing_stat               (s, &st): fill a backing_stats; O(store)
+     backing_check              (s): 0, or ECORRUPT and backing_check_detail; never
+                                crashes or loops on a damaged store
+     backing_check_detail       (s): what the last failed check found ("" if none)
+     enum backing_block_state   the state backing_walk reports:
+     BACKING_BLOCK_USED         a live plain block (address, usable size)
+     BACKING_BLOCK_FREE         a free block or the untouched end of an arena
+     BACKING_BLOCK_GC           a live GC block (GC address, GC size)
+     backing_walk_fn            int fn(s, a, size, state, ctx); nonzero stops a walk
+     backing_walk               (s, fn, ctx): every block in address order, with its
+                                arena locked; returns what stopped it, or 0
+
+   Typed accessors (static inline: one add and one access; host byte order)
+     backing_get_T              (s, a): the T at a; T is i8 u8 i16 u16 i32 u32 i64 u64
+                                f32 f64 (backing_get_i32, ...); unchecked unless
+                                BACKING_DEBUG
+     backing_set_T              (s, a, v): store a T at a
+     backing_read               (s, a, dst, n): copy out; 0, EBADADDR, EINVAL
+     backing_write              (s, a, src, n): copy in; 0, EBADADDR, EINVAL, ERDONLY
+     backing_copy               (s, dst, src, n): memmove inside the store
+     backing_atomic_load_u32    (s, a), and _u64: sequentially consistent, lock-free,
+                                safe between processes
+     backing_atomic_store_u32   (s, a, v), and _u64
+     backing_atomic_add_u32     (s, a, v), and _u64: returns the previous value
+     backing_atomic_cas_u32     (s, a, &expected, desired), and _u64: 1 if swapped,
+                                else 0 and expected updated; ERDONLY on RDONLY
+
+   8. THE IMPLEMENTATION, CHAPTER BY CHAPTER
+   Each chapter starts with a line `>>name`; search for it.
+     >>errors      the last-error slot and the one rule every call follows
+     >>layout      THE FILE FORMAT: every on-disk structure field by field, each offset
+                   asserted at compile time (the README's tables are checked against them)
+     >>os          THE OS LAYER: every system call, one block per platform (POSIX,
+                   Windows, none); a port adds one block here and nothing elsewhere
+     >>handle      the process-local handle, block header checks, damage reports
+     >>tlsf        large blocks: two-level segregated lists over boundary-tagged blocks
+     >>slabs       small blocks: 32 KiB slabs of one size class, in-use bitmaps
+     >>sources     where arenas come from: one table of operations per source
+     >>arenas      arena headers: format and validation
+     >>locks       lock words, owners, taking a dead owner's lock
+     >>open        open, close, destroy: configuration resolved once into s->ops
+     >>alloc       THE ALLOCATOR's entry points: alloc, free, realloc, ptr
+     >>roots, >>gc, >>containers
+     >>invariants  THE INVARIANTS of an arena, named I1..I12, truth and derived
+     >>recovery    THE CRASH PROTOCOL: rebuilding the derived from the truth, the session
+                   (process slots, dirty flag, boot id), crash points
+     >>mapping     the mapping layer (files, msync, madvise, mincore)
+     >>check       the walker behind stat, walk and check, reporting by invariant
 */
 #ifndef BACKING_H_INCLUDED
 #define BACKING_H_INCLUDED
@@ -992,11 +1255,47 @@ struct backing__dtor {
 
 #define BACKING__SLAB_MAGIC 0x534C4142u
 
+/* Every offset the README's format tables give, asserted (tests/docs.sh checks that each
+   offset in those tables appears here, so the two cannot drift apart). */
+#define BACKING__AT(type, field, off) \
+  BACKING__STATIC_ASSERT(offsetof(type, field) == (off), type##_##field##_at_##off)
+BACKING__AT(backing__ident, magic, 0);
+BACKING__AT(backing__ident, format, 8);
+BACKING__AT(backing__ident, data_start, 12);
+BACKING__AT(backing__ident, endian, 16);
+BACKING__AT(backing__ident, abi, 24);
+BACKING__AT(backing__ident, shift, 28);
+BACKING__AT(backing__ident, id, 32);
+BACKING__AT(backing__ident, index, 48);
+BACKING__AT(backing__ident, flags, 52);
+BACKING__AT(backing__ident, checksum, 56);
+BACKING__AT(backing__arena, top, 64);
+BACKING__AT(backing__arena, fl_map, 72);
+BACKING__AT(backing__arena, heads, 176);
+BACKING__AT(backing__arena, partial, 1776);
+BACKING__AT(backing__arena, partial_tail, 2000);
+BACKING__AT(backing__arena, gc_head, 2224);
+BACKING__AT(backing__arena, lock, 2240);
+BACKING__AT(backing__arena, quarantined, 2248);
+BACKING__AT(backing__blk, prev, 0);
+BACKING__AT(backing__blk, check, 4);
+BACKING__AT(backing__blk, size, 8);
+BACKING__AT(backing__blk, aux, 12);
+BACKING__AT(backing__store, arena_count, 0);
+BACKING__AT(backing__store, lock, 8);
+BACKING__AT(backing__store, dirty, 16);
+BACKING__AT(backing__store, boot_id, 24);
+BACKING__AT(backing__store, file_dev, 40);
+BACKING__AT(backing__store, file_ino, 48);
+BACKING__AT(backing__store, roots, 256);
+BACKING__AT(backing__store, slots, 4096);
+BACKING__AT(backing__root, addr, 56);
+BACKING__STATIC_ASSERT(BACKING__PM_OFF == 2304, slab_table_at_2304);
 BACKING__STATIC_ASSERT(sizeof(backing__ident) == 64, ident_is_64_bytes);
 BACKING__STATIC_ASSERT(sizeof(backing__arena) <= BACKING__PM_OFF, arena_state_fits);
 BACKING__STATIC_ASSERT(sizeof(backing__blk) == BACKING__HDR, block_header_is_16_bytes);
 BACKING__STATIC_ASSERT(sizeof(backing__slab) == BACKING__META, slab_entry_is_320_bytes);
-BACKING__STATIC_ASSERT(sizeof(backing__store) == BACKING__STORE_SIZE, store_state_is_4096);
+BACKING__STATIC_ASSERT(sizeof(backing__store) == BACKING__STORE_SIZE, store_state_is_6144);
 BACKING__STATIC_ASSERT(sizeof(backing__root) == 64, root_is_64_bytes);
 BACKING__STATIC_ASSERT(sizeof(backing__gch) == 16, gc_header_is_16_bytes);
 BACKING__STATIC_ASSERT(offsetof(backing__gch, prev) == 0 && offsetof(backing__gch, next) == 4 &&
@@ -1931,6 +2230,19 @@ static void backing__set_hdr(backing *s, backing__arena *ar, uint64_t off, uint3
   BACKING__SET(h->size, size_flags);
 }
 
+/* A broken invariant, reported by its name and place: `what` is "I3 what was seen"
+   (>>invariants), and the detail reads "I3 arena 2 offset 4096: what was seen". */
+static void backing__report(backing *s, uint64_t i, uint64_t off, const char *what) {
+  size_t t = 0;
+  if ((what[0] == 'I' || what[0] == 'S') && what[1] >= '0' && what[1] <= '9')
+    while (what[t] && what[t] != ' ') t++;
+  snprintf(s->detail, sizeof s->detail, "%.*s%sarena %u offset %llu: %s", (int)t, what,
+           t ? " " : "", (unsigned)i, (unsigned long long)off, what + (what[t] ? t + !!t : t));
+}
+static int backing__corrupt(backing *s, uint32_t i, uint64_t off, const char *what) {
+  backing__report(s, i, off, what);
+  return BACKING_ECORRUPT;
+}
 /* An arena whose structures do not hold together (a damaged or hostile file): it is
    never allocated from again and calls that need it fail with ECORRUPT (>>recovery). */
 static void backing__damaged(backing *s, backing__arena *ar, uint64_t off, const char *why) {
@@ -1938,8 +2250,7 @@ static void backing__damaged(backing *s, backing__arena *ar, uint64_t off, const
                    ? 0
                    : (uint64_t)((unsigned char *)ar - s->view.base) >> s->shift;
   ar->quarantined = 1;
-  snprintf(s->detail, sizeof s->detail, "arena %u offset %llu: %s", (unsigned)i,
-           (unsigned long long)off, why);
+  backing__report(s, i, off, why);
 }
 /* Is o, an arena offset read from the store, a place a block or link may be? One compare
    and one test: every offset the allocator follows passes here first. */
@@ -2060,6 +2371,21 @@ static uint32_t backing__find(backing *s, backing__arena *ar, uint64_t size) {
   return 0;
 }
 
+#ifdef BACKING_DEBUG
+/* I1 and I2 for the block at b that the allocator has just written (never user input):
+   BACKING_DEBUG builds check them where they can break. */
+static void backing__debug_block(backing *s, backing__arena *ar, uint64_t b) {
+  backing__blk *h = backing__hdr(ar, b);
+  uint32_t w = h->size, n = w & ~BACKING__FLAGS;
+  BACKING_ASSERT(n >= BACKING__MIN_BLOCK && !(n & 15) && b + n <= ar->top);
+  BACKING_ASSERT(h->check == backing__check_of(s, b, w));
+  (void)s, (void)n;
+}
+#define BACKING__DEBUG_BLOCK(s, ar, b) backing__debug_block(s, ar, b)
+#else
+#define BACKING__DEBUG_BLOCK(s, ar, b) ((void)0)
+#endif
+
 /* Give [off, off + size) back: merge with free neighbours or the untouched top. The block
    header at off need not be valid. A neighbour that does not hold together damages the
    arena (nothing is merged with it). */
@@ -2074,7 +2400,7 @@ static void backing__release(backing *s, backing__arena *ar, uint64_t off, uint3
     uint64_t p = off - prev_size;
     if (prev_size > off || !backing__off_ok(s, p) ||
         backing__hdr(ar, p)->size != prev_size) { /* free, no flags, this size */
-      backing__damaged(s, ar, off, "boundary tag of a free neighbour");
+      backing__damaged(s, ar, off, "I6 boundary tag of a free neighbour");
       return;
     }
     backing__list_remove(s, ar, p, prev_size);
@@ -2088,7 +2414,7 @@ static void backing__release(backing *s, backing__arena *ar, uint64_t off, uint3
     return;
   }
   if (next > top) {
-    backing__damaged(s, ar, next, "block runs past top");
+    backing__damaged(s, ar, next, "I1 block runs past top");
     return;
   }
   {
@@ -2097,7 +2423,7 @@ static void backing__release(backing *s, backing__arena *ar, uint64_t off, uint3
     if (!(nw & BACKING__USED)) {
       uint32_t ns = nw & ~BACKING__FLAGS;
       if (ns < BACKING__MIN_BLOCK || ns > top - next) {
-        backing__damaged(s, ar, next, "free block size");
+        backing__damaged(s, ar, next, "I1 free block size");
         return;
       }
       backing__list_remove(s, ar, next, ns);
@@ -2114,6 +2440,7 @@ static void backing__release(backing *s, backing__arena *ar, uint64_t off, uint3
     }
   }
   backing__list_insert(s, ar, off, size);
+  BACKING__DEBUG_BLOCK(s, ar, off);
 }
 
 /* Carve a block of `total` bytes whose user data is `align`-aligned (align >= 16) from the
@@ -2129,7 +2456,7 @@ static uint64_t backing__carve(backing *s, backing__arena *ar, uint64_t total, u
     uint32_t w = backing__off_ok(s, found) && found < ar->top ? backing__hdr(ar, found)->size : 1u;
     if ((w & BACKING__USED) || (w & ~BACKING__FLAGS) < want ||
         (w & ~BACKING__FLAGS) > ar->top - found) {
-      backing__damaged(s, ar, found, "free list holds a bad block");
+      backing__damaged(s, ar, found, "I8 free list holds a bad block");
       return 0;
     }
   }
@@ -2151,6 +2478,7 @@ static uint64_t backing__carve(backing *s, backing__arena *ar, uint64_t total, u
                      (uint32_t)total | (gap ? BACKING__PREV_FREE : 0u) | BACKING__USED | kind);
     BACKING__CRASH(2);
     BACKING__SET(ar->top, b + total); /* publish */
+    BACKING__DEBUG_BLOCK(s, ar, b);
     return b;
   }
   {
@@ -2184,6 +2512,7 @@ static uint64_t backing__carve(backing *s, backing__arena *ar, uint64_t total, u
     } else {
       backing__set_hdr(s, ar, off, (uint32_t)bsize | flags | BACKING__USED | kind); /* publish */
     }
+    BACKING__DEBUG_BLOCK(s, ar, b);
     return b;
   }
 }
@@ -2208,7 +2537,7 @@ static void backing__partial_push(backing *s, backing__arena *ar, uint32_t x, ba
   unsigned li = sl->cls; /* its list: class, + 28 for GC slabs */
   uint32_t head = ar->partial[li];
   if (head && !backing__slab_ok(s, head)) {
-    backing__damaged(s, ar, head, "partial slab list head");
+    backing__damaged(s, ar, head, "I10 partial slab list head");
     head = 0;
   }
   sl->prev = 0;
@@ -2224,7 +2553,7 @@ static void backing__partial_append(backing *s, backing__arena *ar, uint32_t x, 
   unsigned li = sl->cls; /* its list: class, + 28 for GC slabs */
   uint32_t tail = ar->partial_tail[li];
   if (tail && !backing__slab_ok(s, tail)) {
-    backing__damaged(s, ar, tail, "partial slab list tail");
+    backing__damaged(s, ar, tail, "I10 partial slab list tail");
     tail = 0;
   }
   sl->next = 0;
@@ -2762,29 +3091,20 @@ static int backing__validate_arena(backing *s, uint32_t i) {
   uint64_t a = (uint64_t)1 << s->shift;
   const char *why = NULL;
   if (id->magic != BACKING__MAGIC)
-    why = "bad magic";
+    why = "I0 bad magic";
   else if (id->format != BACKING_FORMAT_VERSION)
-    why = "bad format version";
+    why = "I0 bad format version";
   else if (id->checksum != backing__fnv(id, offsetof(backing__ident, checksum)))
-    why = "header checksum";
+    why = "I0 header checksum";
   else if (id->endian != BACKING__ENDIAN || id->abi != z->abi || id->shift != s->shift ||
            memcmp(id->id, z->id, 16) != 0)
-    why = "header does not belong to this store";
+    why = "I0 header does not belong to this store";
   else if (id->index != i || id->data_start != backing__data_start(s, i))
-    why = "arena index or layout";
+    why = "I0 arena index or layout";
   else if (ar->top < id->data_start || ar->top > a || (ar->top & 15))
-    why = "top out of range";
-  if (why) {
-    snprintf(s->detail, sizeof s->detail, "arena %u: %s", (unsigned)i, why);
-    return BACKING_ECORRUPT;
-  }
+    why = "I1 top out of range";
+  if (why) return backing__corrupt(s, i, 0, why);
   return 0;
-}
-
-static int backing__corrupt(backing *s, uint32_t i, uint64_t off, const char *what) {
-  snprintf(s->detail, sizeof s->detail, "arena %u offset %llu: %s", (unsigned)i,
-           (unsigned long long)off, what);
-  return BACKING_ECORRUPT;
 }
 
 /* >>locks -------------------------------------------------------------------------- */
@@ -2927,7 +3247,7 @@ static void backing__check_heads(backing *s, uint32_t i) {
   for (c = 0; !s->ro && c < BACKING__NLIST; c++)
     if ((ar->partial[c] && !backing__slab_ok(s, ar->partial[c])) ||
         (ar->partial_tail[c] && !backing__slab_ok(s, ar->partial_tail[c]))) {
-      backing__damaged(s, ar, 0, "partial slab list head");
+      backing__damaged(s, ar, 0, "I10 partial slab list head");
       return;
     }
 }
@@ -3684,7 +4004,7 @@ static int backing__resize_in_place(backing *s, backing__loc *L, uint64_t size) 
     ns = n->size & ~BACKING__FLAGS;
     if ((n->size & BACKING__USED) || (uint64_t)bsize + ns < total) return 0;
     if (ns < BACKING__MIN_BLOCK || ns > ar->top - next) {
-      backing__damaged(s, ar, next, "free block size");
+      backing__damaged(s, ar, next, "I1 free block size");
       return 0;
     }
     backing__list_remove(s, ar, next, ns);
@@ -3842,7 +4162,7 @@ static int32_t backing__gc_load(backing__gch *g) {
 static void backing__wait_push(backing *s, backing__arena *ar, uint32_t o, backing__gch *g) {
   uint32_t tail = ar->gc_tail;
   if (tail && !backing__off_ok(s, tail)) {
-    backing__damaged(s, ar, tail, "waiting list tail");
+    backing__damaged(s, ar, tail, "I11 waiting list tail");
     tail = 0;
   }
   g->next = 0;
@@ -3856,7 +4176,7 @@ static void backing__wait_push(backing *s, backing__arena *ar, uint32_t o, backi
 }
 static void backing__wait_remove(backing *s, backing__arena *ar, backing__gch *g) {
   if ((g->prev && !backing__off_ok(s, g->prev)) || (g->next && !backing__off_ok(s, g->next))) {
-    backing__damaged(s, ar, 0, "waiting list link");
+    backing__damaged(s, ar, 0, "I11 waiting list link");
     return;
   }
   if (g->prev)
@@ -4091,7 +4411,7 @@ static void backing__gc_age(backing *s, uint32_t i) {
   for (o = ar->gc_head, n = 0; o && n <= guard; n++) {
     backing__gch *g;
     if (!backing__off_ok(s, o)) {
-      backing__damaged(s, ar, o, "waiting list link");
+      backing__damaged(s, ar, o, "I11 waiting list link");
       break;
     }
     g = backing__gch_at(ar, o);
@@ -4126,7 +4446,7 @@ static uint64_t backing__gc_reap_all(backing *s, uint32_t i) {
     o = ar->gc_doomed;
     if (o && (backing__locate(s, ((uint64_t)i << s->shift) + o, &L) != 0 || !L.kind || L.off != o ||
               backing__gc_load(backing__gch_at(ar, o)) != BACKING__DYING)) {
-      backing__damaged(s, ar, o, "doomed chain holds a block that is not due"); /* free none */
+      backing__damaged(s, ar, o, "I11 doomed chain holds a block that is not due"); /* free none */
       ar->gc_doomed = o = 0;
     }
     if (o) ar->gc_doomed = backing__gch_at(ar, o)->next;
@@ -5384,7 +5704,7 @@ static int backing__check_roots(backing *s, backing__store *st) {
     uint64_t a = BACKING__ALOAD(&rt->addr, BACKING__ACQUIRE);
     if (a && (a >> s->shift >= BACKING__LD(st->arena_count) ||
               memchr(rt->name, 0, sizeof rt->name) == NULL || !rt->name[0]))
-      return backing__corrupt(s, 0, s->hdr_size, "root table entry");
+      return backing__corrupt(s, 0, s->hdr_size, "S2 root table entry");
   }
   return 0;
 }
@@ -5401,6 +5721,43 @@ static int backing__names_map(backing *s, backing_addr a) {
   backing__runlock(s, ar);
   return is;
 }
+
+/* >>invariants --------------------------------------------------------------------- */
+/* What holds in every arena between two operations, each named once. backing_check
+   (>>check) tests all of them and reports a failure by name and place ("I8 arena 2 offset
+   4096: free block in the wrong list"); the allocator trusts the derived ones and checks
+   each offset it follows (backing__off_ok), quarantining the arena on a mismatch.
+
+   Truth (written last by every change; what recovery reads):
+     I0   the identity header is this store's: magic, format, endian and ABI marks,
+          arena size, store id, index, data start, checksum
+     I1   blocks tile [data start, top) exactly: each size (a multiple of 16, at least 32)
+          leads to the next header, the last ends at top, top <= the arena size
+     I2   every block header's check word is the hash of its offset, size and flags
+     I3   a slab is a 32 KiB block whose data is 32 KiB-aligned, and the slab table
+          entry of its page (and no other page's) carries the slab magic
+     I4   a slab's in-use bitmap has `used` bits set, none at or past `bump`
+     I5   a GC block's count is > 0 (references) or <= 0 (minus its age while waiting)
+   Derived (rebuilt from the truth when a dead owner's lock is taken: backing__rebuild):
+     I6   PREV_FREE is set exactly when the previous block is free, and then the header's
+          prev holds that block's size (its boundary tag)
+     I7   no two free blocks are neighbours, and the last block before top is not free
+     I8   every free block is on exactly the TLSF list of its size, once; the lists are
+          doubly linked; the bitmaps mark exactly the nonempty lists
+     I9   a slab's free-slot list holds exactly its free slots below bump, once each
+     I10  the partial list of each class holds exactly its slabs with a free slot, doubly
+          linked, its tail last
+     I11  the waiting list holds exactly the GC blocks at count <= 0 that no cycle is
+          freeing, doubly linked; the doomed chain holds only blocks being freed
+   Locks:
+     I12  an arena's lock word is 0 or names a live owner; a word naming a dead one means
+          I6-I11 may be broken, and whoever takes the lock rebuilds them before any use;
+          a quarantined arena (its truth broken) is never allocated from
+   Store (arena 0):
+     S1   the arena count is at least 1 and every counted arena is in the file
+     S2   every root is a NUL-terminated name with the address of a live block
+   BACKING_DEBUG builds assert I1 and I2 for each block the allocator hands out or takes
+   back (backing__debug_block). */
 
 /* >>recovery ----------------------------------------------------------------------- */
 /* What is true in an arena is: each block's size and flags (one 4-byte word, written
@@ -5472,19 +5829,19 @@ static int backing__rebuild(backing *s, uint32_t i, int repair) {
     uint32_t word = BACKING__GET(h->size), size = word & ~BACKING__FLAGS;
     int is_free = !(word & BACKING__USED);
     if (size < BACKING__MIN_BLOCK || size > arena_size - off) {
-      why = "block chain broken";
+      why = "I1 block chain broken";
       break;
     }
     if (off + size > top) { /* a last block grown at the top before the top moved */
       if (is_free || h->check != backing__check_of(s, off, word)) {
-        why = "block runs past top";
+        why = "I1 block runs past top";
         break;
       }
       top = off + size;
     }
     if (!is_free && (word & BACKING__SLABBLK) &&
         (size != BACKING__SLAB || ((off + BACKING__HDR) & (BACKING__SLAB - 1)))) {
-      why = "slab block size or alignment";
+      why = "I3 slab block size or alignment";
       break;
     }
     if (repair) {
@@ -5586,7 +5943,7 @@ static int backing__recover_all(backing *s, int full) {
     if (i >= BACKING__LD(s->valid) && (r = backing__arena_ready(s, i)) != 0) return r;
   if (full) {
     for (i = 0; i < n; i++) {
-      if (backing__ar(s, i)->quarantined) return backing__corrupt(s, i, 0, "arena quarantined");
+      if (backing__ar(s, i)->quarantined) return backing__corrupt(s, i, 0, "I12 arena quarantined");
       if ((r = backing__rebuild(s, i, 0)) != 0) return r;
     }
     if ((r = backing__check_roots(s, st)) != 0) return r;
@@ -5977,16 +6334,16 @@ static int backing__visit_slab(backing *s, uint32_t i, backing__arena *ar, uint3
   uint32_t csize, idx;
   if (sl->magic != BACKING__SLAB_MAGIC || cls >= BACKING__NLIST ||
       !!sl->kind != (cls >= BACKING__NCLASS))
-    return backing__corrupt(s, i, x, "slab header");
+    return backing__corrupt(s, i, x, "I3 slab header");
   csize = backing__slot_size[cls];
   if (sl->nslots != (BACKING__SLAB - BACKING__HDR) / csize || sl->bump > sl->nslots ||
       sl->used > sl->bump || sl->used == 0)
-    return backing__corrupt(s, i, x, "slab counts");
+    return backing__corrupt(s, i, x, "I4 slab counts");
   for (k = 0; k < 32; k++) cnt += BACKING__POPCNT64(sl->bits[k]);
-  if (cnt != sl->used) return backing__corrupt(s, i, x, "slab bitmap and count disagree");
+  if (cnt != sl->used) return backing__corrupt(s, i, x, "I4 slab bitmap and count disagree");
   for (idx = sl->bump; idx < 32u * 64u; idx++)
     if (sl->bits[idx >> 6] & ((uint64_t)1 << (idx & 63)))
-      return backing__corrupt(s, i, x, "slab bit set past its bump");
+      return backing__corrupt(s, i, x, "I4 slab bit set past its bump");
   if (v->full) { /* the free-slot list: bounded, inside the slab, unused slots, no repeats */
     uint64_t seen[32];
     uint32_t e = sl->free, n = 0;
@@ -5994,16 +6351,16 @@ static int backing__visit_slab(backing *s, uint32_t i, backing__arena *ar, uint3
     while (e) {
       uint32_t rel;
       if (n++ >= sl->nslots || e < x || e >= x + BACKING__SLAB - BACKING__HDR)
-        return backing__corrupt(s, i, x, "slab free list leaves the slab or loops");
+        return backing__corrupt(s, i, x, "I9 slab free list leaves the slab or loops");
       rel = e - x;
       idx = backing__slot_index(rel, cls);
       if (idx * csize != rel || idx >= sl->bump || (sl->bits[idx >> 6] >> (idx & 63) & 1) ||
           (seen[idx >> 6] >> (idx & 63) & 1))
-        return backing__corrupt(s, i, x, "slab free list holds a bad slot");
+        return backing__corrupt(s, i, x, "I9 slab free list holds a bad slot");
       seen[idx >> 6] |= (uint64_t)1 << (idx & 63);
       e = *backing__u32(ar, e);
     }
-    if (n != sl->bump - sl->used) return backing__corrupt(s, i, x, "slab loses free slots");
+    if (n != sl->bump - sl->used) return backing__corrupt(s, i, x, "I9 slab loses free slots");
     if (sl->used < sl->nslots) v->partial[sl->cls]++;
   }
   for (idx = 0; idx < sl->bump; idx++) {
@@ -6019,48 +6376,49 @@ static int backing__visit_slab(backing *s, uint32_t i, backing__arena *ar, uint3
 static int backing__check_lists(backing *s, uint32_t i, backing__arena *ar, backing__visit *v) {
   uint64_t arena_size = (uint64_t)1 << s->shift;
   uint32_t listed = 0, fl, sl, c, pm = 0, k;
-  if (ar->fl_map >> BACKING__FL) return backing__corrupt(s, i, 0, "first-level bitmap");
+  if (ar->fl_map >> BACKING__FL) return backing__corrupt(s, i, 0, "I8 first-level bitmap");
   for (fl = 0; fl < BACKING__FL; fl++) {
-    if (ar->sl_map[fl] >> BACKING__SL) return backing__corrupt(s, i, 0, "second-level bitmap");
+    if (ar->sl_map[fl] >> BACKING__SL) return backing__corrupt(s, i, 0, "I8 second-level bitmap");
     if (!!(ar->fl_map >> fl & 1) != !!ar->sl_map[fl])
-      return backing__corrupt(s, i, 0, "first-level bitmap");
+      return backing__corrupt(s, i, 0, "I8 first-level bitmap");
     for (sl = 0; sl < BACKING__SL; sl++) {
       uint32_t e = ar->heads[fl][sl], prev = 0;
       if (!!(ar->sl_map[fl] >> sl & 1) != !!e)
-        return backing__corrupt(s, i, 0, "second-level bitmap");
+        return backing__corrupt(s, i, 0, "I8 second-level bitmap");
       while (e) {
         unsigned f2, s2;
         uint32_t size;
         if (e >= ar->top || (e & 15) || !(v->freemap[e >> 7] >> (e >> 4 & 7) & 1))
-          return backing__corrupt(s, i, e, "free list holds a stray or repeats a block");
+          return backing__corrupt(s, i, e, "I8 free list holds a stray or repeats a block");
         v->freemap[e >> 7] &= (uint8_t) ~(1u << (e >> 4 & 7));
         size = backing__hdr(ar, e)->size & ~BACKING__FLAGS;
         backing__mapping(size, &f2, &s2);
-        if (f2 != fl || s2 != sl) return backing__corrupt(s, i, e, "free block in the wrong list");
+        if (f2 != fl || s2 != sl)
+          return backing__corrupt(s, i, e, "I8 free block in the wrong list");
         if (*backing__u32(ar, e + 20) != prev)
-          return backing__corrupt(s, i, e, "free list back link");
+          return backing__corrupt(s, i, e, "I8 free list back link");
         listed++;
         prev = e;
         e = *backing__u32(ar, e + 16);
       }
     }
   }
-  if (listed != v->nfree) return backing__corrupt(s, i, 0, "free block missing from the lists");
+  if (listed != v->nfree) return backing__corrupt(s, i, 0, "I8 free block missing from the lists");
   for (c = 0; c < BACKING__NLIST; c++) {
     uint32_t x = ar->partial[c], prev = 0, n = 0;
     while (x) {
       backing__slab *p;
       if (n++ >= v->partial[c] || x >= arena_size || (x & (BACKING__SLAB - 1)) ||
           backing__slab_at(ar, x)->magic != BACKING__SLAB_MAGIC)
-        return backing__corrupt(s, i, x, "partial slab list holds a stray or loops");
+        return backing__corrupt(s, i, x, "I10 partial slab list holds a stray or loops");
       p = backing__slab_at(ar, x);
       if (p->cls != c || p->prev != prev)
-        return backing__corrupt(s, i, x, "partial slab list links");
+        return backing__corrupt(s, i, x, "I10 partial slab list links");
       prev = x;
       x = p->next;
     }
-    if (n != v->partial[c]) return backing__corrupt(s, i, 0, "slab with free slots not listed");
-    if (ar->partial_tail[c] != prev) return backing__corrupt(s, i, 0, "partial slab list tail");
+    if (n != v->partial[c]) return backing__corrupt(s, i, 0, "I10 slab with free slots not listed");
+    if (ar->partial_tail[c] != prev) return backing__corrupt(s, i, 0, "I10 partial slab list tail");
   }
   { /* the waiting list: bounded, linked both ways, exactly the GC blocks at count 0 */
     uint32_t o = ar->gc_head, prev = 0, n = 0;
@@ -6069,15 +6427,15 @@ static int backing__check_lists(backing *s, uint32_t i, backing__arena *ar, back
       backing__gch *g;
       if (n++ >= v->gc_zero || backing__locate(s, ((uint64_t)i << s->shift) + o, &L) != 0 ||
           !L.kind || L.off != o)
-        return backing__corrupt(s, i, o, "waiting list holds a stray or loops");
+        return backing__corrupt(s, i, o, "I11 waiting list holds a stray or loops");
       g = backing__gch_at(ar, o);
       if (g->count > 0 || g->count == BACKING__DYING || g->prev != prev)
-        return backing__corrupt(s, i, o, "waiting list entry");
+        return backing__corrupt(s, i, o, "I11 waiting list entry");
       prev = o;
       o = g->next;
     }
     if (n != v->gc_zero || ar->gc_count != n || ar->gc_tail != prev)
-      return backing__corrupt(s, i, 0, "GC block at count 0 not on the waiting list");
+      return backing__corrupt(s, i, 0, "I11 GC block at count 0 not on the waiting list");
   }
   { /* the doomed chain (what a cycle is freeing): bounded, live GC blocks being freed */
     uint32_t o = ar->gc_doomed, n = 0;
@@ -6086,13 +6444,14 @@ static int backing__check_lists(backing *s, uint32_t i, backing__arena *ar, back
       if (n++ > (arena_size >> 5) || !backing__off_ok(s, o) ||
           backing__locate(s, ((uint64_t)i << s->shift) + o, &L) != 0 || !L.kind || L.off != o ||
           backing__gc_load(backing__gch_at(ar, o)) != BACKING__DYING)
-        return backing__corrupt(s, i, o, "doomed chain holds a block that is not being freed");
+        return backing__corrupt(s, i, o, "I11 doomed chain holds a block that is not being freed");
       o = backing__gch_at(ar, o)->next;
     }
   }
   for (k = 0; k < (uint32_t)(arena_size >> BACKING__SLAB_SHIFT); k++)
     pm += backing__meta(ar, k)->magic == BACKING__SLAB_MAGIC;
-  if (pm != v->nslabs) return backing__corrupt(s, i, 0, "slab table marks a page that is no slab");
+  if (pm != v->nslabs)
+    return backing__corrupt(s, i, 0, "I3 slab table marks a page that is no slab");
   return 0;
 }
 
@@ -6106,23 +6465,24 @@ static int backing__visit_arena(backing *s, uint32_t i, backing__visit *v) {
   while (off < top) { /* each step advances >= 32 bytes: bounded by the arena */
     backing__blk *h = backing__hdr(ar, off);
     uint32_t size = h->size & ~BACKING__FLAGS;
-    if (top - off < BACKING__MIN_BLOCK) return backing__corrupt(s, i, off, "block runs past top");
+    if (top - off < BACKING__MIN_BLOCK)
+      return backing__corrupt(s, i, off, "I1 block runs past top");
     if (size < BACKING__MIN_BLOCK || size > top - off)
-      return backing__corrupt(s, i, off, "bad block size");
+      return backing__corrupt(s, i, off, "I1 bad block size");
     if (h->check != backing__check_of(s, off, h->size))
-      return backing__corrupt(s, i, off, "block header check");
+      return backing__corrupt(s, i, off, "I2 block header check");
     if (!!(h->size & BACKING__PREV_FREE) != prev_free || (prev_free && h->prev != prev_size))
-      return backing__corrupt(s, i, off, "boundary tag disagrees with previous block");
+      return backing__corrupt(s, i, off, "I6 boundary tag disagrees with previous block");
     if (!(h->size & BACKING__USED)) {
-      if (prev_free) return backing__corrupt(s, i, off, "two free blocks side by side");
+      if (prev_free) return backing__corrupt(s, i, off, "I7 two free blocks side by side");
       if (h->size & (BACKING__SLABBLK | BACKING__GC))
-        return backing__corrupt(s, i, off, "free block with a kind");
+        return backing__corrupt(s, i, off, "I7 free block with a kind");
       if (v->full) v->freemap[off >> 7] |= (uint8_t)(1u << (off >> 4 & 7));
       v->nfree++;
       r = backing__emit(v, s, base + off, size, BACKING_BLOCK_FREE);
     } else if (h->size & BACKING__SLABBLK) {
       if (size != BACKING__SLAB || ((off + BACKING__HDR) & (BACKING__SLAB - 1)))
-        return backing__corrupt(s, i, off, "slab block size or alignment");
+        return backing__corrupt(s, i, off, "I3 slab block size or alignment");
       v->nslabs++;
       if (v->st) v->st->slabs++;
       r = backing__visit_slab(s, i, ar, (uint32_t)off + BACKING__HDR, v);
@@ -6135,8 +6495,8 @@ static int backing__visit_arena(backing *s, uint32_t i, backing__visit *v) {
     prev_size = size;
     off += size;
   }
-  if (off != top) return backing__corrupt(s, i, off, "blocks overrun top");
-  if (prev_free) return backing__corrupt(s, i, off, "free block not merged into top");
+  if (off != top) return backing__corrupt(s, i, off, "I1 blocks overrun top");
+  if (prev_free) return backing__corrupt(s, i, off, "I7 free block not merged into top");
   if (v->st) v->st->gc_waiting += v->gc_zero;
   if (v->full) {
     r = backing__check_lists(s, i, ar, v);
@@ -6156,12 +6516,12 @@ static int backing__visit_all(backing *s, backing__visit *v) {
     uint64_t shared = BACKING__LD(backing__st(s)->arena_count); /* arenas others added */
     if (shared > BACKING__LD(s->count) && shared <= 0xffffffffu &&
         (r = backing__arena_ready(s, (uint32_t)shared - 1)) != 0)
-      return r == BACKING_EBADADDR ? backing__corrupt(s, 0, s->hdr_size, "arena count") : r;
+      return r == BACKING_EBADADDR ? backing__corrupt(s, 0, s->hdr_size, "S1 arena count") : r;
   }
   for (i = 0; i < BACKING__LD(s->count); i++) {
     backing__arena *ar = backing__ar(s, i);
     if (i >= BACKING__LD(s->valid) && (r = backing__arena_ready(s, i)) != 0) return r;
-    if (v->full && ar->quarantined) return backing__corrupt(s, i, 0, "arena quarantined");
+    if (v->full && ar->quarantined) return backing__corrupt(s, i, 0, "I12 arena quarantined");
     if ((r = backing__rlock(s, ar, i)) != 0) return r;
     if (v->full && (r = backing__validate_arena(s, i)) != 0) { /* again, fully */
       backing__runlock(s, ar);
@@ -6222,7 +6582,7 @@ BACKING_API int backing_check(backing *s) {
     /* under the store lock: growth changes the store's count and ours, and root_set names */
     locked = !s->ro && backing__lock_store(s) == 0;
     if (BACKING__LD(st->arena_count) < BACKING__LD(s->count)) /* more: another process grew it */
-      r = backing__corrupt(s, 0, s->hdr_size, "arena count");
+      r = backing__corrupt(s, 0, s->hdr_size, "S1 arena count");
     if (!r) r = backing__check_roots(s, st);
     if (locked) backing__unlock(&st->lock);
     for (k = 0; !r && k < BACKING_ROOT_MAX; k++) { /* the maps the roots name */
