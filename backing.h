@@ -1057,7 +1057,43 @@ void backing_test_crash_point(int n);
 #else
 #define BACKING__CRASH(n) ((void)0)
 #endif
-#define BACKING__NCRASH 32 /* crash points are numbered 1 .. BACKING__NCRASH - 1 */
+/* The crash points, and what is true when a process dies at each (the crash-point sweep
+   in tests/crashpoints.c kills a process at every one, iterating over this list; recovery
+   must put each right). The numbers are the points' names in test reports; 1 and 5 are
+   retired. */
+#define BACKING__CRASH_POINTS(X)                                                  \
+  X(CARVE_TOP, 2, "a block from the top: its header is past top, unseen")         \
+  X(CARVE_UNLISTED, 3, "from a free block: off its list, header still whole")     \
+  X(CARVE_SPLIT, 4, "the free tail's header written inside the whole block")      \
+  X(CARVE_GAP, 6, "aligned: the block's header written, the gap unpublished")     \
+  X(RELEASE_MARKED, 7, "freed: its header says free, not merged nor listed")      \
+  X(RELEASE_PREV, 8, "the free block before it is off its list")                  \
+  X(RELEASE_NEXT, 9, "the free block after it is off its list")                   \
+  X(RELEASE_MERGED, 10, "the merged header written; the next's PREV_FREE not")    \
+  X(SLOT_TAKEN, 11, "a slot off the free list or bump, its bit still clear")      \
+  X(SLOT_MARKED, 12, "its bit set: allocated, the caller never had it (leak)")    \
+  X(SLOT_CLEARED, 13, "freed: its bit clear, not on the free-slot list")          \
+  X(SLOT_LISTED, 14, "on the free-slot list, the counts not yet updated")         \
+  X(SLAB_EMPTIED, 15, "the last slot gone: off the partial list, not released")   \
+  X(SLAB_CARVED, 16, "a new slab's block carved, its table entry unwritten")      \
+  X(SLAB_ENTRY, 17, "the entry filled, its magic not yet published")              \
+  X(REALLOC_TAIL, 18, "shrunk in place: the tail's header written first")         \
+  X(REALLOC_TOP, 19, "grown into the top: the header says so, top not moved")     \
+  X(REALLOC_NEXT, 20, "grown into the free next block: it is off its list")       \
+  X(GROW_EXTENDED, 21, "a new arena's memory is there, not formatted")            \
+  X(GROW_FORMATTED, 22, "formatted, not yet counted (the next growth redoes it)") \
+  X(ROOT_NAMED, 23, "a root's name written, its address not published")           \
+  X(GC_AT_ZERO, 24, "a count reached 0, the block not yet on the waiting list")   \
+  X(GC_UNLISTED, 25, "a due block off the waiting list, not on the doomed chain") \
+  X(GC_DOOMED, 26, "on the doomed chain, marked dying, not freed")                \
+  X(GC_DESTRUCTED, 27, "its destructor has run, the block is not freed")          \
+  X(GC_INIT, 28, "a new GC block's header written, its count not")                \
+  X(REBUILD_CLEARED, 29, "recovery: the derived lists cleared, not rebuilt")      \
+  X(REBUILD_WALKED, 30, "recovery: the truth walked, the rebuild begun")          \
+  X(MAP_SLOT, 31, "a map put or delete: the entry written, its slot not")
+#define BACKING__CP_ENUM(name, n, what) BACKING__CP_##name = n,
+enum backing__crash_point { BACKING__CRASH_POINTS(BACKING__CP_ENUM) BACKING__NCRASH = 32 };
+#undef BACKING__CP_ENUM
 
 #if defined(__cplusplus)
 #define BACKING__STATIC_ASSERT(c, m) static_assert(c, #m)
@@ -2395,7 +2431,7 @@ static void backing__release(backing *s, backing__arena *ar, uint64_t off, uint3
   /* First mark it free: a header left inside a bigger free region must never say USED,
      so that a second free of it is refused (EFREED) rather than obeyed. */
   backing__set_hdr(s, ar, off, size);
-  BACKING__CRASH(7);
+  BACKING__CRASH(BACKING__CP_RELEASE_MARKED);
   if (prev_free_flag) {
     uint64_t p = off - prev_size;
     if (prev_size > off || !backing__off_ok(s, p) ||
@@ -2404,7 +2440,7 @@ static void backing__release(backing *s, backing__arena *ar, uint64_t off, uint3
       return;
     }
     backing__list_remove(s, ar, p, prev_size);
-    BACKING__CRASH(8);
+    BACKING__CRASH(BACKING__CP_RELEASE_PREV);
     off = p;
     size += prev_size;
   }
@@ -2427,13 +2463,13 @@ static void backing__release(backing *s, backing__arena *ar, uint64_t off, uint3
         return;
       }
       backing__list_remove(s, ar, next, ns);
-      BACKING__CRASH(9);
+      BACKING__CRASH(BACKING__CP_RELEASE_NEXT);
       size += ns;
       next = off + size;
       n = backing__hdr(ar, next);
     }
     backing__set_hdr(s, ar, off, size);
-    BACKING__CRASH(10);
+    BACKING__CRASH(BACKING__CP_RELEASE_MERGED);
     if (next < top) {
       n->prev = size;
       backing__set_hdr(s, ar, next, n->size | BACKING__PREV_FREE);
@@ -2476,7 +2512,7 @@ static uint64_t backing__carve(backing *s, backing__arena *ar, uint64_t total, u
     }
     backing__set_hdr(s, ar, b,
                      (uint32_t)total | (gap ? BACKING__PREV_FREE : 0u) | BACKING__USED | kind);
-    BACKING__CRASH(2);
+    BACKING__CRASH(BACKING__CP_CARVE_TOP);
     BACKING__SET(ar->top, b + total); /* publish */
     BACKING__DEBUG_BLOCK(s, ar, b);
     return b;
@@ -2490,12 +2526,12 @@ static uint64_t backing__carve(backing *s, backing__arena *ar, uint64_t total, u
     flags = h->size & BACKING__PREV_FREE;
     end = off + size;
     backing__list_remove(s, ar, off, (uint32_t)size);
-    BACKING__CRASH(3);
+    BACKING__CRASH(BACKING__CP_CARVE_UNLISTED);
     if (end - b - total >= BACKING__MIN_BLOCK) { /* split: the tail stays free */
       uint64_t rest = b + total;
       uint32_t rs = (uint32_t)(end - rest);
       backing__set_hdr(s, ar, rest, rs);
-      BACKING__CRASH(4);
+      BACKING__CRASH(BACKING__CP_CARVE_SPLIT);
       if (end < ar->top) backing__hdr(ar, end)->prev = rs; /* PREV_FREE is set there */
       backing__list_insert(s, ar, rest, rs);
     } else {
@@ -2506,7 +2542,7 @@ static uint64_t backing__carve(backing *s, backing__arena *ar, uint64_t total, u
     if (gap) {
       backing__set_hdr(s, ar, b, (uint32_t)bsize | BACKING__PREV_FREE | BACKING__USED | kind);
       backing__hdr(ar, b)->prev = (uint32_t)gap;
-      BACKING__CRASH(6);
+      BACKING__CRASH(BACKING__CP_CARVE_GAP);
       backing__set_hdr(s, ar, off, (uint32_t)gap | flags); /* publish */
       backing__list_insert(s, ar, off, (uint32_t)gap);
     } else {
@@ -2589,12 +2625,12 @@ static uint32_t backing__new_slab(backing *s, backing__arena *ar, unsigned cls, 
   if (!off) return 0;
   x = (uint32_t)off + BACKING__HDR;
   sl = backing__slab_at(ar, x);
-  BACKING__CRASH(16);
+  BACKING__CRASH(BACKING__CP_SLAB_CARVED);
   memset(sl, 0, sizeof *sl);
   sl->cls = (uint16_t)cls;
   sl->kind = (uint16_t)kind;
   sl->nslots = (uint16_t)((BACKING__SLAB - BACKING__HDR) / backing__slot_size[cls]);
-  BACKING__CRASH(17);
+  BACKING__CRASH(BACKING__CP_SLAB_ENTRY);
   BACKING__ASTORE(&sl->magic, BACKING__SLAB_MAGIC, BACKING__RELEASE); /* publish last */
   backing__partial_push(s, ar, x, sl);
   return x;
@@ -2633,9 +2669,9 @@ BACKING__INLINE uint32_t backing__slab_take(backing *s, backing__arena *ar, uint
     BACKING__SET(sl->bump, idx + 1);
     slot = x + idx * backing__slot_size[cls];
   }
-  BACKING__CRASH(11);
+  BACKING__CRASH(BACKING__CP_SLOT_TAKEN);
   BACKING__SET(sl->bits[idx >> 6], sl->bits[idx >> 6] | (uint64_t)1 << (idx & 63));
-  BACKING__CRASH(12);
+  BACKING__CRASH(BACKING__CP_SLOT_MARKED);
   if (++sl->used == sl->nslots) backing__partial_remove(s, ar, sl);
   return slot;
 bad:
@@ -2672,15 +2708,15 @@ static inline int backing__slot_of(backing__arena *ar, uint64_t off, backing__sl
 static inline uint64_t backing__slot_free(backing *s, backing__arena *ar, backing__slab *sl,
                                           uint32_t x, uint32_t idx, uint64_t off) {
   BACKING__SET(sl->bits[idx >> 6], sl->bits[idx >> 6] & ~((uint64_t)1 << (idx & 63)));
-  BACKING__CRASH(13);
+  BACKING__CRASH(BACKING__CP_SLOT_CLEARED);
   *backing__u32(ar, off) = sl->free;
   sl->free = (uint32_t)off;
-  BACKING__CRASH(14);
+  BACKING__CRASH(BACKING__CP_SLOT_LISTED);
   if (sl->used-- == sl->nslots) backing__partial_append(s, ar, x, sl);
   if (BACKING__UNLIKELY(sl->used == 0)) {
     backing__blk *h = backing__hdr(ar, x - BACKING__HDR);
     backing__partial_remove(s, ar, sl);
-    BACKING__CRASH(15);
+    BACKING__CRASH(BACKING__CP_SLAB_EMPTIED);
     BACKING__SET(sl->magic, 0u);
     backing__release(s, ar, x - BACKING__HDR, BACKING__SLAB, h->size & BACKING__PREV_FREE, h->prev);
   }
@@ -3305,9 +3341,9 @@ static int backing__grow(backing *s) {
   if (old + a > s->max_bytes || old + a > s->reserve)
     r = BACKING_ENOSPACE;
   else if ((r = backing__extend(s, old, old + a)) == 0) {
-    BACKING__CRASH(21);
+    BACKING__CRASH(BACKING__CP_GROW_EXTENDED);
     backing__format_arena(s, s->count, backing__ar(s, 0)->ident.id);
-    BACKING__CRASH(22);
+    BACKING__CRASH(BACKING__CP_GROW_FORMATTED);
     BACKING__ASTORE(&s->count, s->count + 1, BACKING__RELEASE);
     BACKING__ASTORE(&s->view.limit, old + a, BACKING__RELEASE);
     if (s->valid == s->count - 1) backing__set_valid(s, s->count);
@@ -3983,7 +4019,7 @@ static int backing__resize_in_place(backing *s, backing__loc *L, uint64_t size) 
   if (total <= bsize) { /* shrink: the tail goes back */
     if (bsize - total >= BACKING__MIN_BLOCK) {
       backing__set_hdr(s, ar, boff + total, bsize - (uint32_t)total); /* before it is seen */
-      BACKING__CRASH(18);
+      BACKING__CRASH(BACKING__CP_REALLOC_TAIL);
       backing__set_hdr(s, ar, boff, (uint32_t)total | keep);
       backing__release(s, ar, boff + total, bsize - (uint32_t)total, 0, 0);
     }
@@ -3992,7 +4028,7 @@ static int backing__resize_in_place(backing *s, backing__loc *L, uint64_t size) 
   if (next == ar->top) { /* the last block: bump the top (recovery trusts the header) */
     if (arena_size - boff < total) return 0;
     backing__set_hdr(s, ar, boff, (uint32_t)total | keep);
-    BACKING__CRASH(19);
+    BACKING__CRASH(BACKING__CP_REALLOC_TOP);
     BACKING__SET(ar->top, boff + total);
     return 1;
   }
@@ -4008,7 +4044,7 @@ static int backing__resize_in_place(backing *s, backing__loc *L, uint64_t size) 
       return 0;
     }
     backing__list_remove(s, ar, next, ns);
-    BACKING__CRASH(20);
+    BACKING__CRASH(BACKING__CP_REALLOC_NEXT);
     combined = bsize + ns;
     if (combined - total >= BACKING__MIN_BLOCK) {
       uint64_t rest = boff + total;
@@ -4117,7 +4153,7 @@ BACKING_API int backing_root_set(backing *s, const char *name, backing_addr a) {
     memset(r->name, 0, sizeof r->name);
     memcpy(r->name, name, strlen(name));
   }
-  BACKING__CRASH(23);
+  BACKING__CRASH(BACKING__CP_ROOT_NAMED);
   BACKING__ASTORE(&r->addr, a, BACKING__RELEASE); /* one 8-byte store publishes the root */
   backing__unlock(&backing__st(s)->lock);
   return 0;
@@ -4268,7 +4304,7 @@ static void backing__gc_init(backing *s, backing__arena *ar, uint64_t off,
   if (gi->zero) memset(g + 1, 0, (size_t)(backing__usable_at(ar, off) - 16));
   g->type = gi->type;
   g->prev = g->next = 0;
-  BACKING__CRASH(28);
+  BACKING__CRASH(BACKING__CP_GC_INIT);
   BACKING__ASTORE(&g->count, gi->count, BACKING__RELEASE);
   if (gi->count == 0) backing__wait_push(s, ar, (uint32_t)off, g);
 }
@@ -4366,7 +4402,7 @@ BACKING__INLINE uint32_t backing__gc_unref(backing *s, backing_addr a, int own) 
       backing__arena *ar = backing__ar(s, i);
       if ((r = backing__lock_arena(s, ar, i)) != 0) return BACKING__FAIL(r);
       if (BACKING__ACAS(&g->count, &c, 0, 0, BACKING__ACQ_REL, BACKING__ACQUIRE)) {
-        BACKING__CRASH(24);
+        BACKING__CRASH(BACKING__CP_GC_AT_ZERO);
         backing__wait_push(s, ar, (uint32_t)((a - 16) & s->mask), g);
         backing__unlock(&ar->lock);
         return 0;
@@ -4393,7 +4429,7 @@ static uint64_t backing__gc_reap(backing *s, uint32_t i, uint32_t o) {
     d.fn(s, a + 16, d.ctx);
     backing__held--;
   }
-  BACKING__CRASH(27);
+  BACKING__CRASH(BACKING__CP_GC_DESTRUCTED);
   if (backing__lock_arena(s, ar, i) != 0) return 0;
   if (backing__locate(s, a, &L) == 0) freed = backing__free_loc(s, &L);
   backing__unlock(&ar->lock);
@@ -4421,11 +4457,11 @@ static void backing__gc_age(backing *s, uint32_t i) {
     if (age > (uint32_t)INT32_MAX) age = (uint32_t)INT32_MAX; /* saturates: no overflow */
     if (age >= life) {
       backing__wait_remove(s, ar, g);
-      BACKING__CRASH(25);
+      BACKING__CRASH(BACKING__CP_GC_UNLISTED);
       BACKING__ASTORE(&g->count, BACKING__DYING, BACKING__RELEASE);
       g->next = ar->gc_doomed;
       ar->gc_doomed = o;
-      BACKING__CRASH(26);
+      BACKING__CRASH(BACKING__CP_GC_DOOMED);
     } else {
       BACKING__ASTORE(&g->count, -(int32_t)age, BACKING__RELEASE);
     }
@@ -5364,11 +5400,11 @@ BACKING_API int backing_map_put(backing *s, backing_addr m, const void *key, uin
     }
     if (at >= 0) {
       old = g->slot[at];
-      BACKING__CRASH(31);
+      BACKING__CRASH(BACKING__CP_MAP_SLOT);
       BACKING__ASTORE(&g->slot[at], w, BACKING__RELEASE); /* publish */
     } else {
       if (!g->slot[free_at]) g->used++;
-      BACKING__CRASH(31);
+      BACKING__CRASH(BACKING__CP_MAP_SLOT);
       BACKING__ASTORE(&g->slot[free_at], w, BACKING__RELEASE); /* publish */
       g->live++;
     }
@@ -5397,7 +5433,7 @@ BACKING_API int backing_map_del(backing *s, backing_addr m, const void *key, uin
     return backing__err(BACKING_ENOTFOUND);
   }
   old = g->slot[at];
-  BACKING__CRASH(31);
+  BACKING__CRASH(BACKING__CP_MAP_SLOT);
   BACKING__ASTORE(&g->slot[at], (uint64_t)BACKING__TOMB, BACKING__RELEASE); /* publish */
   g->live--;
   backing__unlock(&g->lock);
@@ -5822,7 +5858,7 @@ static int backing__rebuild(backing *s, uint32_t i, int repair) {
     memset(ar->partial, 0, sizeof ar->partial);
     memset(ar->partial_tail, 0, sizeof ar->partial_tail);
     ar->gc_head = ar->gc_tail = ar->gc_count = 0; /* the doomed chain is kept: see below */
-    BACKING__CRASH(29);
+    BACKING__CRASH(BACKING__CP_REBUILD_CLEARED);
   }
   while (off < top) { /* each step advances >= 32 bytes */
     backing__blk *h = backing__hdr(ar, off);
@@ -5882,7 +5918,7 @@ static int backing__rebuild(backing *s, uint32_t i, int repair) {
     return backing__corrupt(s, i, off, why);
   }
   if (!repair) return 0;
-  BACKING__CRASH(30);
+  BACKING__CRASH(BACKING__CP_REBUILD_WALKED);
   BACKING__SET(ar->top, in_run ? run : top); /* free space at the end goes back to the top */
   for (p = 0; p < (arena_size >> BACKING__SLAB_SHIFT); p++) { /* table entries of no slab */
     backing__slab *sl = backing__meta(ar, p);
