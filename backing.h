@@ -1176,13 +1176,13 @@ BACKING_API const char *backing_strerror(int err) {
 #define BACKING__MIN_SHIFT 16
 #define BACKING__MAX_SHIFT 32
 #define BACKING__DEFAULT_SHIFT 24
-#define BACKING__PM_OFF 2304u
+#define BACKING__SLABTAB 2304u
 #define BACKING__STORE_SIZE 6144u
 #define BACKING__SLOTS 256 /* processes attached read-write at once, per store */
 #define BACKING__SPREAD 8  /* arenas a store grows to just to keep threads apart */
 #define BACKING__SLAB_SHIFT 15
 #define BACKING__SLAB ((uint32_t)1 << BACKING__SLAB_SHIFT)
-#define BACKING__META 320u /* one slab table entry */
+#define BACKING__SLABTAB_ENTRY 320u /* one slab table entry */
 #define BACKING__NCLASS 28
 #define BACKING__NLIST (2 * BACKING__NCLASS) /* plain slabs, then GC slabs */
 #define BACKING__SMALL_MAX 4096u
@@ -1249,7 +1249,8 @@ typedef struct backing__slab {
   uint32_t prev;
   uint32_t pad;
   uint64_t bits[32]; /* 1 = slot in use */
-  uint64_t spare[4];
+  uint64_t seen;     /* recovery: the mark of the last rebuild that found this slab */
+  uint64_t reserved[3];
 } backing__slab;
 
 typedef struct backing__root {
@@ -1326,11 +1327,11 @@ BACKING__AT(backing__store, file_ino, 48);
 BACKING__AT(backing__store, roots, 256);
 BACKING__AT(backing__store, slots, 4096);
 BACKING__AT(backing__root, addr, 56);
-BACKING__STATIC_ASSERT(BACKING__PM_OFF == 2304, slab_table_at_2304);
+BACKING__STATIC_ASSERT(BACKING__SLABTAB == 2304, slab_table_at_2304);
 BACKING__STATIC_ASSERT(sizeof(backing__ident) == 64, ident_is_64_bytes);
-BACKING__STATIC_ASSERT(sizeof(backing__arena) <= BACKING__PM_OFF, arena_state_fits);
+BACKING__STATIC_ASSERT(sizeof(backing__arena) <= BACKING__SLABTAB, arena_state_fits);
 BACKING__STATIC_ASSERT(sizeof(backing__blk) == BACKING__HDR, block_header_is_16_bytes);
-BACKING__STATIC_ASSERT(sizeof(backing__slab) == BACKING__META, slab_entry_is_320_bytes);
+BACKING__STATIC_ASSERT(sizeof(backing__slab) == BACKING__SLABTAB_ENTRY, slab_entry_is_320_bytes);
 BACKING__STATIC_ASSERT(sizeof(backing__store) == BACKING__STORE_SIZE, store_state_is_6144);
 BACKING__STATIC_ASSERT(sizeof(backing__root) == 64, root_is_64_bytes);
 BACKING__STATIC_ASSERT(sizeof(backing__gch) == 16, gc_header_is_16_bytes);
@@ -2233,8 +2234,9 @@ static uint32_t *backing__u32(backing__arena *ar, uint64_t off) {
   return (uint32_t *)(void *)((unsigned char *)ar + off);
 }
 /* The slab table entry of 32 KiB page p; its magic is set while a slab starts there. */
-static backing__slab *backing__meta(backing__arena *ar, uint64_t p) {
-  return (backing__slab *)(void *)((unsigned char *)ar + BACKING__PM_OFF + p * BACKING__META);
+static backing__slab *backing__slabtab(backing__arena *ar, uint64_t p) {
+  return (backing__slab *)(void *)((unsigned char *)ar + BACKING__SLABTAB +
+                                   p * BACKING__SLABTAB_ENTRY);
 }
 static int backing__enter(backing *s) {
   backing__last_err = 0;
@@ -2297,7 +2299,7 @@ static uint64_t backing__round16(uint64_t n) {
   return (n + 15) & ~(uint64_t)15;
 }
 static uint64_t backing__hsize(uint64_t arena_size) {
-  return (BACKING__PM_OFF + (arena_size >> BACKING__SLAB_SHIFT) * BACKING__META + 4095) &
+  return (BACKING__SLABTAB + (arena_size >> BACKING__SLAB_SHIFT) * BACKING__SLABTAB_ENTRY + 4095) &
          ~(uint64_t)4095;
 }
 /* Largest usable size of one block: a whole arena other than arena 0. */
@@ -2556,7 +2558,7 @@ static uint64_t backing__carve(backing *s, backing__arena *ar, uint64_t total, u
 /* >>slabs -------------------------------------------------------------------------- */
 
 static backing__slab *backing__slab_at(backing__arena *ar, uint64_t x) {
-  return backing__meta(ar, x >> BACKING__SLAB_SHIFT);
+  return backing__slabtab(ar, x >> BACKING__SLAB_SHIFT);
 }
 
 /* Per class, a doubly linked list of the slabs that have a free slot. A new slab goes to
@@ -2569,36 +2571,26 @@ static int backing__slab_ok(backing *s, uint32_t x) {
   return !(x & (BACKING__SLAB - 1)) && x - s->hdr_size <= s->mask - s->hdr_size;
 }
 
-static void backing__partial_push(backing *s, backing__arena *ar, uint32_t x, backing__slab *sl) {
+/* Put slab x on its class's partial list: at the head (a new slab, taken from first) or
+   at the tail (a full slab that got a slot back: older slabs fill up first). */
+static void backing__partial_add(backing *s, backing__arena *ar, uint32_t x, backing__slab *sl,
+                                 int at_tail) {
   unsigned li = sl->cls; /* its list: class, + 28 for GC slabs */
-  uint32_t head = ar->partial[li];
-  if (head && !backing__slab_ok(s, head)) {
-    backing__damaged(s, ar, head, "I10 partial slab list head");
-    head = 0;
+  uint32_t *end = at_tail ? &ar->partial_tail[li] : &ar->partial[li];
+  uint32_t e = *end;
+  if (e && !backing__slab_ok(s, e)) {
+    backing__damaged(s, ar, e, "I10 partial slab list end");
+    e = 0;
   }
-  sl->prev = 0;
-  sl->next = head;
-  if (head)
-    backing__slab_at(ar, head)->prev = x;
+  sl->next = at_tail ? 0 : e;
+  sl->prev = at_tail ? e : 0;
+  if (!e)
+    *(at_tail ? &ar->partial[li] : &ar->partial_tail[li]) = x;
+  else if (at_tail)
+    backing__slab_at(ar, e)->next = x;
   else
-    ar->partial_tail[li] = x;
-  ar->partial[li] = x;
-}
-
-static void backing__partial_append(backing *s, backing__arena *ar, uint32_t x, backing__slab *sl) {
-  unsigned li = sl->cls; /* its list: class, + 28 for GC slabs */
-  uint32_t tail = ar->partial_tail[li];
-  if (tail && !backing__slab_ok(s, tail)) {
-    backing__damaged(s, ar, tail, "I10 partial slab list tail");
-    tail = 0;
-  }
-  sl->next = 0;
-  sl->prev = tail;
-  if (tail)
-    backing__slab_at(ar, tail)->next = x;
-  else
-    ar->partial[li] = x;
-  ar->partial_tail[li] = x;
+    backing__slab_at(ar, e)->prev = x;
+  *end = x;
 }
 
 static void backing__partial_remove(backing *s, backing__arena *ar, backing__slab *sl) {
@@ -2632,7 +2624,7 @@ static uint32_t backing__new_slab(backing *s, backing__arena *ar, unsigned cls, 
   sl->nslots = (uint16_t)((BACKING__SLAB - BACKING__HDR) / backing__slot_size[cls]);
   BACKING__CRASH(BACKING__CP_SLAB_ENTRY);
   BACKING__ASTORE(&sl->magic, BACKING__SLAB_MAGIC, BACKING__RELEASE); /* publish last */
-  backing__partial_push(s, ar, x, sl);
+  backing__partial_add(s, ar, x, sl, 0);
   return x;
 }
 
@@ -2712,7 +2704,7 @@ static inline uint64_t backing__slot_free(backing *s, backing__arena *ar, backin
   *backing__u32(ar, off) = sl->free;
   sl->free = (uint32_t)off;
   BACKING__CRASH(BACKING__CP_SLOT_LISTED);
-  if (sl->used-- == sl->nslots) backing__partial_append(s, ar, x, sl);
+  if (sl->used-- == sl->nslots) backing__partial_add(s, ar, x, sl, 1);
   if (BACKING__UNLIKELY(sl->used == 0)) {
     backing__blk *h = backing__hdr(ar, x - BACKING__HDR);
     backing__partial_remove(s, ar, sl);
@@ -3105,7 +3097,7 @@ static void backing__format_arena(backing *s, uint32_t i, const uint8_t *store_i
   backing__arena *ar = backing__ar(s, i);
   /* Fresh anonymous memory and newly allocated file space read as zeros already: clear
      the slab table only when the memory may hold old bytes, so growth touches one page. */
-  memset(ar, 0, s->fresh ? BACKING__PM_OFF : s->hdr_size);
+  memset(ar, 0, s->fresh ? BACKING__SLABTAB : s->hdr_size);
   ar->ident.magic = BACKING__MAGIC;
   ar->ident.format = BACKING_FORMAT_VERSION;
   ar->ident.data_start = backing__data_start(s, i);
@@ -3722,7 +3714,7 @@ static int backing__locate(backing *s, backing_addr a, backing__loc *L) {
   if (off >= ar->top) return BACKING_EFREED; /* untouched space, or given back to it */
   L->ar = ar;
   L->off = off;
-  if (backing__meta(ar, off >> BACKING__SLAB_SHIFT)->magic == BACKING__SLAB_MAGIC) {
+  if (backing__slab_at(ar, off)->magic == BACKING__SLAB_MAGIC) {
     int r = backing__slot_of(ar, off, &L->sl, &L->x, &L->idx);
     if (r) return r;
     L->h = NULL;
@@ -3747,7 +3739,7 @@ static int backing__locate(backing *s, backing_addr a, backing__loc *L) {
 /* Usable bytes of the live block whose user data is at arena offset off (no checks: the caller
    owns it, so it cannot change). */
 static uint64_t backing__usable_at(backing__arena *ar, uint64_t off) {
-  backing__slab *sl = backing__meta(ar, off >> BACKING__SLAB_SHIFT);
+  backing__slab *sl = backing__slab_at(ar, off);
   if (BACKING__ALOAD(&sl->magic, BACKING__ACQUIRE) == BACKING__SLAB_MAGIC)
     return backing__slot_size[sl->cls];
   return (BACKING__GET(backing__hdr(ar, off - BACKING__HDR)->size) & ~BACKING__FLAGS) -
@@ -3982,8 +3974,8 @@ BACKING_API uint64_t backing_free(backing *s, backing_addr a) {
     uint64_t off = a & s->mask;
     backing__slab *sl;
     uint32_t x, idx;
-    if (backing__meta(ar, off >> BACKING__SLAB_SHIFT)->magic == BACKING__SLAB_MAGIC &&
-        !(off & 15) && backing__lock_arena(s, ar, (uint32_t)(a >> s->shift)) == 0) {
+    if (backing__slab_at(ar, off)->magic == BACKING__SLAB_MAGIC && !(off & 15) &&
+        backing__lock_arena(s, ar, (uint32_t)(a >> s->shift)) == 0) {
       if (backing__slot_of(ar, off, &sl, &x, &idx) == 0 && sl->kind == 0) {
         uint64_t n = backing__slot_free(s, ar, sl, x, idx, off);
         backing__unlock(&ar->lock);
@@ -4248,7 +4240,7 @@ BACKING__INLINE backing__gch *backing__gc_fast(backing *s, backing_addr a) {
   if (!s || s->slow || a < 16 || (a & 15) || b >= BACKING__LD(s->valid_limit)) return NULL;
   ar = backing__ar(s, (uint32_t)(b >> s->shift));
   off = b & s->mask;
-  sl = backing__meta(ar, off >> BACKING__SLAB_SHIFT);
+  sl = backing__slab_at(ar, off);
   if (BACKING__ALOAD(&sl->magic, BACKING__ACQUIRE) == BACKING__SLAB_MAGIC) {
     uint32_t x, idx;
     if (!sl->kind || backing__slot_of(ar, off, &sl, &x, &idx) != 0) return NULL;
@@ -5833,7 +5825,7 @@ static int backing__rebuild_slab(backing *s, backing__arena *ar, uint32_t x, uin
     }
   }
   sl->used = (uint16_t)used;
-  sl->spare[0] = marker;
+  sl->seen = marker;
   (void)s;
   return (int)used;
 }
@@ -5888,7 +5880,7 @@ static int backing__rebuild(backing *s, uint32_t i, int repair) {
           backing__slab_at(ar, x)->magic = 0;
           is_free = 1;
         } else if ((uint32_t)used < backing__slab_at(ar, x)->nslots) {
-          backing__partial_append(s, ar, x, backing__slab_at(ar, x));
+          backing__partial_add(s, ar, x, backing__slab_at(ar, x), 1);
         }
       } else if (!is_free && (word & BACKING__GC)) {
         backing__gch *g = backing__gch_at(ar, off + BACKING__HDR);
@@ -5921,8 +5913,8 @@ static int backing__rebuild(backing *s, uint32_t i, int repair) {
   BACKING__CRASH(BACKING__CP_REBUILD_WALKED);
   BACKING__SET(ar->top, in_run ? run : top); /* free space at the end goes back to the top */
   for (p = 0; p < (arena_size >> BACKING__SLAB_SHIFT); p++) { /* table entries of no slab */
-    backing__slab *sl = backing__meta(ar, p);
-    if (sl->magic == BACKING__SLAB_MAGIC && sl->spare[0] != marker) BACKING__SET(sl->magic, 0u);
+    backing__slab *sl = backing__slabtab(ar, p);
+    if (sl->magic == BACKING__SLAB_MAGIC && sl->seen != marker) BACKING__SET(sl->magic, 0u);
   }
   { /* The chain of blocks a cycle is freeing belongs to whoever reaps next (a live process
        may be in the middle of it, between a destructor and the free): keep it if it holds
@@ -6485,7 +6477,7 @@ static int backing__check_lists(backing *s, uint32_t i, backing__arena *ar, back
     }
   }
   for (k = 0; k < (uint32_t)(arena_size >> BACKING__SLAB_SHIFT); k++)
-    pm += backing__meta(ar, k)->magic == BACKING__SLAB_MAGIC;
+    pm += backing__slabtab(ar, k)->magic == BACKING__SLAB_MAGIC;
   if (pm != v->nslabs)
     return backing__corrupt(s, i, 0, "I3 slab table marks a page that is no slab");
   return 0;
