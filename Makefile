@@ -5,9 +5,11 @@ CFLAGS  ?= -O2 -g
 WARN    := -Wall -Wextra -Wpedantic -Werror
 B       := build
 
+CLANG   ?= clang
 TEST_SRC := $(wildcard tests/*.c) $(wildcard tests/*.h) backing.h
 
-.PHONY: all demo test check asan tsan valgrind soak examples bench format format-check clean fuzz
+.PHONY: all demo test check asan tsan valgrind soak examples bench format format-check clean fuzz \
+  install uninstall
 
 all: $(B)/tests examples
 
@@ -18,33 +20,59 @@ $(B):
 test:
 	@sh tests/run.sh
 
+# ---- the test binaries: the one place their compilers and flags are written ------------
+# tests/run.sh builds each of its stages' binaries with `make -B CC=gcc build/<name>`, and
+# the targets below (check, asan, tsan, valgrind, soak, fuzz) use the same rules.
 $(B)/tests: $(TEST_SRC) | $(B)
-	$(CC) -std=c11 $(CFLAGS) $(WARN) -o $@ tests/main.c
+	$(CC) -std=c11 $(CFLAGS) $(WARN) -pthread -o $@ tests/main.c
+# AddressSanitizer + UndefinedBehaviorSanitizer
+$(B)/tests-asan: $(TEST_SRC) | $(B)
+	$(CLANG) -std=c11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	  -fno-omit-frame-pointer $(WARN) -pthread -o $@ tests/main.c
+$(B)/tests-tsan: $(TEST_SRC) | $(B)
+	$(CLANG) -std=c11 -O1 -g -fsanitize=thread $(WARN) -pthread -o $@ tests/main.c
+# optimised, asserts off
+$(B)/tests-release: $(TEST_SRC) | $(B)
+	$(CC) -std=c11 -O2 -DNDEBUG $(WARN) -pthread -o $@ tests/main.c
+# i386: needs a compiler that links -m32 (gcc-multilib)
+$(B)/tests-m32: $(TEST_SRC) | $(B)
+	$(CC) -m32 -std=c11 -O1 -g $(WARN) -pthread -o $@ tests/main.c
+# for valgrind: a smaller address-space reservation
+$(B)/tests-vg: $(TEST_SRC) | $(B)
+	$(CC) -std=c11 -O1 -g $(WARN) -pthread -DBACKING_RESERVE='(1ull<<32)' -o $@ tests/main.c
+# the crash-point sweep
+$(B)/crashpoints: $(TEST_SRC) | $(B)
+	$(CC) -std=c11 -O2 -g -DBACKING_TEST_CRASH_POINTS $(WARN) -pthread -o $@ tests/crashpoints.c
+# the instruction-level kill sweep
+$(B)/sweep: $(TEST_SRC) | $(B)
+	$(CC) -std=c11 -O2 -g $(WARN) -pthread -o $@ tests/sweep.c
+# BACKING_DEBUG's trap on a bad accessor address
+$(B)/debug_trap: tests/debug_trap.c backing.h | $(B)
+	$(CC) -std=c11 -O1 $(WARN) -o $@ tests/debug_trap.c
+# the libFuzzer harnesses
+$(B)/fuzz_%: tests/fuzz/fuzz_%.c backing.h | $(B)
+	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(WARN) \
+	  -I. -o $@ $<
 
 # Just the plain test binary (quicker than `make test`).
 check: $(B)/tests
 	$(B)/tests
 
-asan: | $(B)
-	clang -std=c11 -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
-	  -fno-sanitize-recover=undefined $(WARN) -o $(B)/tests-asan tests/main.c
+asan: $(B)/tests-asan
 	$(B)/tests-asan
 
 # ThreadSanitizer over every GC test (gc_*) and every test with "thread" in its name
 # (tests/run.sh runs the same set).
-tsan: | $(B)
-	clang -std=c11 -O1 -g -fsanitize=thread $(WARN) -o $(B)/tests-tsan tests/main.c -lpthread
+tsan: $(B)/tests-tsan
 	TSAN_OPTIONS=$${TSAN_OPTIONS:-exitcode=66:halt_on_error=0} \
 	  $(B)/tests-tsan $$($(B)/tests-tsan --list | grep -E '^gc_|thread')
 
 # libFuzzer harnesses (tests/fuzz/): each runs FUZZ_SECONDS from its seed corpus, keeping
 # what it finds in build/fuzz-corpus-<name>; a crash is saved as build/fuzz-crash-<name>/*.
 FUZZ_SECONDS ?= 600
-fuzz: | $(B)
+fuzz: $(B)/fuzz_store $(B)/fuzz_ops $(B)/fuzz_map
 	@st=0; for h in store ops map; do \
 	  case $$h in store) len=262144 ;; ops) len=4096 ;; *) len=1024 ;; esac; \
-	  clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(WARN) -I. -o $(B)/fuzz_$$h \
-	    tests/fuzz/fuzz_$$h.c || exit 1; \
 	  mkdir -p $(B)/fuzz-corpus-$$h $(B)/fuzz-crash-$$h; \
 	  echo "fuzz_$$h: $(FUZZ_SECONDS) s"; \
 	  $(B)/fuzz_$$h -max_total_time=$(FUZZ_SECONDS) -timeout=30 -max_len=$$len \
@@ -58,11 +86,7 @@ soak: $(B)/tests $(B)/sweep
 	BACKING_SOAK=1 $(B)/tests $$($(B)/tests --list | grep -E '^share_.*kill')
 	SWEEP_STRIDE=1 $(B)/sweep
 
-$(B)/sweep: tests/sweep.c tests/test.h tests/helpers.h backing.h | $(B)
-	$(CC) -std=c11 $(CFLAGS) $(WARN) -pthread -o $@ tests/sweep.c
-
-valgrind: | $(B)
-	$(CC) -std=c11 -O1 -g $(WARN) -DBACKING_RESERVE='(1ull<<32)' -o $(B)/tests-vg tests/main.c
+valgrind: $(B)/tests-vg
 	valgrind --error-exitcode=9 --quiet $(B)/tests-vg
 
 EXAMPLES := $(patsubst examples/%.c,$(B)/%,$(wildcard examples/*.c))
@@ -77,7 +101,21 @@ demo: $(B)/quickstart
 bench:
 	@sh bench/run.sh
 
-FORMAT_FILES := $(wildcard *.h tests/*.c tests/*.h examples/*.c bench/*.c bench/*.cpp)
+# The header, a pkg-config file (backing.pc, from examples/backing.pc.in) and the inspector
+# as backing-inspect, under PREFIX; DESTDIR is put in front of every path (staged installs).
+PREFIX ?= /usr/local
+install: $(B)/inspect
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/bin
+	install -m 644 backing.h $(DESTDIR)$(PREFIX)/include/backing.h
+	install -m 755 $(B)/inspect $(DESTDIR)$(PREFIX)/bin/backing-inspect
+	sed -e 's|@PREFIX@|$(PREFIX)|' \
+	  -e "s|@VERSION@|$$(sed -n 's/.*BACKING_VERSION_STRING "\(.*\)"/\1/p' backing.h)|" \
+	  examples/backing.pc.in >$(DESTDIR)$(PREFIX)/lib/pkgconfig/backing.pc
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/include/backing.h $(DESTDIR)$(PREFIX)/bin/backing-inspect \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/backing.pc
+
+FORMAT_FILES := $(wildcard *.h tests/*.c tests/*.h tests/win/*.c tests/win/*.h examples/*.c bench/*.c bench/*.cpp)
 format:
 	clang-format -i $(FORMAT_FILES)
 format-check:

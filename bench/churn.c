@@ -5,6 +5,8 @@
      bench-churn mmap DIR        backing, MMAP source in DIR (name "churn"; removed after)
      bench-churn malloc          glibc malloc/free
      bench-churn-mi mimalloc     mi_malloc/mi_free
+     bench-churn-nt memory       backing built with -DBACKING_NO_THREADS, MEMORY source
+                                 (results under churn.backing_memory_nt.*)
 
    libmimalloc replaces malloc in any process it is linked into, so glibc malloc and
    backing run from a binary without it. */
@@ -12,6 +14,14 @@
 #define BACKING_IMPLEMENTATION
 #include "../backing.h"
 #include "churn.h"
+
+#ifdef BACKING_NO_THREADS
+#define CHURN_MEMORY_KEY "backing_memory_nt"
+#define CHURN_MEMORY_NAME "backing MEMORY NO_THREADS"
+#else
+#define CHURN_MEMORY_KEY "backing_memory"
+#define CHURN_MEMORY_NAME "backing MEMORY"
+#endif
 
 #include <unistd.h>
 #ifdef CHURN_WITH_MIMALLOC
@@ -77,7 +87,7 @@ static void backing_report(backing *s, const char *key) {
 #undef REPORT
 }
 static void memory_inspect(void *ctx) {
-  backing_report((backing *)ctx, "backing_memory");
+  backing_report((backing *)ctx, CHURN_MEMORY_KEY);
 }
 static void mmap_inspect(void *ctx) {
   backing_report((backing *)ctx, "backing_mmap");
@@ -142,7 +152,7 @@ static void none_teardown(void *ctx, const char *arg) {
 }
 
 static const churn_allocator allocators[] = {
-    {"backing_memory", "backing MEMORY", memory_setup, memory_teardown, backing_run,
+    {CHURN_MEMORY_KEY, CHURN_MEMORY_NAME, memory_setup, memory_teardown, backing_run,
      memory_inspect},
     {"backing_mmap", "backing MMAP", mmap_setup, mmap_teardown, backing_run, mmap_inspect},
 #ifdef CHURN_WITH_MIMALLOC
@@ -155,7 +165,7 @@ static const churn_allocator allocators[] = {
 int main(int argc, char **argv) {
   const char *which = argc > 1 ? argv[1] : "";
   size_t i;
-  static const char *aliases[][2] = {{"memory", "backing_memory"}, {"mmap", "backing_mmap"}};
+  static const char *aliases[][2] = {{"memory", CHURN_MEMORY_KEY}, {"mmap", "backing_mmap"}};
   for (i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
     if (strcmp(which, aliases[i][0]) == 0) which = aliases[i][1];
   for (i = 0; i < sizeof allocators / sizeof allocators[0]; i++)

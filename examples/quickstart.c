@@ -1,7 +1,7 @@
-/* quickstart.c: the seed's flow in C. Opens (or creates) a store in ./data, allocates,
-   sets and gets a value, frees it, and keeps a visit counter under a named root, so a
-   second run finds what the first one left. */
-#define BACKING_IMPLEMENTATION
+/* quickstart.c: opens (or creates) the store ./data/demo.backing, allocates a block, sets
+   and gets a value, frees it, and keeps a visit counter under a named root, so a second
+   run finds what the first one left. `make demo` builds it and runs it twice. */
+#define BACKING_IMPLEMENTATION /* in exactly one .c file of a program */
 #include "backing.h"
 
 #include <stdio.h>

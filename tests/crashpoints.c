@@ -129,8 +129,7 @@ static int cp_verify_with(backing *s, const char *who) {
   bound = held + (cp_sh->t.leaks_possible > 1 ? cp_sh->t.leaks_possible : 1);
   if (rc != 0 || st.used_blocks < held || st.used_blocks > bound) {
     cp_err("%s: stat %s: %llu blocks live, the child held %llu (at most %llu allowed)", who,
-           err_name(rc), (unsigned long long)st.used_blocks, (unsigned long long)held,
-           (unsigned long long)bound);
+           err_name(rc), ULL(st.used_blocks), ULL(held), ULL(bound));
     return 1;
   }
   for (i = 0; i < 500; i++) /* the store keeps working, in every arena */

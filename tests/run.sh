@@ -15,6 +15,17 @@
 #      instruction (default 7) of every mutating operation (`make soak`: every one);
 #      skipped when ptrace is not permitted
 #   kv) tests/kv.sh: the kv example (build/kv) end to end, several kv processes at once
+#   docs) tests/docs.sh: README.md's API reference and the header's top comment name every
+#      public function, constant, type and field; the quick start is examples/quickstart.c;
+#      every C block of README.md compiles
+#   tools) tests/tools.sh: the inspector (build/inspect) on a store it must not change, a
+#      damaged store found by check, make bench's picture (bench/results_svg.awk) on a small
+#      table, and make install / uninstall into a temporary prefix with a program built
+#      from pkg-config's flags
+#   win) tests/win/t_win.c (public API only) natively, then cross-built with MinGW-w64 and
+#      run under Wine ("windows: N passed, M failed, K skipped"), and stores exchanged between
+#      the two builds (tests/win/run.sh); skipped without x86_64-w64-mingw32-gcc or wine
+# The test binaries of stages b2-h are built by their rules in the Makefile (build() below).
 # A compile counts as one test; a run adds the binary's own counts. A missing compiler is
 # skipped, not failed. The last line is `N passed, M failed`; the exit status is 1 if
 # anything failed.
@@ -97,6 +108,12 @@ compile_src() {
   fi
 }
 
+# build <name>: build/<name>, a test binary, by its rule in the Makefile (the one place the
+# test binaries' compilers and flags are written); always rebuilt, gcc as the C compiler.
+build() {
+  limit 600 make -s -B CC=gcc "$B/$1"
+}
+
 echo "==== a) compile matrix"
 for cc in gcc clang; do
   compile "$cc -std=c99" "$cc" -std=c99
@@ -128,7 +145,7 @@ else
 fi
 
 echo "==== b2) BACKING_DEBUG: a bad accessor address traps (tests/debug_trap.c)"
-if limit 300 gcc -std=c11 -O1 $WARN -o "$B/debug_trap" tests/debug_trap.c >"$B/debug_trap.log" 2>&1; then
+if build debug_trap >"$B/debug_trap.log" 2>&1; then
   "$B/debug_trap" >>"$B/debug_trap.log" 2>&1
   st=$?
   if [ "$st" -eq 132 ] || [ "$st" -eq 133 ]; then # SIGILL or SIGTRAP
@@ -145,8 +162,7 @@ fi
 
 echo "==== c) AddressSanitizer + UndefinedBehaviorSanitizer"
 if command -v clang >/dev/null 2>&1; then
-  if limit 600 clang -std=c11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-    -fno-omit-frame-pointer $WARN -pthread -o "$B/tests-asan" tests/main.c; then
+  if build tests-asan; then
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
       UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} run_tests asan "$B/tests-asan"
   else
@@ -158,7 +174,7 @@ fi
 
 echo "==== d) optimised, NDEBUG"
 if command -v gcc >/dev/null 2>&1; then
-  if limit 600 gcc -std=c11 -O2 -DNDEBUG $WARN -pthread -o "$B/tests-release" tests/main.c; then
+  if build tests-release; then
     run_tests release "$B/tests-release"
   else
     fail "build tests-release"
@@ -169,8 +185,7 @@ fi
 
 echo "==== e) crash points"
 if command -v gcc >/dev/null 2>&1; then
-  if limit 600 gcc -std=c11 -O2 -g -DBACKING_TEST_CRASH_POINTS $WARN -pthread -o "$B/crashpoints" \
-    tests/crashpoints.c; then
+  if build crashpoints; then
     run_tests crashpoints "$B/crashpoints"
   else
     fail "build crashpoints"
@@ -181,8 +196,7 @@ fi
 
 echo "==== f) ThreadSanitizer, every GC test and every thread test"
 if command -v clang >/dev/null 2>&1; then
-  if limit 600 clang -std=c11 -O1 -g -fsanitize=thread $WARN -pthread -o "$B/tests-tsan" \
-    tests/main.c; then
+  if build tests-tsan; then
     # by rule, not by hand: every test whose name starts with gc_ or contains "thread"
     # (name a test that starts threads so); about 5 s of tests
     names=$("$B/tests-tsan" --list | grep -E '^gc_|thread')
@@ -201,7 +215,7 @@ echo "==== g) 32-bit (gcc -m32)"
 # cannot link a -m32 program (no gcc-multilib).
 if command -v gcc >/dev/null 2>&1 && printf 'int main(void) { return 0; }\n' >"$B/m32-probe.c" &&
   gcc -m32 -o "$B/m32-probe" "$B/m32-probe.c" >/dev/null 2>&1; then
-  if limit 600 gcc -m32 -std=c11 -O1 -g $WARN -pthread -o "$B/tests-m32" tests/main.c; then
+  if build tests-m32; then
     run_tests m32 "$B/tests-m32"
   else
     fail "build tests-m32"
@@ -221,8 +235,7 @@ if command -v clang >/dev/null 2>&1 &&
     >"$B/fuzz-probe.c" &&
   clang -fsanitize=fuzzer,address,undefined -o "$B/fuzz-probe" "$B/fuzz-probe.c" >/dev/null 2>&1; then
   for h in store ops map; do
-    if ! limit 600 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $WARN -I. -o "$B/fuzz_$h" \
-      "tests/fuzz/fuzz_$h.c"; then
+    if ! build "fuzz_$h"; then
       fail "build fuzz_$h"
       continue
     fi
@@ -257,7 +270,7 @@ fi
 
 echo "==== h) instruction-level kill sweep (tests/sweep.c, every ${SWEEP_STRIDE:-7}th instruction)"
 if command -v gcc >/dev/null 2>&1; then
-  if limit 600 gcc -std=c11 -O2 -g $WARN -pthread -o "$B/sweep" tests/sweep.c; then
+  if build sweep; then
     SWEEP_STRIDE=${SWEEP_STRIDE:-7} run_tests sweep "$B/sweep"
   else
     fail "build sweep"
@@ -271,6 +284,73 @@ if [ -x "$B/kv" ]; then
   run_tests kv sh tests/kv.sh "$B/kv"
 else
   fail "kv: $B/kv was not built (stage b)"
+fi
+
+echo "==== docs) README and header documentation against the code (tests/docs.sh)"
+# Every BACKING_API name in README's API reference and in the header's top comment, the
+# quick start is examples/quickstart.c, every C block of README.md compiles.
+run_tests docs sh tests/docs.sh
+
+echo "==== win) Windows: tests/win/t_win.c natively, then built with MinGW-w64 and run under Wine"
+# The portable test program (public API only; tests/win/) is built and run natively, then
+# cross-built with x86_64-w64-mingw32-gcc (one compile, one pass or fail) and run under Wine,
+# which prints its own "windows: N passed, M failed, K skipped" line; then stores made by
+# each build are opened by the other (tests/win/run.sh). The Wine prefix is build/wineprefix
+# (made on first use: about 700 MB and 10-40 s). Skipped when the cross compiler or Wine is
+# missing.
+if limit 300 gcc -std=c11 -O1 -g $WARN -pthread -o "$B/t_win" tests/win/t_win.c; then
+  run_tests t_win-linux "$B/t_win"
+else
+  fail "build t_win (gcc)"
+fi
+if ! command -v x86_64-w64-mingw32-gcc >/dev/null 2>&1; then
+  echo "SKIP windows: x86_64-w64-mingw32-gcc not installed (apt-get install mingw-w64)"
+elif ! command -v wine >/dev/null 2>&1; then
+  echo "SKIP windows: wine not installed (apt-get install wine wine64)"
+elif ! limit 300 x86_64-w64-mingw32-gcc -std=c11 -O1 $WARN -static -o "$B/t_win.exe" \
+  tests/win/t_win.c >"$B/mingw.log" 2>&1; then
+  head -n 40 "$B/mingw.log"
+  fail "compile x86_64-w64-mingw32-gcc tests/win/t_win.c"
+else
+  echo "ok   compile x86_64-w64-mingw32-gcc tests/win/t_win.c"
+  pass
+  WINEPREFIX="$(pwd)/$B/wineprefix"
+  WINEDEBUG=-all
+  WINEDLLOVERRIDES="mscoree=;mshtml=" # no Mono or Gecko installer on the first boot
+  export WINEPREFIX WINEDEBUG WINEDLLOVERRIDES
+  if { [ -f "$WINEPREFIX/system.reg" ] || limit 300 wineboot -i >"$B/wineboot.log" 2>&1; } &&
+    limit 120 wine cmd /c exit >>"$B/wineboot.log" 2>&1; then
+    echo "---- windows: wine $B/t_win.exe"
+    limit 900 wine "$B/t_win.exe" 2>&1 | tr -d '\r' | tee "$B/windows.log"
+    last=$(tail -n 1 "$B/windows.log")
+    n=$(echo "$last" | sed -n 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1/p')
+    m=$(echo "$last" | sed -n 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\2/p')
+    k=$(sed -n 's/^\([0-9][0-9]*\) skipped$/\1/p' "$B/windows.log" | tail -n 1)
+    if [ -n "$n" ] && [ -n "$m" ]; then
+      passed=$((passed + n))
+      failed=$((failed + m))
+      echo "windows: $n passed, $m failed, ${k:-0} skipped"
+      [ "$m" -eq 0 ] || echo "FAIL windows: $m test(s) failed"
+    else
+      fail "windows: t_win.exe did not finish (no summary line; $B/windows.log)"
+    fi
+    if [ -x "$B/t_win" ]; then
+      run_tests win-exchange sh tests/win/run.sh "$B/t_win" "$B/t_win.exe" "$B/win-exchange"
+    else
+      fail "win-exchange: $B/t_win was not built"
+    fi
+  else
+    tail -n 20 "$B/wineboot.log"
+    fail "windows: wine does not start (log $B/wineboot.log)"
+  fi
+  wineserver -k >/dev/null 2>&1 # this prefix's Wine processes only
+fi
+
+echo "==== tools) the inspector and make install (tests/tools.sh on build/inspect from stage b)"
+if [ -x "$B/inspect" ]; then
+  run_tests tools sh tests/tools.sh "$B/inspect"
+else
+  fail "tools: $B/inspect was not built (stage b)"
 fi
 
 echo "$passed passed, $failed failed"

@@ -253,9 +253,8 @@ static int po_slab_block(backing *s, struct sw_shadow *h, uint64_t r) {
   backing_stats st = sw_stat(s);
   (void)h;
   PO_CHECK(r && backing_sizeof(s, r) == 48 && st.slabs == 1,
-           "want a 48-byte slot in the only slab: got %llu, size %llu, %llu slabs",
-           (unsigned long long)r, (unsigned long long)backing_sizeof(s, r),
-           (unsigned long long)st.slabs);
+           "want a 48-byte slot in the only slab: got %llu, size %llu, %llu slabs", ULL(r),
+           ULL(backing_sizeof(s, r)), ULL(st.slabs));
   return 0;
 }
 static int su_alloc_slab(backing *s, struct sw_shadow *h) {
@@ -275,7 +274,7 @@ static int su_free_slab(backing *s, struct sw_shadow *h) {
 static int po_free_slab(backing *s, struct sw_shadow *h, uint64_t r) {
   backing_stats st = sw_stat(s);
   PO_CHECK(r == 48 && st.slabs == 1 && backing_sizeof(s, h->a) == 0, "free gave %llu, %llu slabs",
-           (unsigned long long)r, (unsigned long long)st.slabs);
+           ULL(r), ULL(st.slabs));
   return 0;
 }
 static int su_free_slab_empty(backing *s, struct sw_shadow *h) {
@@ -288,8 +287,8 @@ static int su_free_slab_empty(backing *s, struct sw_shadow *h) {
 static int po_free_slab_empty(backing *s, struct sw_shadow *h, uint64_t r) {
   backing_stats st = sw_stat(s);
   (void)h;
-  PO_CHECK(r == 48 && st.slabs == 0, "free gave %llu, %llu slabs left (want 0)",
-           (unsigned long long)r, (unsigned long long)st.slabs);
+  PO_CHECK(r == 48 && st.slabs == 0, "free gave %llu, %llu slabs left (want 0)", ULL(r),
+           ULL(st.slabs));
   return 0;
 }
 static int su_alloc_large_top(backing *s, struct sw_shadow *h) {
@@ -301,8 +300,8 @@ static int su_alloc_large_top(backing *s, struct sw_shadow *h) {
   return 0;
 }
 static int po_alloc_large_top(backing *s, struct sw_shadow *h, uint64_t r) {
-  PO_CHECK(r && sw_off(s, r) == h->fact[0] + 16, "block %llu, want the old top %llu + 16",
-           (unsigned long long)r, (unsigned long long)h->fact[0]);
+  PO_CHECK(r && sw_off(s, r) == h->fact[0] + 16, "block %llu, want the old top %llu + 16", ULL(r),
+           ULL(h->fact[0]));
   return 0;
 }
 /* four blocks of 5000, the second freed: a free block between two used ones */
@@ -327,8 +326,7 @@ static int su_alloc_large_whole(backing *s, struct sw_shadow *h) {
 }
 static int po_in_hole(backing *s, struct sw_shadow *h, uint64_t r) {
   (void)s;
-  PO_CHECK(r == h->fact[0], "block %llu, want the freed block %llu", (unsigned long long)r,
-           (unsigned long long)h->fact[0]);
+  PO_CHECK(r == h->fact[0], "block %llu, want the freed block %llu", ULL(r), ULL(h->fact[0]));
   return 0;
 }
 static int su_free_large_merge(backing *s, struct sw_shadow *h) {
@@ -344,7 +342,7 @@ static int su_free_large_merge(backing *s, struct sw_shadow *h) {
 static int po_free_large_merge(backing *s, struct sw_shadow *h, uint64_t r) {
   backing_stats st = sw_stat(s);
   PO_CHECK(r >= 5000 && st.free_blocks == h->fact[0] - 1, "free blocks %llu, before %llu",
-           (unsigned long long)st.free_blocks, (unsigned long long)h->fact[0]);
+           ULL(st.free_blocks), ULL(h->fact[0]));
   return 0;
 }
 static int su_free_large_top(backing *s, struct sw_shadow *h) {
@@ -365,8 +363,8 @@ static int su_free_large_top_merge(backing *s, struct sw_shadow *h) {
 }
 static int po_top_down(backing *s, struct sw_shadow *h, uint64_t r) {
   uint64_t want = sw_off(s, h->fact[0] ? h->fact[0] : h->a) - 16;
-  PO_CHECK(r >= 5000 && sw_top(s, h->a) == want, "top %llu, want %llu",
-           (unsigned long long)sw_top(s, h->a), (unsigned long long)want);
+  PO_CHECK(r >= 5000 && sw_top(s, h->a) == want, "top %llu, want %llu", ULL(sw_top(s, h->a)),
+           ULL(want));
   return 0;
 }
 static int su_alloc_aligned_top(backing *s, struct sw_shadow *h) {
@@ -380,8 +378,7 @@ static int su_alloc_aligned_top(backing *s, struct sw_shadow *h) {
 }
 static int po_alloc_aligned_top(backing *s, struct sw_shadow *h, uint64_t r) {
   PO_CHECK(r && r % 4096 == 0 && sw_off(s, r) > h->fact[0] + 16,
-           "block %llu, want 4096-aligned above the old top %llu", (unsigned long long)r,
-           (unsigned long long)h->fact[0]);
+           "block %llu, want 4096-aligned above the old top %llu", ULL(r), ULL(h->fact[0]));
   return 0;
 }
 static int su_alloc_aligned_free(backing *s, struct sw_shadow *h) {
@@ -397,8 +394,8 @@ static int su_alloc_aligned_free(backing *s, struct sw_shadow *h) {
 static int po_alloc_aligned_free(backing *s, struct sw_shadow *h, uint64_t r) {
   (void)s;
   PO_CHECK(r && r % 1024 == 0 && r > h->fact[0] && r + 5000 <= h->fact[0] + 12000,
-           "block %llu, want 1024-aligned inside the free block %llu (12000 bytes)",
-           (unsigned long long)r, (unsigned long long)h->fact[0]);
+           "block %llu, want 1024-aligned inside the free block %llu (12000 bytes)", ULL(r),
+           ULL(h->fact[0]));
   return 0;
 }
 static int su_free_aligned(backing *s, struct sw_shadow *h) {
@@ -412,8 +409,8 @@ static int su_free_aligned(backing *s, struct sw_shadow *h) {
 static int po_free_aligned(backing *s, struct sw_shadow *h, uint64_t r) {
   backing_stats st = sw_stat(s);
   PO_CHECK(r >= 5000 && st.free_blocks == h->fact[0],
-           "free blocks %llu, before %llu (the gap should merge)",
-           (unsigned long long)st.free_blocks, (unsigned long long)h->fact[0]);
+           "free blocks %llu, before %llu (the gap should merge)", ULL(st.free_blocks),
+           ULL(h->fact[0]));
   return 0;
 }
 static int su_realloc_shrink(backing *s, struct sw_shadow *h) {
@@ -426,9 +423,8 @@ static int su_realloc_shrink(backing *s, struct sw_shadow *h) {
 static int po_same_place(backing *s, struct sw_shadow *h, uint64_t r) {
   uint64_t us = backing_sizeof(s, r);
   PO_CHECK(r == h->a && us >= h->size && us < h->size + 64,
-           "realloc gave %llu (size %llu), want in place at %llu with ~%llu bytes",
-           (unsigned long long)r, (unsigned long long)us, (unsigned long long)h->a,
-           (unsigned long long)h->size);
+           "realloc gave %llu (size %llu), want in place at %llu with ~%llu bytes", ULL(r), ULL(us),
+           ULL(h->a), ULL(h->size));
   return 0;
 }
 static int su_grow_neighbour(backing *s, struct sw_shadow *h, uint64_t to) {
@@ -464,7 +460,7 @@ static int po_realloc_move(backing *s, struct sw_shadow *h, uint64_t r) {
   PO_CHECK(r && r != h->a && backing_sizeof(s, h->a) == 0 && b &&
                find_pattern_mismatch(backing_ptr(s, r), b->len, b->key) < 0,
            "realloc gave %llu from %llu: want a new place, the contents kept, the old one free",
-           (unsigned long long)r, (unsigned long long)h->a);
+           ULL(r), ULL(h->a));
   return 0;
 }
 static int su_grow_arena(backing *s, struct sw_shadow *h) {
@@ -477,8 +473,7 @@ static int po_grow_arena(backing *s, struct sw_shadow *h, uint64_t r) {
   backing_stats st = sw_stat(s);
   (void)h;
   PO_CHECK(r && st.arena_count == 2 && r >> s->shift == 1,
-           "block %llu, %llu arenas: want the block in a new arena 1", (unsigned long long)r,
-           (unsigned long long)st.arena_count);
+           "block %llu, %llu arenas: want the block in a new arena 1", ULL(r), ULL(st.arena_count));
   return 0;
 }
 static int su_root_set(backing *s, struct sw_shadow *h) {
@@ -516,7 +511,7 @@ static int su_root_del(backing *s, struct sw_shadow *h) {
 static int po_root(backing *s, struct sw_shadow *h, uint64_t r) {
   backing_addr want = h->call == C_ROOT_DEL ? 0 : h->a;
   PO_CHECK(r == 0 && backing_root_get(s, h->name) == want, "root %s is %llu, want %llu", h->name,
-           (unsigned long long)backing_root_get(s, h->name), (unsigned long long)want);
+           ULL(backing_root_get(s, h->name)), ULL(want));
   return 0;
 }
 static int su_gc_alloc_slab(backing *s, struct sw_shadow *h) {
@@ -542,8 +537,8 @@ static int su_gc_alloc_waiting(backing *s, struct sw_shadow *h) {
 }
 static int po_gc_alloc(backing *s, struct sw_shadow *h, uint64_t r) {
   PO_CHECK(r && backing_gc_refcount(s, r) == h->refs && backing_gc_sizeof(s, r) >= h->size,
-           "gc block %llu: count %u, size %llu", (unsigned long long)r, backing_gc_refcount(s, r),
-           (unsigned long long)backing_gc_sizeof(s, r));
+           "gc block %llu: count %u, size %llu", ULL(r), backing_gc_refcount(s, r),
+           ULL(backing_gc_sizeof(s, r)));
   return 0;
 }
 /* GC blocks waiting on both sides of x in the arena's list */
@@ -567,8 +562,8 @@ static int po_gc_count(backing *s, struct sw_shadow *h, uint64_t r) {
   uint32_t want = h->call == C_GC_REF ? 1 : 0;
   PO_CHECK(r == want && backing_gc_refcount(s, h->a) == want &&
                sw_stat(s).gc_waiting == (want ? 2u : 3u),
-           "count %u (returned %llu), %llu waiting", backing_gc_refcount(s, h->a),
-           (unsigned long long)r, (unsigned long long)sw_stat(s).gc_waiting);
+           "count %u (returned %llu), %llu waiting", backing_gc_refcount(s, h->a), ULL(r),
+           ULL(sw_stat(s).gc_waiting));
   return 0;
 }
 static int su_gc_free(backing *s, struct sw_shadow *h, uint32_t len) {
@@ -587,8 +582,7 @@ static int su_gc_free_slab(backing *s, struct sw_shadow *h) {
 }
 static int po_gc_free(backing *s, struct sw_shadow *h, uint64_t r) {
   PO_CHECK(r > 0 && backing_gc_sizeof(s, h->a) == 0 && sw_stat(s).gc_waiting == 2,
-           "gc_free gave %llu; %llu waiting", (unsigned long long)r,
-           (unsigned long long)sw_stat(s).gc_waiting);
+           "gc_free gave %llu; %llu waiting", ULL(r), ULL(sw_stat(s).gc_waiting));
   return 0;
 }
 /* Three arenas, each with a plain filler, GC blocks waiting (aged once already, so the
@@ -614,8 +608,7 @@ static int po_gc_cycle(backing *s, struct sw_shadow *h, uint64_t r) {
   PO_CHECK(r > 0 && st.gc_waiting == 0 && h->fact[0] == 7 && st.arena_count == 3,
            "cycle freed %llu bytes, %llu still waiting, arenas with waiting blocks 0x%llx "
            "(want 0x7)",
-           (unsigned long long)r, (unsigned long long)st.gc_waiting,
-           (unsigned long long)h->fact[0]);
+           ULL(r), ULL(st.gc_waiting), ULL(h->fact[0]));
   return 0;
 }
 
@@ -899,8 +892,8 @@ static int su_map_put_rebuild(backing *s, struct sw_shadow *h) {
 static int su_map_put_rebuild_wide(backing *s, struct sw_shadow *h) {
   SU_OK(su_map_grow(s, h, SC_WIDE, SW_EV_REBUILD, 2) == 0);
   if (h->fact[1] != 3 || h->fact[2] != 2)
-    return sw_err("setup: %llu segments, depth %llu: want 3 segments, depth 2",
-                  (unsigned long long)h->fact[1], (unsigned long long)h->fact[2]);
+    return sw_err("setup: %llu segments, depth %llu: want 3 segments, depth 2", ULL(h->fact[1]),
+                  ULL(h->fact[2]));
   return 0;
 }
 static int po_map(backing *s, struct sw_shadow *h, uint64_t r) {
@@ -917,32 +910,28 @@ static int po_map(backing *s, struct sw_shadow *h, uint64_t r) {
            "key %u after the call: get %s", c->opk, err_name(got));
   PO_CHECK(backing_map_stat(s, c->addr, &st) == 0 && st.entries == want &&
                backing_map_len(s, c->addr) == want,
-           "%llu keys (len %llu), want %llu", (unsigned long long)st.entries,
-           (unsigned long long)backing_map_len(s, c->addr), (unsigned long long)want);
+           "%llu keys (len %llu), want %llu", ULL(st.entries), ULL(backing_map_len(s, c->addr)),
+           ULL(want));
   switch (c->ev) {
   case SW_EV_DOUBLE:
     PO_CHECK(st.depth == h->fact[2] + 1 && st.segments == h->fact[1] + 1,
              "depth %u, %llu segments; before %llu, %llu: want the directory doubled", st.depth,
-             (unsigned long long)st.segments, (unsigned long long)h->fact[2],
-             (unsigned long long)h->fact[1]);
+             ULL(st.segments), ULL(h->fact[2]), ULL(h->fact[1]));
     break;
   case SW_EV_SPLIT:
     PO_CHECK(st.depth == h->fact[2] && st.segments == h->fact[1] + 1,
              "depth %u, %llu segments; before %llu, %llu: want a split, same depth", st.depth,
-             (unsigned long long)st.segments, (unsigned long long)h->fact[2],
-             (unsigned long long)h->fact[1]);
+             ULL(st.segments), ULL(h->fact[2]), ULL(h->fact[1]));
     break;
   case SW_EV_REBUILD:
     PO_CHECK(st.segments == h->fact[1] && h->fact[3] > 0 && st.tombstones == 0,
-             "%llu segments, %llu tombstones; before %llu, %llu: want a rebuild",
-             (unsigned long long)st.segments, (unsigned long long)st.tombstones,
-             (unsigned long long)h->fact[1], (unsigned long long)h->fact[3]);
+             "%llu segments, %llu tombstones; before %llu, %llu: want a rebuild", ULL(st.segments),
+             ULL(st.tombstones), ULL(h->fact[1]), ULL(h->fact[3]));
     break;
   default:
     PO_CHECK(st.segments == h->fact[1] && st.depth == h->fact[2],
-             "%llu segments, depth %u; before %llu, %llu: want no split",
-             (unsigned long long)st.segments, st.depth, (unsigned long long)h->fact[1],
-             (unsigned long long)h->fact[2]);
+             "%llu segments, depth %u; before %llu, %llu: want no split", ULL(st.segments),
+             st.depth, ULL(h->fact[1]), ULL(h->fact[2]));
   }
   return 0;
 }
@@ -1002,17 +991,17 @@ static int po_vec(backing *s, struct sw_shadow *h, uint64_t r) {
   const struct sw_cont *c = &h->c;
   uint64_t len = backing_vec_len(s, c->addr), blocks = sw_stat(s).used_blocks, i;
   PO_CHECK(r == 0 && len == c->len1, "the call returned %s; length %llu, want %llu",
-           err_name((int)(int64_t)r), (unsigned long long)len, (unsigned long long)c->len1);
+           err_name((int)(int64_t)r), ULL(len), ULL(c->len1));
   PO_CHECK(h->call != C_VEC_POP || find_pattern_mismatch(sw_arg.e, c->elem, SW_EKEY + len) < 0,
-           "vec_pop gave element %llu wrong", (unsigned long long)len);
+           "vec_pop gave element %llu wrong", ULL(len));
   PO_CHECK(blocks == h->fact[0] + h->fresh, "%llu live blocks, %llu before: want %u new segments",
-           (unsigned long long)blocks, (unsigned long long)h->fact[0], h->fresh);
+           ULL(blocks), ULL(h->fact[0]), h->fresh);
   for (i = 0; i < len; i++) {
     const unsigned char *p = (const unsigned char *)backing_vec_at(s, c->addr, i);
     PO_CHECK(p && (i < c->len0 || h->call == C_VEC_PUSH
                        ? find_pattern_mismatch(p, c->elem, SW_EKEY + i) < 0
                        : all_bytes_are(p, c->elem, 0)),
-             "element %llu after the call", (unsigned long long)i);
+             "element %llu after the call", ULL(i));
   }
   return 0;
 }
@@ -1046,7 +1035,7 @@ static int po_str_new(backing *s, struct sw_shadow *h, uint64_t r) {
   PO_CHECK(r && p && backing_str_len(s, r) == h->size &&
                memcmp(p, sw_str_bytes((uint32_t)h->size, 3), (size_t)h->size) == 0 &&
                p[h->size] == 0 && sw_stat(s).used_blocks == h->fact[0] + 1,
-           "str_new gave %llu (%s)", (unsigned long long)r, err_name(backing_last_error()));
+           "str_new gave %llu (%s)", ULL(r), err_name(backing_last_error()));
   return 0;
 }
 
@@ -1248,17 +1237,17 @@ static int sw_blk_ok(backing *s, const struct sw_blk *b, const char *who, const 
   uint32_t c;
   if (us < b->len)
     return sw_err("%s, %s: %s block %llu (%u bytes) reports size %llu (%s)", who, when,
-                  b->gc ? "GC" : "plain", (unsigned long long)b->addr, b->len,
-                  (unsigned long long)us, err_name(backing_last_error()));
+                  b->gc ? "GC" : "plain", ULL(b->addr), b->len, ULL(us),
+                  err_name(backing_last_error()));
   at = find_pattern_mismatch(backing_ptr(s, b->addr), b->len, b->key);
   if (at >= 0)
-    return sw_err("%s, %s: block %llu (%u bytes) changed at byte %lld", who, when,
-                  (unsigned long long)b->addr, b->len, at);
+    return sw_err("%s, %s: block %llu (%u bytes) changed at byte %lld", who, when, ULL(b->addr),
+                  b->len, at);
   if (b->gc) {
     c = backing_gc_refcount(s, b->addr);
     if (c < b->cmin || c > b->cmax)
-      return sw_err("%s, %s: GC block %llu has count %u, want %u..%u", who, when,
-                    (unsigned long long)b->addr, c, b->cmin, b->cmax);
+      return sw_err("%s, %s: GC block %llu has count %u, want %u..%u", who, when, ULL(b->addr), c,
+                    b->cmin, b->cmax);
   }
   return 0;
 }
@@ -1307,7 +1296,7 @@ static int sw_map_verify(backing *s, struct sw_shadow *h, const char *who, const
     long i = sw_key_id(kp, kl);
     if (i < 0 || (uint32_t)i >= c->nk || c->kv[i] == SW_ABSENT)
       return sw_err("%s, %s: map_next returned a key that is not in the map (%.*s, %llu bytes)",
-                    who, when, (int)(kl < 40 ? kl : 40), (const char *)kp, (unsigned long long)kl);
+                    who, when, (int)(kl < 40 ? kl : 40), (const char *)kp, ULL(kl));
     if (seen[i]++) return sw_err("%s, %s: map_next returned key %ld twice", who, when, i);
     if (!sw_val_is(&v, (uint32_t)i, c->kv[i]))
       return sw_err("%s, %s: map_next: key %ld with another value", who, when, i);
@@ -1317,7 +1306,7 @@ static int sw_map_verify(backing *s, struct sw_shadow *h, const char *who, const
   len = backing_map_len(s, c->addr);
   if (n != found || len != n)
     return sw_err("%s, %s: map_next returned %llu keys, map_len says %llu, there are %llu", who,
-                  when, (unsigned long long)n, (unsigned long long)len, (unsigned long long)found);
+                  when, ULL(n), ULL(len), ULL(found));
   if ((rc = backing_map_check(s, c->addr)) != 0)
     return sw_err("%s, %s: map_check: %s: %s", who, when, err_name(rc), backing_check_detail(s));
   return 0;
@@ -1330,23 +1319,21 @@ static int sw_vec_verify(backing *s, struct sw_shadow *h, const char *who, const
   uint64_t len = backing_vec_len(s, c->addr), i;
   if (h->call) {
     if (len != c->len0 && len != c->len1)
-      return sw_err("%s, %s: vector length %llu (%s), want %llu or %llu", who, when,
-                    (unsigned long long)len, err_name(backing_last_error()),
-                    (unsigned long long)c->len0, (unsigned long long)c->len1);
+      return sw_err("%s, %s: vector length %llu (%s), want %llu or %llu", who, when, ULL(len),
+                    err_name(backing_last_error()), ULL(c->len0), ULL(c->len1));
     if (h->call == C_VEC_RESIZE && len == c->len1 && c->len1 > c->len0)
       c->z0 = c->len0, c->z1 = c->len1;
     c->len0 = c->len1 = len;
     h->call = 0;
   } else if (len != c->len1) {
-    return sw_err("%s, %s: vector length %llu, want %llu", who, when, (unsigned long long)len,
-                  (unsigned long long)c->len1);
+    return sw_err("%s, %s: vector length %llu, want %llu", who, when, ULL(len), ULL(c->len1));
   }
   for (i = 0; i < len; i++) {
     const unsigned char *p = (const unsigned char *)backing_vec_at(s, c->addr, i);
     if (!p || (i >= c->z0 && i < c->z1 ? !all_bytes_are(p, c->elem, 0)
                                        : find_pattern_mismatch(p, c->elem, SW_EKEY + i) >= 0))
-      return sw_err("%s, %s: vector element %llu of %llu is %s", who, when, (unsigned long long)i,
-                    (unsigned long long)len, p ? "wrong" : err_name(backing_last_error()));
+      return sw_err("%s, %s: vector element %llu of %llu is %s", who, when, ULL(i), ULL(len),
+                    p ? "wrong" : err_name(backing_last_error()));
   }
   if (backing_vec_at(s, c->addr, len) != NULL)
     return sw_err("%s, %s: vec_at past the end is not NULL", who, when);
@@ -1361,9 +1348,8 @@ static int sw_str_verify(backing *s, struct sw_shadow *h, const char *who, const
     if (!h->c.str[i]) continue;
     if (!p || backing_str_len(s, h->c.str[i]) != n ||
         memcmp(p, sw_str_bytes((uint32_t)n, i), (size_t)n) != 0 || p[n] != 0)
-      return sw_err("%s, %s: string %llu (%llu bytes) changed: %s", who, when,
-                    (unsigned long long)h->c.str[i], (unsigned long long)n,
-                    err_name(backing_last_error()));
+      return sw_err("%s, %s: string %llu (%llu bytes) changed: %s", who, when, ULL(h->c.str[i]),
+                    ULL(n), err_name(backing_last_error()));
   }
   return 0;
 }
@@ -1417,7 +1403,7 @@ static int sw_cont_work(backing *s, struct sw_shadow *h, const char *who) {
       len--;
       if (len >= c->z0 && len < c->z1 ? !all_bytes_are(out, sizeof out, 0)
                                       : find_pattern_mismatch(out, sizeof out, SW_EKEY + len) >= 0)
-        return sw_err("%s: vec_pop gave element %llu wrong", who, (unsigned long long)len);
+        return sw_err("%s: vec_pop gave element %llu wrong", who, ULL(len));
     }
     if (c->z1 > len) c->z1 = len;
     for (i = 0; i < 70; i++) { /* push 70: new segments */
@@ -1475,17 +1461,15 @@ static int sw_verify(backing *s, const char *dir, const char *who) {
   for (i = 0; i < h.nr; i++) {
     backing_addr got = backing_root_get(s, h.r[i].name);
     if (got != h.r[i].v[0] && got != h.r[i].v[1])
-      return sw_err("%s: root %s is %llu, want %llu or %llu", who, h.r[i].name,
-                    (unsigned long long)got, (unsigned long long)h.r[i].v[0],
-                    (unsigned long long)h.r[i].v[1]),
+      return sw_err("%s: root %s is %llu, want %llu or %llu", who, h.r[i].name, ULL(got),
+                    ULL(h.r[i].v[0]), ULL(h.r[i].v[1])),
              1;
   }
   st = sw_stat(s);
   if (st.used_blocks < must + h.c.blocks || st.used_blocks > must + maybe + h.fresh + h.c.blocks)
     return sw_err("%s: %llu live blocks; the victim held %u for sure (and %llu of containers) "
                   "and %u maybe, the call makes %u",
-                  who, (unsigned long long)st.used_blocks, must, (unsigned long long)h.c.blocks,
-                  maybe, h.fresh),
+                  who, ULL(st.used_blocks), must, ULL(h.c.blocks), maybe, h.fresh),
            1;
   if (sw_cont_verify(s, &h, who, "after the death") || sw_cont_work(s, &h, who)) return 1;
   /* adopt: GC blocks left at 0 are referenced, so that the cycles below keep them */
@@ -1494,9 +1478,7 @@ static int sw_verify(backing *s, const char *dir, const char *who) {
     if (b->rule != SW_MUST || !b->gc) continue;
     c = backing_gc_refcount(s, b->addr);
     if (c == 0 && backing_gc_ref(s, b->addr) != 1)
-      return sw_err("%s: gc_ref of %llu: %s", who, (unsigned long long)b->addr,
-                    err_name(backing_last_error())),
-             1;
+      return sw_err("%s: gc_ref of %llu: %s", who, ULL(b->addr), err_name(backing_last_error())), 1;
     b->cmin = b->cmax = c ? c : 1;
   }
   /* more work: free half the plain blocks, allocate, reallocate, GC blocks and cycles */
@@ -1504,9 +1486,7 @@ static int sw_verify(backing *s, const char *dir, const char *who) {
     struct sw_blk *b = &h.b[i];
     if (b->rule != SW_MUST || b->gc) continue;
     if (backing_free(s, b->addr) < b->len)
-      return sw_err("%s: free of %llu: %s", who, (unsigned long long)b->addr,
-                    err_name(backing_last_error())),
-             1;
+      return sw_err("%s: free of %llu: %s", who, ULL(b->addr), err_name(backing_last_error())), 1;
     b->rule = SW_GONE;
   }
   for (i = 0; i < 24; i++) {
@@ -1520,8 +1500,8 @@ static int sw_verify(backing *s, const char *dir, const char *who) {
   for (i = 0; i < 24; i += 4) {
     backing_addr n = backing_realloc(s, mine[i], (uint64_t)mlen[i] * 2);
     if (!n || find_pattern_mismatch(backing_ptr(s, n), mlen[i], 0xa110c + i) >= 0)
-      return sw_err("%s: realloc of %llu to %u bytes: %llu, %s", who, (unsigned long long)mine[i],
-                    mlen[i] * 2, (unsigned long long)n, err_name(backing_last_error())),
+      return sw_err("%s: realloc of %llu to %u bytes: %llu, %s", who, ULL(mine[i]), mlen[i] * 2,
+                    ULL(n), err_name(backing_last_error())),
              1;
     mine[i] = n;
     mlen[i] *= 2;
@@ -1669,8 +1649,7 @@ static int sw_run_to(pid_t p, uint64_t pc) {
   io.iov_base = &r;
   io.iov_len = sizeof r;
   if (ptrace(PTRACE_GETREGSET, p, (void *)(uintptr_t)NT_PRSTATUS, &io) != 0 || r.rip != pc + 1)
-    return sw_err("breakpoint: stopped at 0x%llx, want 0x%llx", (unsigned long long)r.rip,
-                  (unsigned long long)pc + 1);
+    return sw_err("breakpoint: stopped at 0x%llx, want 0x%llx", ULL(r.rip), ULL(pc) + 1);
   r.rip = pc;
   if (ptrace(PTRACE_POKETEXT, p, (void *)(uintptr_t)pc, (void *)word) != 0 ||
       ptrace(PTRACE_SETREGSET, p, (void *)(uintptr_t)NT_PRSTATUS, &io) != 0)
@@ -1937,7 +1916,7 @@ int main(int argc, char **argv) {
   }
   if (only && only_k >= 0) keep = 1;
   printf("instruction-level kill sweep: stride %ld, arenas of %llu KiB, in %s\n", stride,
-         (unsigned long long)(SW_ARENA / KIB), sw_root_dir);
+         ULL(SW_ARENA / KIB), sw_root_dir);
   for (o = 0; o < SW_NOPS; o++) {
     const struct sw_op *op = &sw_ops[o];
     char dir[700];
@@ -1983,13 +1962,12 @@ int main(int argc, char **argv) {
           if (nf < 5)
             printf("  FAIL %s %s k=%ld of %ld (pc +0x%llx): %s\n    replay: build/sweep %s %ld "
                    "%s\n",
-                   op->name, sw_variant[v], k, n,
-                   (unsigned long long)(G->kill_pc ? G->kill_pc - sw_base : 0), G->err, op->name, k,
-                   sw_variant[v]);
+                   op->name, sw_variant[v], k, n, ULL(G->kill_pc ? G->kill_pc - sw_base : 0),
+                   G->err, op->name, k, sw_variant[v]);
           if (only_k >= 0 && G->kill_pc) { /* where it was: function and line */
             char cmd[200];
             snprintf(cmd, sizeof cmd, "addr2line -f -i -p -e /proc/%d/exe 0x%llx 2>/dev/null",
-                     (int)getpid(), (unsigned long long)(G->kill_pc - sw_base));
+                     (int)getpid(), ULL(G->kill_pc - sw_base));
             printf("    killed in: ");
             fflush(stdout);
             if (system(cmd) != 0) printf("(addr2line not available)\n");

@@ -2,8 +2,7 @@
 
 /* Two addresses, the second in arena 1 (seed B3: two allocations of arena_size / 2). */
 static backing *acc_open(backing_addr *a1, backing_addr *a2) {
-  backing_config c = mem_cfg(1 * MIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(1 * MIB, 0);
   if (!s) return NULL;
   *a1 = backing_alloc(s, 512 * KIB);
   *a2 = backing_alloc(s, 512 * KIB);
@@ -88,8 +87,7 @@ TEST(accessors_typed_round_trips_in_two_arenas) {
       CHECK_EQ(v, 4294967295u);
     }
   }
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 TEST(accessors_read_write_copy) {
@@ -123,8 +121,7 @@ TEST(accessors_read_write_copy) {
   CHECK_OK(backing_copy(s, a1 + 1, a2 + 5, 999));
   CHECK_OK(backing_read(s, a1 + 1, out, 999));
   CHECK(memcmp(out, ref, 999) == 0);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 TEST(accessors_out_of_store_ranges_are_ebadaddr) {
@@ -153,13 +150,11 @@ TEST(accessors_out_of_store_ranges_are_ebadaddr) {
   CHECK_EQ(backing_read(NULL, a1, buf, 8), BACKING_EINVAL);
   /* the last bytes of the store are fine */
   CHECK_OK(backing_read(s, st.capacity - 8, buf, 8));
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 TEST(accessors_seed_b5_copy) {
-  backing_config c = mem_cfg(1 * MIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(1 * MIB, 0);
   backing_addr src, dst;
   uint32_t i;
   if (!s) return;
@@ -182,8 +177,7 @@ TEST(accessors_seed_b5_copy) {
 }
 
 TEST(accessors_atomics) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_addr a;
   uint32_t e32;
   uint64_t e64;
@@ -235,8 +229,7 @@ static void *acc_add_thread(void *arg) {
 }
 
 TEST(accessors_atomic_add_exact_with_4_threads) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   struct acc_adder x;
   pthread_t t[4];
   int i, started = 0;

@@ -34,8 +34,7 @@ TEST(alloc_max_block_matches_the_formula) {
   CHECK_EQ(max_block(64 * KIB), 61424);
   CHECK_EQ(max_block(16 * MIB), 16609264);
   for (i = 0; i < sizeof arenas / sizeof arenas[0]; i++) {
-    backing_config c = mem_cfg(arenas[i], 0);
-    backing *s = OPEN(&c);
+    backing *s = OPEN_MEMORY(arenas[i], 0);
     if (!s) continue;
     CHECK_EQ(stat_of(s).max_block, max_block(arenas[i]));
     CLOSE(s);
@@ -43,28 +42,23 @@ TEST(alloc_max_block_matches_the_formula) {
 }
 
 TEST(alloc_every_size_to_4200_gets_its_class) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   uint64_t n;
   if (!s) return;
   for (n = 0; n <= 4200; n++) {
     backing_addr a = backing_alloc(s, n);
     uint64_t usable;
     unsigned char *p;
-    if (!CHECKF(a != 0, "alloc(%llu) failed: %s", (unsigned long long)n,
-                err_name(backing_last_error())))
-      break;
+    if (!CHECKF(a != 0, "alloc(%llu) failed: %s", ULL(n), err_name(backing_last_error()))) break;
     usable = backing_sizeof(s, a);
-    CHECKF(a % 16 == 0, "alloc(%llu) = %llu is not 16-aligned", (unsigned long long)n,
-           (unsigned long long)a);
-    CHECKF(usable == expected_usable(n), "sizeof(alloc(%llu)) = %llu, want %llu",
-           (unsigned long long)n, (unsigned long long)usable,
-           (unsigned long long)expected_usable(n));
+    CHECKF(a % 16 == 0, "alloc(%llu) = %llu is not 16-aligned", ULL(n), ULL(a));
+    CHECKF(usable == expected_usable(n), "sizeof(alloc(%llu)) = %llu, want %llu", ULL(n),
+           ULL(usable), ULL(expected_usable(n)));
     p = (unsigned char *)backing_ptr(s, a);
     CHECK(p != NULL && (uintptr_t)p % 16 == 0);
     if (p) memset(p, 0xEE, (size_t)usable);
-    CHECKF(backing_free(s, a) == usable, "free(alloc(%llu)) did not return %llu",
-           (unsigned long long)n, (unsigned long long)usable);
+    CHECKF(backing_free(s, a) == usable, "free(alloc(%llu)) did not return %llu", ULL(n),
+           ULL(usable));
     if (n % 100 == 0) CHECK_STORE(s);
   }
   CHECK_STORE(s);
@@ -82,8 +76,7 @@ static uint64_t small_bound(uint64_t req) {
 }
 
 TEST(alloc_small_usable_within_documented_bound) {
-  backing_config c = mem_cfg(64 * KIB, 64 * KIB);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 64 * KIB);
   static const uint64_t sizes[] = {128, 72, 16, 100, 1, 256, 48, 200, 64, 500};
   backing_addr a;
   uint64_t n, i, bad = 0, count = 0;
@@ -97,8 +90,7 @@ TEST(alloc_small_usable_within_documented_bound) {
   CHECK_EQ(backing_free(s, x), 96);
   y = backing_alloc(s, 72);
   CHECKF(y != 0 && backing_sizeof(s, y) >= 72 && backing_sizeof(s, y) <= small_bound(72),
-         "alloc(72) in a freed 96-byte hole: %llu usable",
-         (unsigned long long)backing_sizeof(s, y));
+         "alloc(72) in a freed 96-byte hole: %llu usable", ULL(backing_sizeof(s, y)));
   for (i = 0; count < 5000; i++, count++) {
     uint64_t req = sizes[i % (sizeof sizes / sizeof sizes[0])];
     a = backing_alloc(s, req);
@@ -106,33 +98,28 @@ TEST(alloc_small_usable_within_documented_bound) {
     n = backing_sizeof(s, a);
     if (n < req || n > small_bound(req)) {
       if (bad++ < 5)
-        CHECKF(0, "allocation #%llu: alloc(%llu) has %llu usable bytes, bound %llu",
-               (unsigned long long)count, (unsigned long long)req, (unsigned long long)n,
-               (unsigned long long)small_bound(req));
+        CHECKF(0, "allocation #%llu: alloc(%llu) has %llu usable bytes, bound %llu", ULL(count),
+               ULL(req), ULL(n), ULL(small_bound(req)));
     }
   }
   CHECK_EQ(backing_last_error(), BACKING_ENOSPACE);
-  CHECKF(bad == 0, "%llu of %llu small blocks are over the bound", (unsigned long long)bad,
-         (unsigned long long)count);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECKF(bad == 0, "%llu of %llu small blocks are over the bound", ULL(bad), ULL(count));
+  CHECK_CLOSE(s);
 }
 
 TEST(alloc_large_sizes_round_up_to_16) {
   static const uint64_t sizes[] = {4097, 4100, 4111, 4113, 5000, 8191, 10000, 30001, 61000};
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_addr a[sizeof sizes / sizeof sizes[0]];
   size_t i;
   if (!s) return;
   for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
     a[i] = backing_alloc(s, sizes[i]);
-    if (!CHECKF(a[i] != 0, "alloc(%llu): %s", (unsigned long long)sizes[i],
-                err_name(backing_last_error())))
+    if (!CHECKF(a[i] != 0, "alloc(%llu): %s", ULL(sizes[i]), err_name(backing_last_error())))
       continue;
     CHECK(a[i] % 16 == 0);
     CHECKF(backing_sizeof(s, a[i]) == expected_usable(sizes[i]), "sizeof(alloc(%llu)) = %llu",
-           (unsigned long long)sizes[i], (unsigned long long)backing_sizeof(s, a[i]));
+           ULL(sizes[i]), ULL(backing_sizeof(s, a[i])));
     fill_pattern(backing_ptr(s, a[i]), sizes[i], a[i]);
   }
   CHECK_STORE(s);
@@ -146,8 +133,7 @@ TEST(alloc_large_sizes_round_up_to_16) {
 }
 
 TEST(alloc_small_contracts_0_1_64) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_addr a, b;
   if (!s) return;
   a = backing_alloc(s, 64);
@@ -164,13 +150,11 @@ TEST(alloc_small_contracts_0_1_64) {
   CHECK(all_bytes_are(backing_ptr(s, b), 16, 0x11));
   CHECK_EQ(backing_free(s, b), 16);
   CHECK_EQ(backing_free(s, a), 16);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 static void alloc_edges_for(uint64_t arena) {
-  backing_config c = mem_cfg(arena, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(arena, 0);
   uint64_t max = max_block(arena);
   backing_addr a, b, small;
   backing_stats st0, st1;
@@ -180,8 +164,8 @@ static void alloc_edges_for(uint64_t arena) {
   CHECK(small != 0);
   st0 = stat_of(s);
   a = backing_alloc(s, max);
-  if (CHECKF(a != 0, "arena %llu: alloc(max = %llu) failed: %s", (unsigned long long)arena,
-             (unsigned long long)max, err_name(backing_last_error()))) {
+  if (CHECKF(a != 0, "arena %llu: alloc(max = %llu) failed: %s", ULL(arena), ULL(max),
+             err_name(backing_last_error()))) {
     CHECK(a % 16 == 0);
     CHECK_EQ(backing_sizeof(s, a), max);
     p = (unsigned char *)backing_ptr(s, a);
@@ -265,8 +249,7 @@ static void live_intact_(backing *s, const struct live_set *l, const char *file,
   } while (0)
 
 TEST(alloc_free_bad_addresses_are_ebadaddr) {
-  backing_config c = mem_cfg(1 * MIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(1 * MIB, 0);
   struct live_set l;
   backing_stats st;
   backing_addr b256, b4096, b8000;
@@ -337,8 +320,7 @@ static int cmp_addr(const void *x, const void *y) {
 }
 
 TEST(alloc_double_free_is_efreed) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   struct live_set l;
   backing_addr x, y, t[3], lo, mid, hi;
   uint64_t n_lo, n_mid, n_hi;
@@ -406,8 +388,7 @@ TEST(alloc_double_free_is_efreed) {
 
 TEST(alloc_calloc_zeroes_dirty_memory) {
   static const uint64_t sizes[] = {1, 16, 100, 1024, 1500, 5000, 40000};
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   size_t i;
   int k;
   if (!s) return;
@@ -422,14 +403,12 @@ TEST(alloc_calloc_zeroes_dirty_memory) {
     for (k = 0; k < 8; k++) {
       uint64_t n;
       z[k] = backing_calloc(s, sizes[i]);
-      if (!CHECKF(z[k] != 0, "calloc(%llu): %s", (unsigned long long)sizes[i],
-                  err_name(backing_last_error())))
+      if (!CHECKF(z[k] != 0, "calloc(%llu): %s", ULL(sizes[i]), err_name(backing_last_error())))
         continue;
       n = backing_sizeof(s, z[k]);
       CHECK(n >= sizes[i]);
       CHECKF(all_bytes_are(backing_ptr(s, z[k]), n, 0),
-             "calloc(%llu): %llu usable bytes not all zero", (unsigned long long)sizes[i],
-             (unsigned long long)n);
+             "calloc(%llu): %llu usable bytes not all zero", ULL(sizes[i]), ULL(n));
     }
     for (k = 0; k < 8; k++)
       if (z[k]) backing_free(s, z[k]);
@@ -439,8 +418,7 @@ TEST(alloc_calloc_zeroes_dirty_memory) {
 }
 
 TEST(alloc_aligned_addresses_and_pointers) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   static const uint64_t sizes[] = {1, 100, 5000};
   backing_addr live[64];
   uint64_t live_n[64];
@@ -452,14 +430,14 @@ TEST(alloc_aligned_addresses_and_pointers) {
     for (k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
       backing_addr a = backing_alloc_aligned(s, sizes[k], align);
       void *p;
-      if (!CHECKF(a != 0, "alloc_aligned(%llu, %llu): %s", (unsigned long long)sizes[k],
-                  (unsigned long long)align, err_name(backing_last_error())))
+      if (!CHECKF(a != 0, "alloc_aligned(%llu, %llu): %s", ULL(sizes[k]), ULL(align),
+                  err_name(backing_last_error())))
         continue;
       p = backing_ptr(s, a);
-      CHECKF(a % (align < 16 ? 16 : align) == 0, "alloc_aligned(%llu, %llu) = %llu",
-             (unsigned long long)sizes[k], (unsigned long long)align, (unsigned long long)a);
+      CHECKF(a % (align < 16 ? 16 : align) == 0, "alloc_aligned(%llu, %llu) = %llu", ULL(sizes[k]),
+             ULL(align), ULL(a));
       CHECKF((uintptr_t)p % (align < 16 ? 16 : align) == 0, "pointer %p not %llu-aligned", p,
-             (unsigned long long)align);
+             ULL(align));
       CHECK(backing_sizeof(s, a) >= sizes[k]);
       fill_pattern(p, sizes[k], a);
       live_n[nlive] = sizes[k];
@@ -481,13 +459,11 @@ TEST(alloc_aligned_addresses_and_pointers) {
   EXPECT_FAIL0(backing_alloc_aligned(s, 64, 8192), BACKING_EINVAL);
   EXPECT_FAIL0(backing_alloc_aligned(s, 64, 1ull << 63), BACKING_EINVAL);
   EXPECT_FAIL0(backing_alloc_aligned(s, 64, UINT64_MAX), BACKING_EINVAL);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 TEST(alloc_realloc_contracts) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_addr a, b;
   uint64_t old_n, n;
   static const uint64_t steps[] = {40, 100, 1000, 3000, 20000, 20001, 500, 10, 1, 2000};
@@ -503,17 +479,15 @@ TEST(alloc_realloc_contracts) {
   fill_pattern(backing_ptr(s, a), old_n, 1);
   for (i = 1; i < sizeof steps / sizeof steps[0]; i++) {
     b = backing_realloc(s, a, steps[i]);
-    if (!CHECKF(b != 0, "realloc(%llu -> %llu): %s", (unsigned long long)old_n,
-                (unsigned long long)steps[i], err_name(backing_last_error())))
+    if (!CHECKF(b != 0, "realloc(%llu -> %llu): %s", ULL(old_n), ULL(steps[i]),
+                err_name(backing_last_error())))
       break;
     n = backing_sizeof(s, b);
     /* in place, a block may keep more than a fresh one would get: only >= the request */
-    CHECKF(n >= steps[i] && n % 16 == 0, "realloc to %llu: usable %llu",
-           (unsigned long long)steps[i], (unsigned long long)n);
+    CHECKF(n >= steps[i] && n % 16 == 0, "realloc to %llu: usable %llu", ULL(steps[i]), ULL(n));
     CHECK(b % 16 == 0);
     CHECKF(find_pattern_mismatch(backing_ptr(s, b), old_n < n ? old_n : n, i) < 0,
-           "realloc(%llu -> %llu) lost contents", (unsigned long long)old_n,
-           (unsigned long long)steps[i]);
+           "realloc(%llu -> %llu) lost contents", ULL(old_n), ULL(steps[i]));
     CHECK_STORE(s);
     fill_pattern(backing_ptr(s, b), n, i + 1);
     a = b;
@@ -551,8 +525,7 @@ TEST(alloc_realloc_contracts) {
 }
 
 TEST(alloc_realloc_enospace_keeps_block) {
-  backing_config c = mem_cfg(64 * KIB, 64 * KIB);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 64 * KIB);
   backing_addr a, b, r;
   if (!s) return;
   a = backing_alloc(s, 20000);
@@ -569,13 +542,11 @@ TEST(alloc_realloc_enospace_keeps_block) {
   CHECK_EQ(backing_sizeof(s, a), 20000);
   CHECK_PATTERN(backing_ptr(s, a), 20000, 77);
   CHECK_PATTERN(backing_ptr(s, b), 20000, 78);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 TEST(alloc_ptr_and_addr_of) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_addr a;
   backing_stats st;
   unsigned char *p;
@@ -601,8 +572,7 @@ TEST(alloc_ptr_and_addr_of) {
 }
 
 TEST(alloc_store_grows_by_arenas) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_stats st;
   int i;
   backing_addr a = 0, last = 0;
@@ -619,13 +589,11 @@ TEST(alloc_store_grows_by_arenas) {
   CHECK_EQ(st.arena_count, 2);
   CHECK_EQ(st.capacity, 128 * KIB);
   CHECK_EQ(last / (64 * KIB), 1); /* the block that needed it lives in arena 1 */
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 TEST(alloc_max_size_caps_growth) {
-  backing_config c = mem_cfg(64 * KIB, 128 * KIB);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 128 * KIB);
   backing_stats st;
   uint64_t fails0, count = 0;
   backing_addr a, keep = 0;
@@ -653,8 +621,7 @@ TEST(alloc_max_size_caps_growth) {
   /* freeing makes room again */
   CHECK_EQ(backing_free(s, keep), 4096);
   CHECK(backing_alloc(s, 4096) != 0);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 TEST(alloc_max_size_edges) {
@@ -675,6 +642,5 @@ TEST(alloc_max_size_edges) {
   CHECK_EQ(backing_last_error(), BACKING_ENOSPACE);
   CHECK(stat_of(s).capacity <= 2 * 64 * KIB);
   CHECK_EQ(stat_of(s).arena_count, 2);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }

@@ -27,7 +27,7 @@ static uint64_t churn_size(struct churn *c) {
 
 static int churn_fail(struct churn *c, const char *what) {
   c->broken = 1;
-  test_note("churn broke at op %llu (%s)", (unsigned long long)c->op, what);
+  test_note("churn broke at op %llu (%s)", ULL(c->op), what);
   return 0;
 }
 
@@ -38,9 +38,8 @@ static int churn_no_overlap(struct churn *c, backing_addr a, uint64_t usable, si
     const struct churn_block *o = &c->b[i];
     if (i == skip) continue;
     if (a < o->a + o->usable && o->a < a + usable)
-      return CHECKF(0, "op %llu: block %llu+%llu overlaps live %llu+%llu",
-                    (unsigned long long)c->op, (unsigned long long)a, (unsigned long long)usable,
-                    (unsigned long long)o->a, (unsigned long long)o->usable);
+      return CHECKF(0, "op %llu: block %llu+%llu overlaps live %llu+%llu", ULL(c->op), ULL(a),
+                    ULL(usable), ULL(o->a), ULL(o->usable));
   }
   return 1;
 }
@@ -48,9 +47,8 @@ static int churn_no_overlap(struct churn *c, backing_addr a, uint64_t usable, si
 static int churn_verify(struct churn *c, size_t i) {
   const struct churn_block *b = &c->b[i];
   long long at = find_pattern_mismatch(backing_ptr(c->s, b->a), b->usable, b->key);
-  return CHECKF(at < 0, "op %llu: block %llu (%llu bytes) changed at byte %lld",
-                (unsigned long long)c->op, (unsigned long long)b->a, (unsigned long long)b->usable,
-                at);
+  return CHECKF(at < 0, "op %llu: block %llu (%llu bytes) changed at byte %lld", ULL(c->op),
+                ULL(b->a), ULL(b->usable), at);
 }
 
 static void churn_fill(struct churn *c, size_t i) {
@@ -63,9 +61,8 @@ static int churn_free_at(struct churn *c, size_t i) {
   uint64_t got;
   if (!churn_verify(c, i)) return churn_fail(c, "contents before free");
   got = backing_free(c->s, c->b[i].a);
-  if (!CHECKF(got == c->b[i].usable, "op %llu: free(%llu) = %llu, want %llu",
-              (unsigned long long)c->op, (unsigned long long)c->b[i].a, (unsigned long long)got,
-              (unsigned long long)c->b[i].usable))
+  if (!CHECKF(got == c->b[i].usable, "op %llu: free(%llu) = %llu, want %llu", ULL(c->op),
+              ULL(c->b[i].a), ULL(got), ULL(c->b[i].usable)))
     return churn_fail(c, "free");
   c->sum -= c->b[i].usable;
   c->b[i] = c->b[--c->n];
@@ -88,8 +85,8 @@ static int churn_new(struct churn *c, int kind) {
   }
   if (!a) {
     int e = backing_last_error();
-    if (!CHECKF(e == BACKING_ENOSPACE, "op %llu: %s(%llu) failed with %s",
-                (unsigned long long)c->op, name, (unsigned long long)size, err_name(e)))
+    if (!CHECKF(e == BACKING_ENOSPACE, "op %llu: %s(%llu) failed with %s", ULL(c->op), name,
+                ULL(size), err_name(e)))
       return churn_fail(c, name);
     c->enospace++;
     /* full: free about a quarter of the blocks */
@@ -102,12 +99,11 @@ static int churn_new(struct churn *c, int kind) {
   usable = backing_sizeof(c->s, a);
   p = backing_ptr(c->s, a);
   if (!CHECKF(a % align == 0 && (uintptr_t)p % align == 0 && usable >= size,
-              "op %llu: %s(%llu, align %llu) = %llu, usable %llu", (unsigned long long)c->op, name,
-              (unsigned long long)size, (unsigned long long)align, (unsigned long long)a,
-              (unsigned long long)usable))
+              "op %llu: %s(%llu, align %llu) = %llu, usable %llu", ULL(c->op), name, ULL(size),
+              ULL(align), ULL(a), ULL(usable)))
     return churn_fail(c, name);
   if (kind == 1 && !CHECKF(all_bytes_are(p, usable, 0), "op %llu: calloc(%llu) not zeroed",
-                           (unsigned long long)c->op, (unsigned long long)size))
+                           ULL(c->op), ULL(size)))
     return churn_fail(c, "calloc zero");
   if (!churn_no_overlap(c, a, usable, (size_t)-1)) return churn_fail(c, "overlap");
   if (c->n == c->cap) {
@@ -134,9 +130,8 @@ static int churn_realloc(struct churn *c) {
   a = backing_realloc(c->s, old.a, size);
   if (!a) {
     int e = backing_last_error();
-    if (!CHECKF(e == BACKING_ENOSPACE, "op %llu: realloc(%llu, %llu) failed with %s",
-                (unsigned long long)c->op, (unsigned long long)old.a, (unsigned long long)size,
-                err_name(e)))
+    if (!CHECKF(e == BACKING_ENOSPACE, "op %llu: realloc(%llu, %llu) failed with %s", ULL(c->op),
+                ULL(old.a), ULL(size), err_name(e)))
       return churn_fail(c, "realloc");
     c->enospace++;
     if (!CHECKF(backing_sizeof(c->s, old.a) == old.usable, "failed realloc changed the block"))
@@ -146,12 +141,12 @@ static int churn_realloc(struct churn *c) {
   }
   usable = backing_sizeof(c->s, a);
   if (!CHECKF(a % 16 == 0 && usable >= size, "op %llu: realloc to %llu gave %llu usable",
-              (unsigned long long)c->op, (unsigned long long)size, (unsigned long long)usable))
+              ULL(c->op), ULL(size), ULL(usable)))
     return churn_fail(c, "realloc size");
   keep = usable < old.usable ? usable : old.usable;
   if (!CHECKF(find_pattern_mismatch(backing_ptr(c->s, a), keep, old.key) < 0,
-              "op %llu: realloc %llu -> %llu lost contents", (unsigned long long)c->op,
-              (unsigned long long)old.usable, (unsigned long long)usable))
+              "op %llu: realloc %llu -> %llu lost contents", ULL(c->op), ULL(old.usable),
+              ULL(usable)))
     return churn_fail(c, "realloc contents");
   if (!churn_no_overlap(c, a, usable, i)) return churn_fail(c, "overlap after realloc");
   c->sum += usable - old.usable;
@@ -173,14 +168,11 @@ static int churn_step(struct churn *c) {
 
 static int churn_counters(struct churn *c) {
   backing_stats st = stat_of(c->s);
-  int ok = CHECKF(st.used_blocks == c->n, "op %llu: stat.used_blocks %llu, shadow %llu",
-                  (unsigned long long)c->op, (unsigned long long)st.used_blocks,
-                  (unsigned long long)c->n);
-  ok &= CHECKF(st.used_bytes == c->sum, "op %llu: stat.used_bytes %llu, shadow %llu",
-               (unsigned long long)c->op, (unsigned long long)st.used_bytes,
-               (unsigned long long)c->sum);
-  ok &= CHECKF(st.capacity <= 1 * MIB, "capacity %llu past max_size",
-               (unsigned long long)st.capacity);
+  int ok = CHECKF(st.used_blocks == c->n, "op %llu: stat.used_blocks %llu, shadow %llu", ULL(c->op),
+                  ULL(st.used_blocks), ULL(c->n));
+  ok &= CHECKF(st.used_bytes == c->sum, "op %llu: stat.used_bytes %llu, shadow %llu", ULL(c->op),
+               ULL(st.used_bytes), ULL(c->sum));
+  ok &= CHECKF(st.capacity <= 1 * MIB, "capacity %llu past max_size", ULL(st.capacity));
   return ok;
 }
 
@@ -190,8 +182,7 @@ static void churn_run(backing_config *cfg, uint64_t ops, uint64_t reopen_at) {
   size_t i;
   memset(&c, 0, sizeof c);
   c.rng = seed;
-  test_note("seed %llu (BACKING_SEED=%llu replays it), %llu ops", (unsigned long long)seed,
-            (unsigned long long)seed, (unsigned long long)ops);
+  test_note("seed %llu (BACKING_SEED=%llu replays it), %llu ops", ULL(seed), ULL(seed), ULL(ops));
   c.s = OPEN(cfg);
   if (!c.s) return;
   for (c.op = 1; c.op <= ops && !c.broken; c.op++) {
@@ -225,9 +216,8 @@ static void churn_run(backing_config *cfg, uint64_t ops, uint64_t reopen_at) {
       }
     }
   }
-  test_note("%llu ops, %llu ENOSPACE, %zu live at the end, %llu arenas",
-            (unsigned long long)c.op - 1, (unsigned long long)c.enospace, c.n,
-            (unsigned long long)stat_of(c.s).arena_count);
+  test_note("%llu ops, %llu ENOSPACE, %zu live at the end, %llu arenas", ULL(c.op) - 1,
+            ULL(c.enospace), c.n, ULL(stat_of(c.s).arena_count));
   CHECKF(c.enospace > 0, "the churn never filled the store");
   if (!c.broken) {
     while (c.n > 0)

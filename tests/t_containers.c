@@ -25,7 +25,7 @@ static int ct_refused_(const char *file, int line, const char *expr, int is_rc, 
     return test__check(0, file, line,
                        "%s returned %llu / last error %s, want 0 / NULL with ETYPE, EBADADDR or "
                        "EFREED",
-                       expr, (unsigned long long)got, err_name(last));
+                       expr, ULL(got), err_name(last));
   return 1;
 }
 /* An int-returning call refused as the wrong kind of address. */
@@ -88,8 +88,7 @@ static int ct_value_eq(const backing_value *got, const backing_value *want, char
   switch (want->kind) {
   case BACKING_VALUE_BYTES:
     if (got->len != want->len) {
-      snprintf(why, n, "%llu bytes, want %llu", (unsigned long long)got->len,
-               (unsigned long long)want->len);
+      snprintf(why, n, "%llu bytes, want %llu", ULL(got->len), ULL(want->len));
       return 0;
     }
     if (!got->data) {
@@ -99,12 +98,11 @@ static int ct_value_eq(const backing_value *got, const backing_value *want, char
     if (want->len && memcmp(got->data, want->data, (size_t)want->len) != 0) {
       uint64_t k = 0;
       while (((const unsigned char *)got->data)[k] == ((const unsigned char *)want->data)[k]) k++;
-      snprintf(why, n, "bytes differ at %llu of %llu", (unsigned long long)k,
-               (unsigned long long)want->len);
+      snprintf(why, n, "bytes differ at %llu of %llu", ULL(k), ULL(want->len));
       return 0;
     }
     if (((const unsigned char *)got->data)[want->len] != 0) {
-      snprintf(why, n, "no NUL after the %llu bytes", (unsigned long long)want->len);
+      snprintf(why, n, "no NUL after the %llu bytes", ULL(want->len));
       return 0;
     }
     return 1;
@@ -122,8 +120,7 @@ static int ct_value_eq(const backing_value *got, const backing_value *want, char
     return 1;
   default:
     if (got->addr != want->addr) {
-      snprintf(why, n, "addr %llu, want %llu", (unsigned long long)got->addr,
-               (unsigned long long)want->addr);
+      snprintf(why, n, "addr %llu, want %llu", ULL(got->addr), ULL(want->addr));
       return 0;
     }
     return 1;
@@ -194,8 +191,7 @@ static long ct_count_entries(backing *s, backing_addr m) {
 /* ---- strings ------------------------------------------------------------------------------ */
 
 TEST(cont_str_edges) {
-  backing_config c = mem_cfg(1 * MIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(1 * MIB, 0);
   static const char nul[] = "a\0b\0\0c";
   backing_stats st;
   backing_addr e, z, big, p, g, v, m, sm[301];
@@ -224,22 +220,20 @@ TEST(cont_str_edges) {
     unsigned char tmp[301];
     fill_pattern(tmp, len, len);
     sm[len] = backing_str_new(s, tmp, len);
-    if (!CHECKF(sm[len] != 0, "str_new(%llu): %s", (unsigned long long)len,
-                err_name(backing_last_error())))
-      break;
+    if (!CHECKF(sm[len] != 0, "str_new(%llu): %s", ULL(len), err_name(backing_last_error()))) break;
   }
   for (len = 0; len <= 300 && sm[len]; len++) {
     d = backing_str_data(s, sm[len]);
     CHECKF(backing_str_len(s, sm[len]) == len && d && find_pattern_mismatch(d, len, len) < 0 &&
                d[len] == 0,
-           "string of %llu bytes did not read back", (unsigned long long)len);
+           "string of %llu bytes did not read back", ULL(len));
   }
   /* the longest string: max_block - 25 bytes; one more is ETOOBIG */
   buf = (unsigned char *)malloc((size_t)maxs + 2);
   if (!CHECK(buf != NULL)) goto out;
   fill_pattern(buf, maxs + 1, 42);
   big = backing_str_new(s, buf, maxs);
-  if (CHECKF(big != 0, "str_new of max_block - 25 = %llu bytes: %s", (unsigned long long)maxs,
+  if (CHECKF(big != 0, "str_new of max_block - 25 = %llu bytes: %s", ULL(maxs),
              err_name(backing_last_error()))) {
     CHECK_EQ(backing_str_len(s, big), maxs);
     d = backing_str_data(s, big);
@@ -347,8 +341,7 @@ TEST(cont_rdonly_reads_and_refuses_changes) {
   CHECK_EQ(backing_vec_len(r, v), 1000);
   for (i = 0; i < 1000; i++) {
     const uint64_t *p = (const uint64_t *)backing_vec_at(r, v, i);
-    if (!CHECKF(p && *p == i * 3, "vec_at(%llu) through a read-only handle", (unsigned long long)i))
-      break;
+    if (!CHECKF(p && *p == i * 3, "vec_at(%llu) through a read-only handle", ULL(i))) break;
   }
   CHECK_EQ(backing_map_len(r, m), 2);
   memset(&got, 0, sizeof got);
@@ -412,21 +405,20 @@ static void ct_vec_run(backing *s, uint64_t es, uint64_t n) {
                 *out = (unsigned char *)malloc((size_t)es);
   void **ptrs = (void **)calloc((size_t)n, sizeof *ptrs);
   uint64_t i, bad = 0;
-  if (!CHECKF(v != 0, "vec_new(%llu): %s", (unsigned long long)es,
-              err_name(backing_last_error())) ||
-      !e || !out || !ptrs)
+  if (!CHECKF(v != 0, "vec_new(%llu): %s", ULL(es), err_name(backing_last_error())) || !e || !out ||
+      !ptrs)
     goto done;
   CHECK_EQ(backing_vec_len(s, v), 0);
   EXPECT_FAIL0((uintptr_t)backing_vec_at(s, v, 0), BACKING_EINVAL);
   EXPECT_RC(backing_vec_pop(s, v, out), BACKING_ENOTFOUND);
   for (i = 0; i < n; i++) {
     fill_pattern(e, es, ct_ekey(es, i));
-    if (!CHECKF(backing_vec_push(s, v, e) == 0, "elem %llu: push %llu: %s", (unsigned long long)es,
-                (unsigned long long)i, err_name(backing_last_error())))
+    if (!CHECKF(backing_vec_push(s, v, e) == 0, "elem %llu: push %llu: %s", ULL(es), ULL(i),
+                err_name(backing_last_error())))
       goto done;
     ptrs[i] = backing_vec_at(s, v, i);
     if (!CHECKF(ct_elem_ok(ptrs[i], es, i), "elem %llu: element %llu reads wrong right after push",
-                (unsigned long long)es, (unsigned long long)i))
+                ULL(es), ULL(i)))
       goto done;
   }
   CHECK_EQ(backing_vec_len(s, v), n);
@@ -437,7 +429,7 @@ static void ct_vec_run(backing *s, uint64_t es, uint64_t n) {
     if (p != ptrs[i] || !ct_elem_ok(p, es, i)) bad++;
   }
   CHECKF(bad == 0, "elem %llu: %llu of %llu elements moved or changed while the vector grew",
-         (unsigned long long)es, (unsigned long long)bad, (unsigned long long)n);
+         ULL(es), ULL(bad), ULL(n));
   /* writes through an element pointer are what at() reads */
   memset(ptrs[0], 0x5a, (size_t)es);
   CHECK(all_bytes_are(backing_vec_at(s, v, 0), es, 0x5a));
@@ -454,8 +446,7 @@ static void ct_vec_run(backing *s, uint64_t es, uint64_t n) {
   CHECK_OK(backing_vec_resize(s, v, n + 100));
   CHECK_EQ(backing_vec_len(s, v), n + 100);
   for (i = n - 2, bad = 0; i < n + 100; i++) bad += !all_bytes_are(backing_vec_at(s, v, i), es, 0);
-  CHECKF(bad == 0, "elem %llu: %llu new elements after resize are not zero", (unsigned long long)es,
-         (unsigned long long)bad);
+  CHECKF(bad == 0, "elem %llu: %llu new elements after resize are not zero", ULL(es), ULL(bad));
   CHECK(ct_elem_ok(backing_vec_at(s, v, n - 3), es, n - 3));
   /* shrink, then grow again: what was there before reads as zeros */
   for (i = 0; i < n + 100; i++) memset(backing_vec_at(s, v, i), 0xff, (size_t)es);
@@ -465,7 +456,7 @@ static void ct_vec_run(backing *s, uint64_t es, uint64_t n) {
   CHECK_OK(backing_vec_resize(s, v, n));
   for (i = 10, bad = 0; i < n; i++) bad += !all_bytes_are(backing_vec_at(s, v, i), es, 0);
   CHECKF(bad == 0, "elem %llu: %llu elements not zero after shrinking to 10 and growing back",
-         (unsigned long long)es, (unsigned long long)bad);
+         ULL(es), ULL(bad));
   CHECK(all_bytes_are(backing_vec_at(s, v, 9), es, 0xff));
   /* pushes after a shrink land after the last element */
   CHECK_OK(backing_vec_resize(s, v, 0));
@@ -484,8 +475,7 @@ done:
 }
 
 TEST(cont_vec_elem_sizes) {
-  backing_config c = mem_cfg(1 * MIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(1 * MIB, 0);
   backing_stats st;
   if (!s) return;
   ct_vec_run(s, 1, 5000);
@@ -497,13 +487,12 @@ TEST(cont_vec_elem_sizes) {
   CHECK_STORE(s);
   st = stat_of(s);
   CHECKF(st.used_blocks == 0, "%llu blocks left after every vector was freed and 2 cycles",
-         (unsigned long long)st.used_blocks);
+         ULL(st.used_blocks));
   CLOSE(s);
 }
 
 TEST(cont_vec_limits) {
-  backing_config c = mem_cfg(64 * KIB, 8 * MIB);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 8 * MIB);
   backing_addr v;
   uint64_t x = 7, mb;
   int rc;
@@ -515,8 +504,7 @@ TEST(cont_vec_limits) {
   v = backing_vec_new(s, mb + 1, 0);
   CHECKF(v == 0 &&
              (backing_last_error() == BACKING_ETOOBIG || backing_last_error() == BACKING_EINVAL),
-         "vec_new with elements over one block: %llu, %s", (unsigned long long)v,
-         err_name(backing_last_error()));
+         "vec_new with elements over one block: %llu, %s", ULL(v), err_name(backing_last_error()));
   v = backing_vec_new(s, 8, 0);
   if (!CHECK(v != 0)) goto out;
   CHECK_OK(backing_vec_push(s, v, &x));
@@ -548,8 +536,7 @@ out:
 /* A vector holds more than three arenas' worth of elements, and element addresses never
    move while it grows. */
 TEST(cont_vec_grows_past_arenas) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_addr v, w;
   backing_stats st;
   uint64_t i, n = 60000, bad = 0, *p0 = NULL, *p1 = NULL, *pmid = NULL;
@@ -559,7 +546,7 @@ TEST(cont_vec_grows_past_arenas) {
   if (!CHECK(v != 0)) goto out;
   for (i = 0; i < n; i++) {
     uint64_t x = mix64(i);
-    if (!CHECKF(backing_vec_push(s, v, &x) == 0, "push %llu: %s", (unsigned long long)i,
+    if (!CHECKF(backing_vec_push(s, v, &x) == 0, "push %llu: %s", ULL(i),
                 err_name(backing_last_error())))
       goto out;
     if (i == 0) p0 = (uint64_t *)backing_vec_at(s, v, 0);
@@ -571,28 +558,28 @@ TEST(cont_vec_grows_past_arenas) {
     const uint64_t *p = (const uint64_t *)backing_vec_at(s, v, i);
     bad += !p || *p != mix64(i);
   }
-  CHECKF(bad == 0, "%llu of %llu elements wrong", (unsigned long long)bad, (unsigned long long)n);
+  CHECKF(bad == 0, "%llu of %llu elements wrong", ULL(bad), ULL(n));
   CHECK(backing_vec_at(s, v, 0) == (void *)p0 && backing_vec_at(s, v, 1) == (void *)p1 &&
         backing_vec_at(s, v, 5000) == (void *)pmid);
   st = stat_of(s);
   CHECKF(st.arena_count > 3 && n * 8 > 3 * st.max_block,
-         "the vector (%llu bytes) should span more than 3 arenas (%llu arenas)",
-         (unsigned long long)(n * 8), (unsigned long long)st.arena_count);
+         "the vector (%llu bytes) should span more than 3 arenas (%llu arenas)", ULL(n * 8),
+         ULL(st.arena_count));
   /* resize far past: zeros (150,000 elements: 1.2 MB, some 20 arenas' worth) */
   if (!CHECK_OK(backing_vec_resize(s, v, 150000))) goto out;
   for (i = n, bad = 0; i < 150000; i++) {
     const uint64_t *p = (const uint64_t *)backing_vec_at(s, v, i);
     bad += !p || *p != 0;
   }
-  CHECKF(bad == 0, "%llu grown elements not zero", (unsigned long long)bad);
+  CHECKF(bad == 0, "%llu grown elements not zero", ULL(bad));
   CHECK(*p0 == mix64(0) && *pmid == mix64(5000));
   /* 4096-byte elements: 100 of them, 400 KiB */
   w = backing_vec_new(s, 4096, 0);
   if (!CHECK(w != 0)) goto out;
   for (i = 0; i < 100; i++) {
     fill_pattern(e, 4096, ct_ekey(4096, i));
-    if (!CHECKF(backing_vec_push(s, w, e) == 0, "push of 4096-byte element %llu: %s",
-                (unsigned long long)i, err_name(backing_last_error())))
+    if (!CHECKF(backing_vec_push(s, w, e) == 0, "push of 4096-byte element %llu: %s", ULL(i),
+                err_name(backing_last_error())))
       break;
   }
   for (i = 0, bad = 0; i < backing_vec_len(s, w); i++)
@@ -609,15 +596,14 @@ TEST(cont_vec_grows_past_arenas) {
   CHECK_STORE(s);
   st = stat_of(s);
   CHECKF(st.used_blocks == 0, "%llu blocks (%llu bytes) left after freeing both vectors",
-         (unsigned long long)st.used_blocks, (unsigned long long)st.used_bytes);
+         ULL(st.used_blocks), ULL(st.used_bytes));
 out:
   CLOSE(s);
 }
 
 /* Each container call on the wrong kind of address is refused and changes nothing. */
 TEST(cont_wrong_kinds) {
-  backing_config c = mem_cfg(1 * MIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(1 * MIB, 0);
   backing_addr v, m, str, p, g, fv, fm, bad[8];
   backing_value val, got;
   backing_map_cursor cur;
@@ -714,7 +700,7 @@ TEST(cont_wrong_kinds) {
     CHECKF(len == 1 && e2 == 0,
            "backing_gc_unref(map) returned %u (%s), and after 2 cycles map_len is %llu (%s): a "
            "user's gc_unref freed the map",
-           cnt, err_name(e1), (unsigned long long)len, err_name(e2));
+           cnt, err_name(e1), ULL(len), err_name(e2));
   }
   CHECK_STORE(s);
 out:
@@ -757,8 +743,7 @@ static long ctm_find(struct ctm_index *ix, const struct ctm_ent *pool, const voi
 }
 
 TEST(cont_map_model) {
-  backing_config c = mem_cfg(1 * MIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(1 * MIB, 0);
   static struct ctm_ent pool[CTM_KEYS];
   static const char *fixed[] = {"", "a", "a\0", "\0", "\0\0", "ab", "ba"};
   static const uint32_t fixed_len[] = {0, 1, 2, 1, 2, 2, 2};
@@ -775,7 +760,7 @@ TEST(cont_map_model) {
   long n;
   int rc;
   if (!s || !vbuf) return;
-  test_note("seed 0x%llx", (unsigned long long)seed);
+  test_note("seed 0x%llx", ULL(seed));
   ix.mask = 4095;
   ix.slot = (uint32_t *)calloc(ix.mask + 1, sizeof *ix.slot);
   if (!CHECK(ix.slot != NULL)) goto out;
@@ -846,7 +831,7 @@ TEST(cont_map_model) {
         v = ct_addrv(addrs[rng_below(&rng, CTM_ADDRS)]);
       }
       rc = backing_map_put(s, m, e->key, e->klen, &v);
-      if (!CHECKF(rc == 0, "step %llu: put of a %u-byte key: %s", (unsigned long long)step, e->klen,
+      if (!CHECKF(rc == 0, "step %llu: put of a %u-byte key: %s", ULL(step), e->klen,
                   err_name(rc))) {
         free(b);
         break;
@@ -864,21 +849,20 @@ TEST(cont_map_model) {
       prime_error(0);
       rc = backing_map_get(s, m, e->key, e->klen, &got);
       if (e->present) {
-        if (!CHECKF(rc == 0, "step %llu: get of a present %u-byte key: %s",
-                    (unsigned long long)step, e->klen, err_name(rc)))
+        if (!CHECKF(rc == 0, "step %llu: get of a present %u-byte key: %s", ULL(step), e->klen,
+                    err_name(rc)))
           break;
         CHECKF(ct_value_eq(&got, &e->v, why, sizeof why), "step %llu: get of a %u-byte key: %s",
-               (unsigned long long)step, e->klen, why);
+               ULL(step), e->klen, why);
       } else {
         misses++;
         CHECKF(rc == BACKING_ENOTFOUND && backing_last_error() == BACKING_ENOTFOUND,
-               "step %llu: get of an absent %u-byte key: %s", (unsigned long long)step, e->klen,
-               err_name(rc));
+               "step %llu: get of an absent %u-byte key: %s", ULL(step), e->klen, err_name(rc));
       }
     } else if (r < 93) { /* delete */
       rc = backing_map_del(s, m, e->key, e->klen);
       if (!CHECKF(rc == (e->present ? 0 : BACKING_ENOTFOUND),
-                  "step %llu: del of a%s %u-byte key: %s", (unsigned long long)step,
+                  "step %llu: del of a%s %u-byte key: %s", ULL(step),
                   e->present ? " present" : "n absent", e->klen, err_name(rc)))
         break;
       if (e->present) {
@@ -897,26 +881,23 @@ TEST(cont_map_model) {
     if (step % 500 == 0) {
       CHECK_STORE(s);
       CHECK_MAP(s, m);
-      CHECKF(backing_map_len(s, m) == count, "step %llu: map_len %llu, model %llu",
-             (unsigned long long)step, (unsigned long long)backing_map_len(s, m),
-             (unsigned long long)count);
+      CHECKF(backing_map_len(s, m) == count, "step %llu: map_len %llu, model %llu", ULL(step),
+             ULL(backing_map_len(s, m)), ULL(count));
       memset(&ms, 0, sizeof ms);
       if (CHECK_OK(backing_map_stat(s, m, &ms))) {
         CHECKF(ms.entries == count && ms.segments >= 1 && ms.slots >= ms.entries && ms.depth < 40 &&
                    ms.bytes > 0,
                "step %llu: stat entries %llu segments %llu slots %llu depth %u bytes %llu (model "
                "%llu keys)",
-               (unsigned long long)step, (unsigned long long)ms.entries,
-               (unsigned long long)ms.segments, (unsigned long long)ms.slots, ms.depth,
-               (unsigned long long)ms.bytes, (unsigned long long)count);
+               ULL(step), ULL(ms.entries), ULL(ms.segments), ULL(ms.slots), ms.depth, ULL(ms.bytes),
+               ULL(count));
       }
     }
   }
   test_note("%llu steps: %llu puts (%llu overwrites), %llu gets (%llu misses), %llu deletes, %llu "
             "cycles, %llu keys at the end",
-            (unsigned long long)step - 1, (unsigned long long)puts, (unsigned long long)overwrites,
-            (unsigned long long)gets, (unsigned long long)misses, (unsigned long long)dels,
-            (unsigned long long)cycles, (unsigned long long)count);
+            ULL(step) - 1, ULL(puts), ULL(overwrites), ULL(gets), ULL(misses), ULL(dels),
+            ULL(cycles), ULL(count));
   /* the whole map, exactly: every model key once with its value, nothing else */
   seen = (unsigned char *)calloc(CTM_KEYS, 1);
   memset(&cur, 0, sizeof cur);
@@ -929,8 +910,7 @@ TEST(cont_map_model) {
     if (rc != 1) break;
     n++;
     idx = ctm_find(&ix, pool, k, kl, -1);
-    if (!CHECKF(idx >= 0, "iteration returned a %llu-byte key the model never had",
-                (unsigned long long)kl))
+    if (!CHECKF(idx >= 0, "iteration returned a %llu-byte key the model never had", ULL(kl)))
       continue;
     CHECKF(pool[idx].present, "iteration returned deleted key %ld", idx);
     CHECKF(seen[idx] == 0, "iteration returned key %ld twice", idx);
@@ -940,8 +920,7 @@ TEST(cont_map_model) {
     if (n > (long)CTM_KEYS * 2) break;
   }
   CHECKF(rc == 0, "map_next ended with %s", err_name(rc));
-  CHECKF((uint64_t)n == count, "iteration returned %ld entries, the model has %llu", n,
-         (unsigned long long)count);
+  CHECKF((uint64_t)n == count, "iteration returned %ld entries, the model has %llu", n, ULL(count));
   for (i = 0; i < CTM_KEYS; i++)
     if (pool[i].present && !seen[i]) {
       CHECKF(0, "iteration missed key %u (%u bytes)", i, pool[i].klen);
@@ -967,8 +946,7 @@ out:
 /* ---- map: key limits ---------------------------------------------------------------------- */
 
 TEST(cont_map_key_limits) {
-  backing_config c = mem_cfg(16 * MIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(16 * MIB, 0);
   unsigned char *key = (unsigned char *)malloc(65538), *big = NULL;
   backing_value v, got;
   backing_map_cursor cur;
@@ -1055,8 +1033,7 @@ static int ct_parse_key(const void *k, uint64_t kl, const char *prefix, uint32_t
 }
 
 TEST(cont_map_iterate_while_growing) {
-  backing_config c = mem_cfg(1 * MIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(1 * MIB, 0);
   enum { N0 = 3000 };
   static unsigned char seen[N0];
   unsigned char *nseen = NULL;
@@ -1088,20 +1065,20 @@ TEST(cont_map_iterate_while_growing) {
              "iteration: orig-%u has the wrong value", idx);
       seen[idx]++;
     } else if (!ct_parse_key(k, kl, "new-", &idx)) {
-      CHECKF(0, "iteration returned a key never put (%llu bytes)", (unsigned long long)kl);
+      CHECKF(0, "iteration returned a key never put (%llu bytes)", ULL(kl));
     }
     for (j = 0; j < 3; j++) { /* three new keys per entry: the table grows several times */
       v = ct_i64(-(int64_t)added);
-      snprintf(key, sizeof key, "new-%llu", (unsigned long long)added++);
+      snprintf(key, sizeof key, "new-%llu", ULL(added++));
       if (!CHECK_OK(backing_map_put(s, m, key, strlen(key), &v))) goto out;
     }
     if (steps % 2 == 0) { /* and an older new key goes */
-      snprintf(key, sizeof key, "new-%llu", (unsigned long long)deleted);
+      snprintf(key, sizeof key, "new-%llu", ULL(deleted));
       deleted += 3;
       CHECK_OK(backing_map_del(s, m, key, strlen(key)));
     }
   }
-  CHECKF(rc == 0, "map_next: %s after %llu entries", err_name(rc), (unsigned long long)steps);
+  CHECKF(rc == 0, "map_next: %s after %llu entries", err_name(rc), ULL(steps));
   for (i = 0; i < N0; i++) {
     if (seen[i] != 1 && !first_bad) first_bad = i + 1;
     missing += seen[i] == 0;
@@ -1114,13 +1091,12 @@ TEST(cont_map_iterate_while_growing) {
   memset(&st1, 0, sizeof st1);
   CHECK_OK(backing_map_stat(s, m, &st1));
   CHECKF(st1.segments > st0.segments,
-         "the table did not grow during the iteration (%llu -> %llu segments)",
-         (unsigned long long)st0.segments, (unsigned long long)st1.segments);
+         "the table did not grow during the iteration (%llu -> %llu segments)", ULL(st0.segments),
+         ULL(st1.segments));
   test_note("%llu entries returned while %llu keys were added and %llu deleted; segments %llu -> "
             "%llu, depth %u -> %u",
-            (unsigned long long)steps, (unsigned long long)added, (unsigned long long)(deleted / 3),
-            (unsigned long long)st0.segments, (unsigned long long)st1.segments, st0.depth,
-            st1.depth);
+            ULL(steps), ULL(added), ULL(deleted / 3), ULL(st0.segments), ULL(st1.segments),
+            st0.depth, st1.depth);
   CHECK_MAP(s, m);
   CHECK_STORE(s);
   /* a quiet iteration returns exactly map_len keys, each once */
@@ -1222,7 +1198,7 @@ CHILD(cont_map_child) {
   bad = ctp_verify(s, m, 1, str, why, sizeof why);
   if (bad) printf("child: %u keys wrong; first: %s\n", bad, why);
   if (backing_map_len(s, m) != CTP_N - CTP_N / 10) {
-    printf("child: map_len %llu\n", (unsigned long long)backing_map_len(s, m));
+    printf("child: map_len %llu\n", ULL(backing_map_len(s, m)));
     bad++;
   }
   if (backing_check(s) != 0) {
@@ -1481,8 +1457,8 @@ TEST(cont_map_four_processes) {
   if (!s) goto done;
   CHECK_STORE(s);
   CHECK_MAP(s, m);
-  CHECKF(backing_map_len(s, m) == want_len, "map_len %llu, want %llu",
-         (unsigned long long)backing_map_len(s, m), (unsigned long long)want_len);
+  CHECKF(backing_map_len(s, m) == want_len, "map_len %llu, want %llu", ULL(backing_map_len(s, m)),
+         ULL(want_len));
   for (w = 0; w < CTW_N; w++) {
     for (i = 0; i < CTW_D; i++) {
       char key[32];
@@ -1520,8 +1496,7 @@ TEST(cont_map_four_processes) {
   }
   CHECKF(bad == 0, "%u keys wrong after 4 writers; first: %s", bad, why);
   n = ct_count_entries(s, m);
-  CHECKF(n == (long)want_len, "iteration returned %ld entries, want %llu", n,
-         (unsigned long long)want_len);
+  CHECKF(n == (long)want_len, "iteration returned %ld entries, want %llu", n, ULL(want_len));
   CLOSE(s);
 done:
   munmap(ctl, sizeof *ctl);
@@ -1707,15 +1682,13 @@ TEST(cont_map_rdonly_reader_during_writes) {
   CHECKF(check_fail == 0,
          "backing_map_check through the read-only handle failed %llu of %llu times while the "
          "writer worked: %s",
-         (unsigned long long)check_fail, (unsigned long long)checks, check_why);
-  CHECKF(gets > 1000 && found > 100, "only %llu gets (%llu found)", (unsigned long long)gets,
-         (unsigned long long)found);
-  CHECKF(ctl->ops > 3000, "the writer made only %llu operations", (unsigned long long)ctl->ops);
+         ULL(check_fail), ULL(checks), check_why);
+  CHECKF(gets > 1000 && found > 100, "only %llu gets (%llu found)", ULL(gets), ULL(found));
+  CHECKF(ctl->ops > 3000, "the writer made only %llu operations", ULL(ctl->ops));
   test_note("%llu gets (%llu found), %llu iterations (%llu entries), %llu judged unsafe to check "
             "(>= 2 gc cycles meanwhile); writer %llu ops, %llu cycles, %u keys",
-            (unsigned long long)gets, (unsigned long long)found, (unsigned long long)iters,
-            (unsigned long long)it_entries, (unsigned long long)skipped,
-            (unsigned long long)ctl->ops, (unsigned long long)ctl->cycles, ctl->limit);
+            ULL(gets), ULL(found), ULL(iters), ULL(it_entries), ULL(skipped), ULL(ctl->ops),
+            ULL(ctl->cycles), ctl->limit);
   {
     backing_value v = ct_i64(1);
     EXPECT_RC(backing_map_put(r, m, "r/1/.", 5, &v), BACKING_ERDONLY);
@@ -1727,8 +1700,7 @@ stop:
   CHECKF(exited_ok(st), "writer: %s; %s", status_str(st), ctl->err);
   if (r) {
     CHECK_MAP(r, m);
-    CHECK_STORE(r);
-    CLOSE(r);
+    CHECK_CLOSE(r);
   }
   munmap(ctl, sizeof *ctl);
 }
@@ -1736,8 +1708,7 @@ stop:
 /* ---- map: views, and memory coming back ---------------------------------------------------- */
 
 TEST(cont_map_views_survive_until_gc) {
-  backing_config c = mem_cfg(1 * MIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(1 * MIB, 0);
   backing_addr m, junk[200];
   unsigned char a[1000], b[1000], d[1000];
   backing_value v, g1, g2, g3;
@@ -1787,11 +1758,11 @@ TEST(cont_map_views_survive_until_gc) {
   CHECK(all_bytes_are(g2.data, 1000, 'D'));
   CHECKF(stat_of(s).gc_waiting >= waiting0 + 2,
          "the overwritten and the deleted entry should wait for the collector (%llu waiting)",
-         (unsigned long long)stat_of(s).gc_waiting);
+         ULL(stat_of(s).gc_waiting));
   /* the second cycle gives them back */
   backing_gc_cycle(s);
   CHECKF(stat_of(s).gc_waiting <= waiting0, "%llu blocks still waiting after 2 cycles",
-         (unsigned long long)stat_of(s).gc_waiting);
+         ULL(stat_of(s).gc_waiting));
   /* a longer lifetime keeps views longer */
   CHECK_OK(backing_gc_set_lifetime(s, 5));
   memset(&g1, 0, sizeof g1);
@@ -1803,7 +1774,7 @@ TEST(cont_map_views_survive_until_gc) {
   CHECK(stat_of(s).gc_waiting > waiting0);
   backing_gc_cycle(s);
   CHECKF(stat_of(s).gc_waiting <= waiting0, "%llu blocks waiting after lifetime 5 and 5 cycles",
-         (unsigned long long)stat_of(s).gc_waiting);
+         ULL(stat_of(s).gc_waiting));
   CHECK_MAP(s, m);
   CHECK_STORE(s);
 out:
@@ -1811,8 +1782,7 @@ out:
 }
 
 TEST(cont_map_free_returns_memory) {
-  backing_config c = mem_cfg(1 * MIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(1 * MIB, 0);
   backing_addr m, keep;
   backing_stats st0, st1;
   unsigned char buf[300];
@@ -1862,8 +1832,8 @@ TEST(cont_map_free_returns_memory) {
          extra);
   CHECKF(st1.used_blocks == st0.used_blocks && st1.used_bytes <= st0.used_bytes + 1024,
          "after map_free and %u cycles: %llu blocks, %llu bytes used; before the map: %llu, %llu",
-         2 + extra, (unsigned long long)st1.used_blocks, (unsigned long long)st1.used_bytes,
-         (unsigned long long)st0.used_blocks, (unsigned long long)st0.used_bytes);
+         2 + extra, ULL(st1.used_blocks), ULL(st1.used_bytes), ULL(st0.used_blocks),
+         ULL(st0.used_bytes));
   CHECK_EQ(st1.gc_waiting, 0);
   /* what ADDR values named is not the map's */
   CHECK(backing_str_data(s, keep) &&
@@ -2083,7 +2053,7 @@ TEST(cont_map_random_kills) {
   long n;
   int st;
   if (!CHECK(ctl != NULL)) return;
-  test_note("seed 0x%llx", (unsigned long long)seed);
+  test_note("seed 0x%llx", ULL(seed));
   s = OPEN(&c);
   if (!s) return;
   m = ct_root_map(s, "m", 0);
@@ -2110,7 +2080,7 @@ TEST(cont_map_random_kills) {
       CHECKF(0,
              "the survivor made no progress for 5 s (a lock a killed writer held?) after %llu "
              "ops and %llu kills",
-             (unsigned long long)sops, (unsigned long long)ctl->kills);
+             ULL(sops), ULL(ctl->kills));
       break;
     }
     for (w = 0; w < CTK_W; w++) {
@@ -2119,7 +2089,7 @@ TEST(cont_map_random_kills) {
       if (!deadline[w] && now - spawned_at[w] > 5000000000ull) {
         hung = 1;
         CHECKF(0, "writer %u did not open and adopt within 5 s after %llu kills", w,
-               (unsigned long long)ctl->kills);
+               ULL(ctl->kills));
         break;
       }
       if (deadline[w] && now >= deadline[w]) {
@@ -2153,8 +2123,8 @@ TEST(cont_map_random_kills) {
     CHECKF(ctl->t[w].errors == 0, "%s %u: %u errors; first: %s", w < CTK_W ? "writer" : "survivor",
            w, ctl->t[w].errors, ctl->t[w].err);
   CHECKF(ctl->check_fail == 0, "backing_check in the survivor failed %llu of %llu times: %s",
-         (unsigned long long)ctl->check_fail, (unsigned long long)ctl->checks, ctl->check_detail);
-  CHECKF(ctl->kills >= 50 || hung, "only %llu kills", (unsigned long long)ctl->kills);
+         ULL(ctl->check_fail), ULL(ctl->checks), ctl->check_detail);
+  CHECKF(ctl->kills >= 50 || hung, "only %llu kills", ULL(ctl->kills));
   if (hung) goto done;
   /* afterwards, in a fresh handle: everything adds up */
   c.arena_size = 0;
@@ -2172,10 +2142,10 @@ TEST(cont_map_random_kills) {
     adopted += ctl->t[w].adopted;
   }
   CHECKF(backing_map_len(s, m) == present, "map_len %llu, the tables hold %llu keys",
-         (unsigned long long)backing_map_len(s, m), (unsigned long long)present);
+         ULL(backing_map_len(s, m)), ULL(present));
   n = ct_count_entries(s, m);
   CHECKF(n == (long)present, "iteration returned %ld entries, the tables hold %llu", n,
-         (unsigned long long)present);
+         ULL(present));
   /* nothing is reachable twice: delete everything; a second delete finds nothing */
   for (w = 0; w <= CTK_W; w++)
     for (i = 0; i < CTK_K; i++) {
@@ -2192,14 +2162,12 @@ TEST(cont_map_random_kills) {
   CHECK_STORE(s);
   leaked = stat_of(s).used_blocks;
   CHECKF(leaked <= ctl->kills,
-         "%llu blocks left after freeing the map: more than one per kill (%llu)",
-         (unsigned long long)leaked, (unsigned long long)ctl->kills);
+         "%llu blocks left after freeing the map: more than one per kill (%llu)", ULL(leaked),
+         ULL(ctl->kills));
   test_note("%llu kills in %.1f s, %llu tables adopted, %llu keys found in flight, survivor %llu "
             "ops, %llu checks, %llu blocks leaked at the end",
-            (unsigned long long)ctl->kills, (double)(now_ns() - t0) / 1e9,
-            (unsigned long long)adopted, (unsigned long long)inflight,
-            (unsigned long long)ctl->survivor_ops, (unsigned long long)ctl->checks,
-            (unsigned long long)leaked);
+            ULL(ctl->kills), (double)(now_ns() - t0) / 1e9, ULL(adopted), ULL(inflight),
+            ULL(ctl->survivor_ops), ULL(ctl->checks), ULL(leaked));
   (void)why;
   CLOSE(s);
 done:

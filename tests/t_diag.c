@@ -2,8 +2,7 @@
    valid while the store grows. */
 
 TEST(diag_stat_fresh_store) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_stats st;
   if (!s) return;
   st = stat_of(s);
@@ -28,8 +27,7 @@ struct diag_block {
 };
 
 TEST(diag_stat_and_walk_agree_with_the_blocks) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   struct diag_block b[120];
   struct walk_list w;
   backing_stats st;
@@ -61,7 +59,7 @@ TEST(diag_stat_and_walk_agree_with_the_blocks) {
   w = walk_collect(s);
   for (k = 0; k < w.n; k++) {
     CHECKF(w.items[k].a >= end, "walk item %zu at %llu: not in address order", k,
-           (unsigned long long)w.items[k].a);
+           ULL(w.items[k].a));
     end = w.items[k].a + w.items[k].size;
     CHECKF(end <= st.capacity, "walk item %zu ends past the store", k);
     CHECKF(w.items[k].state == BACKING_BLOCK_USED || w.items[k].state == BACKING_BLOCK_FREE,
@@ -81,7 +79,7 @@ TEST(diag_stat_and_walk_agree_with_the_blocks) {
         found = 1;
         CHECK_EQ(w.items[k].size, b[i].n);
       }
-    CHECKF(found == b[i].live, "block %llu (%s) %s listed as used", (unsigned long long)b[i].a,
+    CHECKF(found == b[i].live, "block %llu (%s) %s listed as used", ULL(b[i].a),
            b[i].live ? "live" : "freed", found ? "is" : "is not");
   }
   free(w.items);
@@ -101,8 +99,7 @@ static int diag_stop_cb(backing *s, backing_addr a, uint64_t size, int state, vo
 }
 
 TEST(diag_walk_stops_on_nonzero) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   struct diag_stop d;
   int i;
   if (!s) return;
@@ -114,8 +111,7 @@ TEST(diag_walk_stops_on_nonzero) {
 }
 
 TEST(diag_null_arguments_are_einval) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_stats st;
   uint64_t r, t;
   if (!s) return;
@@ -140,15 +136,13 @@ TEST(diag_null_arguments_are_einval) {
   CHECK(backing_ptr(NULL, 4096) == NULL);
   CHECK_EQ(backing_addr_of(NULL, &st), 0);
   CHECK(backing_check_detail(s) != NULL);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 /* check finds damage written over the store's own bytes, names it, and does not crash;
    a clean store afterwards checks clean again and the detail is "" */
 TEST(diag_check_detects_damage) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_addr big, small;
   unsigned char *base, saved[64];
   const char *d;
@@ -190,8 +184,7 @@ TEST(diag_check_detects_damage) {
   CHECK_EQ(backing_sizeof(s, big), 5008);
   CHECK_EQ(backing_free(s, big), 5008);
   CHECK_EQ(backing_free(s, small), 112);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 static void diag_pointers_stable(backing_config *c) {
@@ -217,8 +210,7 @@ static void diag_pointers_stable(backing_config *c) {
   CHECK_PATTERN(p, 1000, 5);
   p[0] = 0x77;
   CHECK_EQ(backing_get_u8(s, a), 0x77);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 TEST(diag_pointers_stay_valid_while_growing_memory) {
   backing_config c = mem_cfg(64 * KIB, 0);

@@ -200,16 +200,16 @@ CHILD(fault01_reader) {
       bad++;
       continue;
     }
-#define FZ01_STEP(what, cond)                                                        \
-  do {                                                                               \
-    printf("  [fault01 reader] %s %s at %llu: ", name, what, (unsigned long long)a); \
-    fflush(stdout);                                                                  \
-    if (cond)                                                                        \
-      printf("ok\n");                                                                \
-    else {                                                                           \
-      printf("FAILED (last error %s)\n", err_name(backing_last_error()));            \
-      bad++;                                                                         \
-    }                                                                                \
+#define FZ01_STEP(what, cond)                                             \
+  do {                                                                    \
+    printf("  [fault01 reader] %s %s at %llu: ", name, what, ULL(a));     \
+    fflush(stdout);                                                       \
+    if (cond)                                                             \
+      printf("ok\n");                                                     \
+    else {                                                                \
+      printf("FAILED (last error %s)\n", err_name(backing_last_error())); \
+      bad++;                                                              \
+    }                                                                     \
   } while (0)
     FZ01_STEP("backing_get_u64", backing_get_u64(s, a) == want);
     FZ01_STEP("backing_atomic_load_u64", backing_atomic_load_u64(s, a) == want);
@@ -261,7 +261,7 @@ TEST(fault_01_grown_arenas) {
     CHECK_OK(backing_root_set(s, name, a));
   }
   st = stat_of(s);
-  CHECKF(st.arena_count >= FZ01_ARENAS, "only %llu arenas", (unsigned long long)st.arena_count);
+  CHECKF(st.arena_count >= FZ01_ARENAS, "only %llu arenas", ULL(st.arena_count));
   CLOSE(s);
   fz_touch(go);
   status = fz_wait_for(reader, 30);
@@ -317,7 +317,7 @@ TEST(fault_02_null_write) {
       st = fz_run(fz02_child, &f, 10);
       CHECKF(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV,
              "%s store: backing_set_u32(s, %llu, ...) gave %s, want SIGSEGV", m ? "MEMORY" : "MMAP",
-             (unsigned long long)addrs[i], status_str(st));
+             ULL(addrs[i]), status_str(st));
     }
   s = OPEN(&c);
   if (!s) return;
@@ -419,8 +419,8 @@ static void fz04_child(void *arg) {
   int e;
   a = backing_alloc(f->s, 64);
   e = backing_last_error();
-  CHECKF(a == 0 && e == BACKING_EFORKED, "alloc through an inherited handle: %llu, %s",
-         (unsigned long long)a, err_name(e));
+  CHECKF(a == 0 && e == BACKING_EFORKED, "alloc through an inherited handle: %llu, %s", ULL(a),
+         err_name(e));
   CHECK_OK(backing_close(f->s));
 }
 
@@ -444,8 +444,7 @@ TEST(fault_04_forked_close) {
   st = test_spawn_child("fault04_open", dir, NULL);
   CHECKF(exited_ok(st), "another process opening the store while the parent has it: %s",
          status_str(st));
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
   st = test_spawn_child("fault04_open", dir, NULL);
   CHECKF(exited_ok(st), "another process opening the store after the parent closed: %s",
          status_str(st));
@@ -481,8 +480,7 @@ static void fz05_run(const backing_config *c, int use_gc_free) {
               use_gc_free ? "gc_free" : "gc_cycle", err_name(f.rc)))
     return; /* the handle is gone: nothing more can be done with it */
   CHECK_EQ(freed, use_gc_free ? 80 : 160);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 TEST(fault_05_close_in_destructor) {
@@ -551,14 +549,12 @@ static void fz08_check_zero(backing *s, const backing_addr *a, int n, const char
     if (!a[k]) continue; /* calloc may fail in a callback; it must not return dirt */
     us = backing_sizeof(s, a[k]);
     CHECKF(us > 0 && all_bytes_are(backing_ptr(s, a[k]), us, 0),
-           "%s: calloc block %llu (usable %llu) is not all zero", where, (unsigned long long)a[k],
-           (unsigned long long)us);
+           "%s: calloc block %llu (usable %llu) is not all zero", where, ULL(a[k]), ULL(us));
   }
 }
 
 TEST(fault_08_calloc_zeroes) {
-  backing_config c = mem_cfg(64 * KIB, 8 * 64 * KIB);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 8 * 64 * KIB);
   backing_addr dirty[400], out[FZ08_N];
   struct fz08 f;
   backing_stats st;
@@ -587,9 +583,8 @@ TEST(fault_08_calloc_zeroes) {
       if (CHECK(out[k] != 0)) CHECK(backing_free(s, out[k]) > 0);
   }
   st = stat_of(s);
-  test_note("%llu arenas", (unsigned long long)st.arena_count);
-  CHECK_STORE(s);
-  CLOSE(s);
+  test_note("%llu arenas", ULL(st.arena_count));
+  CHECK_CLOSE(s);
 }
 
 /* ---- 9. backing_file_map on a FIFO: an error at once, never blocks ---------------------- */
@@ -907,7 +902,7 @@ TEST(fault_20_stray_lock_word) {
     s = OPEN(&c);
     if (!s) return;
     __atomic_store_n(&backing__ar(s, 0)->lock, words[k], __ATOMIC_RELEASE);
-    snprintf(what, sizeof what, "BUFFER store, lock word 0x%llx", (unsigned long long)words[k]);
+    snprintf(what, sizeof what, "BUFFER store, lock word 0x%llx", ULL(words[k]));
     if (fz12_alloc_returns(s, what)) CLOSE(s);
   }
   { /* MMAP: the lock word names this process's own slot and generation, and a thread that
@@ -935,12 +930,11 @@ TEST(fault_20_stray_lock_word) {
     r_ = (uint64_t)(expr);                                                                   \
     e_ = backing_last_error();                                                               \
     CHECKF(r_ == 0 && e_ == 0, "%s: returned %llu with last error %s, want 0 with 0", #expr, \
-           (unsigned long long)r_, err_name(e_));                                            \
+           ULL(r_), err_name(e_));                                                           \
   } while (0)
 
 TEST(fault_13_last_error_cleared) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_addr one, zero, untyped;
   if (!s) return;
   one = backing_gc_alloc(s, 64, 3, 1);
@@ -955,16 +949,14 @@ TEST(fault_13_last_error_cleared) {
   FZ13_EXPECT_OK0(backing_gc_refcount(s, one));  /* now waiting too */
   CHECK_OK(backing_gc_set_lifetime(s, 5));
   FZ13_EXPECT_OK0(backing_gc_cycle(s)); /* nothing due: 0 bytes */
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 /* ---- 14. error codes a user can read ------------------------------------------------------ */
 
 TEST(fault_14_error_codes) {
   char path[600];
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_mapping m;
   backing_addr a;
   unsigned char buf[8];
@@ -1041,8 +1033,7 @@ struct fz19 {
 };
 static void fz19_child(void *arg) {
   struct fz19 *f = (struct fz19 *)arg;
-  backing_config c = mem_cfg(64 * KIB, 64 * KIB);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 64 * KIB);
   backing_addr p, g;
   uint32_t doomed, refs;
   uint64_t size;
@@ -1067,7 +1058,7 @@ static void fz19_child(void *arg) {
     test_note("doomed chain %u: the arena was quarantined", doomed);
   else
     CHECKF(size >= 5000, "doomed chain %u: the rooted plain block was freed (sizeof %llu, %s)",
-           doomed, (unsigned long long)size, err_name(e));
+           doomed, ULL(size), err_name(e));
   CHECK_PATTERN(backing_ptr(s, p), 5000, 19);
   CHECK_EQ(backing_root_get(s, "keep"), p);
   refs = backing_gc_refcount(s, g);
@@ -1096,8 +1087,7 @@ TEST(fault_19_doomed_chain) {
 /* ---- 21. a stale header cannot make a double free succeed ------------------------------- */
 
 TEST(fault_21_stale_header) {
-  backing_config c = mem_cfg(64 * KIB, 64 * KIB);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 64 * KIB);
   backing_addr a, b, cc, d, x;
   uint64_t bs, got;
   unsigned char v;
@@ -1112,8 +1102,7 @@ TEST(fault_21_stale_header) {
   CHECK(backing_free(s, a) > 0);
   CHECK(backing_free(s, b) > 0);      /* merges into the free block a */
   x = backing_alloc(s, (b - a) + bs); /* exactly the merged block */
-  if (!CHECKF(x == a, "the new block %llu does not cover the merged one at %llu",
-              (unsigned long long)x, (unsigned long long)a))
+  if (!CHECKF(x == a, "the new block %llu does not cover the merged one at %llu", ULL(x), ULL(a)))
     return;
   /* the new owner writes one byte where b's header was: the size word's flag byte */
   v = backing_get_u8(s, b - 16 + offsetof(backing__blk, size));
@@ -1128,12 +1117,11 @@ TEST(fault_21_stale_header) {
   CHECKF(got == 0 && (e == BACKING_EBADADDR || e == BACKING_EFREED),
          "free of the stale address %llu inside a live block: %llu (%s), want 0 with EBADADDR or "
          "EFREED",
-         (unsigned long long)b, (unsigned long long)got, err_name(e));
+         ULL(b), ULL(got), err_name(e));
   CHECK_STORE(s);
   CHECK(backing_sizeof(s, x) >= (b - a) + bs);
   CHECK(backing_free(s, x) > 0);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 /* ---- 22. a new handle does not inherit a closed one's preferred arena -------------------- */
@@ -1163,8 +1151,7 @@ TEST(fault_22_stale_preference) {
     if (!s) return;
     for (k = 0; k < 3; k++) CHECK(backing_alloc(s, 50000) != 0);
     a = backing_alloc(s, 64);
-    CHECKF(a >> 16 == 2, "X: the small block is in arena %llu, want 2",
-           (unsigned long long)(a >> 16));
+    CHECKF(a >> 16 == 2, "X: the small block is in arena %llu, want 2", ULL(a >> 16));
     xptr = (uintptr_t)s;
     CLOSE(s);
     if (ys) CLOSE(ys);
@@ -1176,7 +1163,7 @@ TEST(fault_22_stale_preference) {
   for (k = 0; k < 20; k++) {
     backing_addr a = backing_alloc(ys, 64);
     if (!CHECKF(a != 0, "alloc in Y: %s", err_name(backing_last_error()))) break;
-    CHECKF(a >> 16 != 2, "alloc in Y landed in its damaged arena 2 (%llu)", (unsigned long long)a);
+    CHECKF(a >> 16 != 2, "alloc in Y landed in its damaged arena 2 (%llu)", ULL(a));
   }
   CLOSE(ys);
 }
@@ -1203,8 +1190,7 @@ TEST(fault_23_wrapped_range) {
 /* ---- 24. GC ages near 2^31 neither overflow nor free a block early ----------------------- */
 
 TEST(fault_24_gc_age_overflow) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_addr b;
   uint32_t prev, age;
   int k, freed = 0;
@@ -1238,8 +1224,7 @@ TEST(fault_24_gc_age_overflow) {
     CHECK_EQ(backing_gc_age(s, b), 0);
     CHECK_EQ(backing_gc_unref(s, b), 0);
   }
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 /* ---- 25. damaged stores opened without a check do not crash the allocator --------------- */

@@ -17,8 +17,7 @@ static int fulldisk_child(const char *dir) {
   CHECKF(n < 400, "400 blocks of 8 KiB fit in a 1 MiB file system");
   CHECKF(e == ENOSPC, "alloc on a full disk: %s, want errno ENOSPC", err_name(e));
   CHECK(n > 10);
-  test_note("%d blocks of 8 KiB before ENOSPC, %llu arenas", n,
-            (unsigned long long)stat_of(s).arena_count);
+  test_note("%d blocks of 8 KiB before ENOSPC, %llu arenas", n, ULL(stat_of(s).arena_count));
   CHECK_STORE(s);
   for (i = 0; i < n; i++) CHECK_PATTERN(backing_ptr(s, a[i]), 8192, a[i]);
   /* freeing makes room inside the existing arenas */
@@ -80,8 +79,7 @@ TEST(fulldisk_is_enospc_not_sigbus) {
         backing_addr a = backing_root_get(s, "blocks");
         CHECK(a != 0);
         if (a) CHECK_PATTERN(backing_ptr(s, a), 8192, a);
-        CHECK_STORE(s);
-        CLOSE(s);
+        CHECK_CLOSE(s);
       }
     }
   }

@@ -26,8 +26,8 @@ static int gc_state_(backing *s, backing_addr a, uint32_t count, uint32_t age, c
   return test__check(c == count && g == age && e1 != BACKING_EBADADDR && e1 != BACKING_EFREED &&
                          e1 != BACKING_ETYPE && e2 == e1,
                      file, line,
-                     "GC block %llu: count %u age %u (last error %s), want count %u age %u",
-                     (unsigned long long)a, c, g, err_name(e2), count, age);
+                     "GC block %llu: count %u age %u (last error %s), want count %u age %u", ULL(a),
+                     c, g, err_name(e2), count, age);
 }
 
 /* The block at `a` must be gone: gc_refcount fails with EFREED or EBADADDR. Only right after
@@ -40,21 +40,21 @@ static int gc_gone_(backing *s, backing_addr a, const char *file, int line) {
   r = backing_gc_refcount(s, a);
   e = backing_last_error();
   return test__check(r == 0 && (e == BACKING_EFREED || e == BACKING_EBADADDR), file, line,
-                     "GC block %llu should be freed: refcount %u, last error %s",
-                     (unsigned long long)a, r, err_name(e));
+                     "GC block %llu should be freed: refcount %u, last error %s", ULL(a), r,
+                     err_name(e));
 }
 
 /* A failing call must return 0 with EFREED or EBADADDR (the address is freed space). */
-#define EXPECT_FREED0(expr)                                                   \
-  do {                                                                        \
-    uint64_t r_;                                                              \
-    int e_;                                                                   \
-    prime_error(BACKING_EFREED);                                              \
-    r_ = (uint64_t)(expr);                                                    \
-    e_ = backing_last_error();                                                \
-    CHECKF(r_ == 0 && (e_ == BACKING_EFREED || e_ == BACKING_EBADADDR),       \
-           "%s returned %llu with %s, want 0 with EFREED or EBADADDR", #expr, \
-           (unsigned long long)r_, err_name(e_));                             \
+#define EXPECT_FREED0(expr)                                                            \
+  do {                                                                                 \
+    uint64_t r_;                                                                       \
+    int e_;                                                                            \
+    prime_error(BACKING_EFREED);                                                       \
+    r_ = (uint64_t)(expr);                                                             \
+    e_ = backing_last_error();                                                         \
+    CHECKF(r_ == 0 && (e_ == BACKING_EFREED || e_ == BACKING_EBADADDR),                \
+           "%s returned %llu with %s, want 0 with EFREED or EBADADDR", #expr, ULL(r_), \
+           err_name(e_));                                                              \
   } while (0)
 
 static uint64_t gc_waiting(backing *s) {
@@ -98,8 +98,7 @@ static int gc_dtor_saw(const struct gc_dtor_log *d, backing_addr a) {
 /* ---- sizes, types, initial state ------------------------------------------------------- */
 
 TEST(gc_alloc_sizes_types_and_initial_state) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   static const uint64_t sizes[] = {0,   1,   2,   15,   16,   17,   24,   64,   100,  128,
                                    129, 255, 256, 1000, 4095, 4096, 4097, 5000, 20000};
   enum { N = sizeof sizes / sizeof sizes[0] };
@@ -131,20 +130,17 @@ TEST(gc_alloc_sizes_types_and_initial_state) {
   for (i = 0; i < N; i++) {
     uint64_t sz = sizes[i], got;
     blk[i] = backing_gc_alloc(s, sz, (uint32_t)i, (uint32_t)(i % 3));
-    if (!CHECKF(blk[i] != 0, "gc_alloc(%llu): %s", (unsigned long long)sz,
-                err_name(backing_last_error())))
-      return;
+    if (!CHECKF(blk[i] != 0, "gc_alloc(%llu): %s", ULL(sz), err_name(backing_last_error()))) return;
     CHECK_EQ(blk[i] % 16, 0);
     got = backing_gc_sizeof(s, blk[i]);
-    CHECKF(got >= sz && got >= 16, "gc_alloc(%llu) has %llu usable bytes", (unsigned long long)sz,
-           (unsigned long long)got);
+    CHECKF(got >= sz && got >= 16, "gc_alloc(%llu) has %llu usable bytes", ULL(sz), ULL(got));
     { /* backing.h: a slab class is at most 25% over the request (16-byte steps to 128); a
          large block is the request rounded up to 16 plus at most 16; never under 16 */
       uint64_t r16 = ((sz < 16 ? 16 : sz) + 15) & ~(uint64_t)15;
       uint64_t cls = (sz + sz / 4 + 15) & ~(uint64_t)15, bound = r16 + 16;
       if (sz <= 4096 && cls > bound) bound = cls;
       CHECKF(got <= bound, "gc_alloc(%llu) has %llu usable bytes, more than the documented %llu",
-             (unsigned long long)sz, (unsigned long long)got, (unsigned long long)bound);
+             ULL(sz), ULL(got), ULL(bound));
     }
     fill_pattern(backing_ptr(s, blk[i]), got, 0x6c00 + i);
   }
@@ -160,8 +156,7 @@ TEST(gc_alloc_sizes_types_and_initial_state) {
 /* The smallest GC block has 16 usable bytes wherever it comes from: a slab, or (once the
    arena has no room for another slab) a large block. */
 TEST(gc_alloc_0_and_1_give_16_usable_bytes_on_every_path) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_addr g[8], after;
   int i;
   if (!s) return;
@@ -170,7 +165,7 @@ TEST(gc_alloc_0_and_1_give_16_usable_bytes_on_every_path) {
     g[i] = backing_gc_alloc(s, (uint64_t)(i % 3), 0, 1);
     if (!CHECK(g[i] != 0)) return;
     CHECKF(backing_gc_sizeof(s, g[i]) == 16, "gc_alloc(%d) has %llu usable bytes, want 16", i % 3,
-           (unsigned long long)backing_gc_sizeof(s, g[i]));
+           ULL(backing_gc_sizeof(s, g[i])));
   }
   after = backing_gc_alloc(s, 16, 5, 2);
   for (i = 0; i < 8; i++) memset(backing_ptr(s, g[i]), 0xab, 16); /* the 16 bytes promised */
@@ -182,8 +177,7 @@ TEST(gc_alloc_0_and_1_give_16_usable_bytes_on_every_path) {
 }
 
 TEST(gc_calloc_zeroes_dirty_memory_seed_g2) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   static const uint64_t sizes[] = {8, 64, 128, 300, 5000};
   backing_addr old[20], a;
   uint64_t k, i, j;
@@ -215,14 +209,14 @@ TEST(gc_calloc_zeroes_dirty_memory_seed_g2) {
       n = backing_gc_sizeof(s, a);
       CHECK(n >= sizes[k]);
       CHECKF(all_bytes_are(backing_ptr(s, a), n, 0), "gc_calloc(%llu) is not all zero",
-             (unsigned long long)sizes[k]);
+             ULL(sizes[k]));
       CHECK_EQ(backing_gc_type(s, a), 9);
       CHECK_GC(s, a, 2, 0);
       for (j = 0; j < 20; j++) reused |= a == old[j];
       old[i] = a;
     }
     CHECKF(reused, "gc_calloc(%llu) reused none of the freed blocks: the test proves nothing",
-           (unsigned long long)sizes[k]);
+           ULL(sizes[k]));
     for (i = 0; i < 20; i++) {
       CHECK_EQ(backing_gc_unref(s, old[i]), 1);
       CHECK_EQ(backing_gc_unref(s, old[i]), 0);
@@ -237,15 +231,13 @@ TEST(gc_calloc_zeroes_dirty_memory_seed_g2) {
   CHECK(backing_free(s, a) > 0);
   a = backing_gc_calloc(s, 7000, 0, 1);
   CHECK(a && all_bytes_are(backing_ptr(s, a), backing_gc_sizeof(s, a), 0));
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 /* ---- counts ----------------------------------------------------------------------------- */
 
 TEST(gc_ref_unref_return_the_new_count) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_addr a, b;
   if (!s) return;
   a = backing_gc_alloc(s, 64, 1, 0);
@@ -308,8 +300,7 @@ TEST(gc_ref_unref_return_the_new_count) {
   CHECK_EQ(backing_gc_unref(s, b), 1);
   CHECK_EQ(backing_gc_unref(s, b), 0);
   CHECK_EQ(gc_waiting(s), 1);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 /* ---- lifetimes ---------------------------------------------------------------------------- */
@@ -346,8 +337,7 @@ static void gc_lifetime_case(backing *s, uint32_t life) {
 TEST(gc_lifetimes_0_to_4_via_set_lifetime) {
   uint32_t life;
   for (life = 0; life <= 4; life++) {
-    backing_config c = mem_cfg(64 * KIB, 0);
-    backing *s = OPEN(&c);
+    backing *s = OPEN_MEMORY(64 * KIB, 0);
     if (!s) return;
     CHECK_OK(backing_gc_set_lifetime(s, life));
     gc_lifetime_case(s, life);
@@ -383,8 +373,7 @@ TEST(gc_lifetime_from_the_config_default_2) {
 }
 
 TEST(gc_lowering_the_lifetime_frees_old_blocks_on_the_next_cycle) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_addr a, b;
   if (!s) return;
   CHECK_OK(backing_gc_set_lifetime(s, 10));
@@ -413,8 +402,7 @@ struct gc_model_blk {
 };
 
 TEST(gc_random_operations_match_a_model) {
-  backing_config c = mem_cfg(64 * KIB, 2 * MIB);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 2 * MIB);
   enum { NB = 600, OPS = 12000 };
   struct gc_model_blk *m = (struct gc_model_blk *)calloc(NB, sizeof *m);
   struct gc_dtor_log *log = (struct gc_dtor_log *)calloc(1, sizeof *log);
@@ -422,8 +410,7 @@ TEST(gc_random_operations_match_a_model) {
   uint32_t life = 2, n = 0, i, expected_dtor = 0;
   int bad = 0;
   if (!s || !m || !log) goto out;
-  test_note("seed %llu (BACKING_SEED=%llu to repeat)", (unsigned long long)seed,
-            (unsigned long long)seed);
+  test_note("seed %llu (BACKING_SEED=%llu to repeat)", ULL(seed), ULL(seed));
   CHECK_OK(backing_gc_on_free(s, 1, gc_dtor_record, log));
   for (op = 0; op < OPS && !bad; op++) {
     uint64_t r = rng_below(&rng, 100);
@@ -438,9 +425,8 @@ TEST(gc_random_operations_match_a_model) {
       backing_addr a = rng_below(&rng, 2) ? backing_gc_alloc(s, sz, type, refs)
                                           : backing_gc_calloc(s, sz, type, refs);
       if (!a) {
-        bad |=
-            !CHECKF(backing_last_error() == BACKING_ENOSPACE, "op %llu: gc_alloc(%llu): %s",
-                    (unsigned long long)op, (unsigned long long)sz, err_name(backing_last_error()));
+        bad |= !CHECKF(backing_last_error() == BACKING_ENOSPACE, "op %llu: gc_alloc(%llu): %s",
+                       ULL(op), ULL(sz), err_name(backing_last_error()));
         continue;
       }
       m[n].a = a;
@@ -472,8 +458,7 @@ TEST(gc_random_operations_match_a_model) {
           expected_dtor += m[i].type == 1;
         }
       }
-      bad |= !CHECKF(backing_gc_cycle(s) == want, "op %llu: cycle freed the wrong bytes",
-                     (unsigned long long)op);
+      bad |= !CHECKF(backing_gc_cycle(s) == want, "op %llu: cycle freed the wrong bytes", ULL(op));
     } else if (r < 96 && x) { /* gc_free */
       if (x->count) {
         prime_error(BACKING_EREFERENCED);
@@ -503,9 +488,8 @@ TEST(gc_random_operations_match_a_model) {
       uint64_t waiting = 0;
       for (i = 0; i < n; i++) waiting += m[i].alive && m[i].count == 0;
       bad |= !CHECK_STORE(s);
-      bad |= !CHECKF(gc_waiting(s) == waiting, "op %llu: gc_waiting %llu, model %llu",
-                     (unsigned long long)op, (unsigned long long)gc_waiting(s),
-                     (unsigned long long)waiting);
+      bad |= !CHECKF(gc_waiting(s) == waiting, "op %llu: gc_waiting %llu, model %llu", ULL(op),
+                     ULL(gc_waiting(s)), ULL(waiting));
       bad |= !CHECK_EQ(log->calls, expected_dtor);
     }
   }
@@ -543,8 +527,7 @@ static int gc_step_setup(backing *s, int narenas, backing_addr *blk, int max) {
 }
 
 TEST(gc_step_visits_one_arena_per_call_round_robin) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_addr blk[64];
   uint64_t per[16], narenas, i, k;
   int n, j, visited[16], order[16];
@@ -552,12 +535,12 @@ TEST(gc_step_visits_one_arena_per_call_round_robin) {
   n = gc_step_setup(s, 4, blk, 64);
   if (!n) return;
   narenas = stat_of(s).arena_count;
-  if (!CHECKF(narenas >= 3 && narenas <= 16, "%llu arenas", (unsigned long long)narenas)) return;
+  if (!CHECKF(narenas >= 3 && narenas <= 16, "%llu arenas", ULL(narenas))) return;
   memset(per, 0, sizeof per);
   for (j = 0; j < n; j++)
     if (backing_gc_refcount(s, blk[j]) == 0) per[gc_arena_of(s, blk[j])] += gc_cost(s, blk[j]);
   for (i = 0; i < narenas; i++)
-    if (!CHECKF(per[i] > 0, "arena %llu has no waiting block", (unsigned long long)i)) return;
+    if (!CHECKF(per[i] > 0, "arena %llu has no waiting block", ULL(i))) return;
   CHECK_STORE(s);
 
   /* lifetime 2: each step ages one arena's blocks only */
@@ -575,14 +558,13 @@ TEST(gc_step_visits_one_arena_per_call_round_robin) {
         else if (backing_gc_age(s, blk[j]) == 0)
           young++;
       }
-      CHECKF(!aged || !young, "step %llu aged only part of arena %llu", (unsigned long long)i,
-             (unsigned long long)k);
+      CHECKF(!aged || !young, "step %llu aged only part of arena %llu", ULL(i), ULL(k));
       if (aged && !visited[k]) {
-        CHECKF(which < 0, "step %llu aged more than one arena", (unsigned long long)i);
+        CHECKF(which < 0, "step %llu aged more than one arena", ULL(i));
         which = (int)k;
       }
     }
-    if (!CHECKF(which >= 0, "step %llu aged no new arena", (unsigned long long)i)) return;
+    if (!CHECKF(which >= 0, "step %llu aged no new arena", ULL(i))) return;
     visited[which] = 1;
     order[i] = which;
   }
@@ -590,8 +572,8 @@ TEST(gc_step_visits_one_arena_per_call_round_robin) {
   for (i = 0; i < narenas; i++) {
     uint64_t f = backing_gc_step(s);
     int a = order[i];
-    CHECKF(f == per[a], "round 2, step %llu: freed %llu, want arena %d's %llu",
-           (unsigned long long)i, (unsigned long long)f, a, (unsigned long long)per[a]);
+    CHECKF(f == per[a], "round 2, step %llu: freed %llu, want arena %d's %llu", ULL(i), ULL(f), a,
+           ULL(per[a]));
     CHECK_STORE(s);
     for (j = 0; j < n; j++) {
       int ar = (int)gc_arena_of(s, blk[j]);
@@ -609,13 +591,11 @@ TEST(gc_step_visits_one_arena_per_call_round_robin) {
   for (i = 0; i < 3 * narenas; i++) CHECK_EQ(backing_gc_step(s), 0);
   for (j = 0; j < n; j++)
     if (gc_arena_of(s, blk[j]) < narenas && j % 8 == 7) CHECK_GC(s, blk[j], 1, 0);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 TEST(gc_step_with_lifetime_1_frees_one_arena_per_call) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_addr blk[64];
   uint64_t per[16], narenas, i, total = 0;
   int n, j, freed_arena[16];
@@ -624,7 +604,7 @@ TEST(gc_step_with_lifetime_1_frees_one_arena_per_call) {
   n = gc_step_setup(s, 3, blk, 64);
   if (!n) return;
   narenas = stat_of(s).arena_count;
-  if (!CHECKF(narenas >= 3 && narenas <= 16, "%llu arenas", (unsigned long long)narenas)) return;
+  if (!CHECKF(narenas >= 3 && narenas <= 16, "%llu arenas", ULL(narenas))) return;
   memset(per, 0, sizeof per);
   memset(freed_arena, 0, sizeof freed_arena);
   for (j = 0; j < n; j++)
@@ -643,32 +623,27 @@ TEST(gc_step_with_lifetime_1_frees_one_arena_per_call) {
         else
           left++;
       }
-      CHECKF(!gone || !left, "step %llu freed only part of arena %llu", (unsigned long long)i,
-             (unsigned long long)k);
+      CHECKF(!gone || !left, "step %llu freed only part of arena %llu", ULL(i), ULL(k));
       if (gone && !freed_arena[k]) {
         hits++;
         freed_arena[k] = 1;
-        CHECKF(f == per[k], "step %llu freed %llu, arena %llu had %llu waiting",
-               (unsigned long long)i, (unsigned long long)f, (unsigned long long)k,
-               (unsigned long long)per[k]);
+        CHECKF(f == per[k], "step %llu freed %llu, arena %llu had %llu waiting", ULL(i), ULL(f),
+               ULL(k), ULL(per[k]));
       }
     }
-    CHECKF(hits == 1, "step %llu freed the blocks of %d arenas, want 1", (unsigned long long)i,
-           hits);
+    CHECKF(hits == 1, "step %llu freed the blocks of %d arenas, want 1", ULL(i), hits);
   }
   CHECK_EQ(gc_waiting(s), 0);
   CHECK_EQ(backing_gc_step(s), 0);
   CHECK_EQ(backing_gc_cycle(s), 0);
   CHECK(total > 0);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 /* ---- gc_free --------------------------------------------------------------------------------- */
 
 TEST(gc_free_frees_at_once_only_at_count_0) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   struct gc_dtor_log log;
   backing_addr a, b, big, w[5];
   uint64_t sum = 0;
@@ -731,8 +706,7 @@ TEST(gc_free_frees_at_once_only_at_count_0) {
  */
 
 TEST(gc_destructors_per_type_seed_b8) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   struct gc_dtor_log thing, other;
   backing_addr t, o, u;
   enum { THING = 10, OTHER = 11, PLAIN = 12 };
@@ -768,8 +742,7 @@ TEST(gc_destructors_per_type_seed_b8) {
   CHECK_EQ(thing.calls, 2);
   CHECK_EQ(thing.last, o);
   CHECK_EQ(other.calls, 0);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 TEST(gc_destructors_run_by_cycle_step_and_free_with_their_ctx) {
@@ -844,8 +817,7 @@ static void gc_cascade_dtor2(backing *s, backing_addr a, void *ctx) {
 }
 
 TEST(gc_destructor_cascade_seed_b7) {
-  backing_config c = mem_cfg(64 * KIB, 0); /* lifetime: the default, 2 */
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0); /* lifetime: the default, 2 */
   struct gc_cascade k;
   backing_addr a1, a2;
   uint64_t a2_cost;
@@ -886,8 +858,7 @@ TEST(gc_destructor_cascade_seed_b7) {
 TEST(gc_destructor_unref_across_arenas_waits_for_the_next_cycle) {
   int dir;
   for (dir = 0; dir < 2; dir++) {
-    backing_config c = mem_cfg(64 * KIB, 0);
-    backing *s = OPEN(&c);
+    backing *s = OPEN_MEMORY(64 * KIB, 0);
     struct gc_cascade k;
     backing_addr victim, target;
     uint64_t vc, tc;
@@ -973,8 +944,7 @@ static void gc_busy_dtor(backing *s, backing_addr a, void *ctx) {
 }
 
 TEST(gc_destructor_may_alloc_and_free_without_corruption) {
-  backing_config c = mem_cfg(1 * MIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(1 * MIB, 0);
   struct gc_busy *b = (struct gc_busy *)calloc(1, sizeof *b);
   backing_addr v[30];
   uint64_t kept_cost = 0;
@@ -1038,8 +1008,7 @@ out:
  */
 
 TEST(gc_and_plain_blocks_never_mix) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   static const uint64_t sizes[] = {64, 5000};
   size_t k;
   if (!s) return;
@@ -1098,8 +1067,7 @@ TEST(gc_and_plain_blocks_never_mix) {
 }
 
 TEST(gc_bad_addresses_are_refused) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_addr g, big, dead, bad[7];
   uint64_t cap;
   int i;
@@ -1161,16 +1129,14 @@ TEST(gc_bad_addresses_are_refused) {
   EXPECT_FAIL0(backing_gc_alloc(s, UINT64_MAX, 0, 0), BACKING_ETOOBIG);
   EXPECT_FAIL0(backing_gc_calloc(s, UINT64_MAX - 8, 0, 0), BACKING_ETOOBIG);
   CHECK_GC(s, g, 1, 0);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 /* ---- the seed's cases
  * ---------------------------------------------------------------------------- */
 
 TEST(gc_seed_g3_exact_cycles) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   struct gc_dtor_log log;
   backing_addr a1, a2;
   if (!s) return;
@@ -1203,8 +1169,7 @@ TEST(gc_seed_g3_exact_cycles) {
 }
 
 TEST(gc_seed_g4_free_gating) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   struct gc_dtor_log log;
   backing_addr a1, a2, a3;
   if (!s) return;
@@ -1247,8 +1212,7 @@ static uint64_t gc_exhaust16(backing *s, uint64_t *cost) {
   *cost = 0;
   while ((a = backing_gc_alloc(s, 16, 0, 0)) != 0) {
     uint64_t sz = backing_gc_sizeof(s, a);
-    if (!CHECKF(sz >= 16 && sz <= 32, "gc_alloc(16) has %llu usable bytes", (unsigned long long)sz))
-      break;
+    if (!CHECKF(sz >= 16 && sz <= 32, "gc_alloc(16) has %llu usable bytes", ULL(sz))) break;
     *cost += sz + 16;
     n++;
   }
@@ -1257,8 +1221,7 @@ static uint64_t gc_exhaust16(backing *s, uint64_t *cost) {
 }
 
 TEST(gc_seed_g5_exhaust_collect_exhaust_again) {
-  backing_config c = mem_cfg(64 * KIB, 64 * KIB);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 64 * KIB);
   uint64_t n1, n2, cost1, cost2;
   if (!s) return;
   n1 = gc_exhaust16(s, &cost1);
@@ -1273,7 +1236,7 @@ TEST(gc_seed_g5_exhaust_collect_exhaust_again) {
   CHECK_EQ(n2, n1);
   CHECK_EQ(cost2, cost1);
   CHECK_STORE(s);
-  test_note("%llu GC blocks of 16 bytes in one 64 KiB arena", (unsigned long long)n1);
+  test_note("%llu GC blocks of 16 bytes in one 64 KiB arena", ULL(n1));
   CLOSE(s);
 }
 
@@ -1288,15 +1251,13 @@ static void gc_shuffle(uint64_t *v, int n, uint64_t *rng) {
 }
 
 TEST(gc_seed_g6_permutations) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   static const uint64_t base[7] = {128, 64, 96, 256, 128, 72, 256};
   uint64_t sz[7], seed = seed_from_env(0x6a6e5ull), rng = seed;
   backing_addr a[7];
   int p, i, ok = 1;
   if (!s) return;
-  test_note("200 orders, seed %llu (BACKING_SEED=%llu to repeat)", (unsigned long long)seed,
-            (unsigned long long)seed);
+  test_note("200 orders, seed %llu (BACKING_SEED=%llu to repeat)", ULL(seed), ULL(seed));
   for (p = 0; p < 200 && ok; p++) {
     uint64_t odd = 0, even = 0, all = 0;
     memcpy(sz, base, sizeof sz);
@@ -1307,8 +1268,8 @@ TEST(gc_seed_g6_permutations) {
       a[i] = backing_gc_alloc(s, sz[i], (uint32_t)i + 1, 0);
       if (!(ok &= CHECK(a[i] != 0))) return;
       got = backing_gc_sizeof(s, a[i]);
-      ok &= CHECKF(got >= sz[i] && got <= sz[i] + 16, "gc_alloc(%llu) has %llu",
-                   (unsigned long long)sz[i], (unsigned long long)got);
+      ok &= CHECKF(got >= sz[i] && got <= sz[i] + 16, "gc_alloc(%llu) has %llu", ULL(sz[i]),
+                   ULL(got));
       if (i % 2)
         odd += got + 16;
       else
@@ -1357,8 +1318,7 @@ TEST(gc_seed_g6_permutations) {
 }
 
 TEST(gc_seed_b11_permutations_through_a_multi_arena_store) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   static const uint64_t base[7] = {128, 64, 96, 256, 128, 72, 256};
   uint64_t sz[7], seed = seed_from_env(0xb11ull), rng = seed;
   backing_addr a[14], extra[7], fill[2];
@@ -1368,7 +1328,7 @@ TEST(gc_seed_b11_permutations_through_a_multi_arena_store) {
   fill[0] = backing_alloc(s, max_block(64 * KIB) - 3000);
   fill[1] = backing_alloc(s, max_block(64 * KIB) / 2);
   if (!CHECK(fill[0] && fill[1])) return;
-  test_note("100 orders, seed %llu", (unsigned long long)seed);
+  test_note("100 orders, seed %llu", ULL(seed));
   for (p = 0; p < 100 && ok; p++) {
     uint64_t odd = 0, even = 0, ex = 0;
     memcpy(sz, base, sizeof sz);
@@ -1405,8 +1365,7 @@ TEST(gc_seed_b11_permutations_through_a_multi_arena_store) {
 }
 
 TEST(gc_seed_b6_multi_arena_store) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   uint64_t mb = max_block(64 * KIB), i;
   backing_addr a, p0, p1, g1, g2, small, typed, untyped, largest;
   if (!s) return;
@@ -1459,8 +1418,7 @@ TEST(gc_seed_b6_multi_arena_store) {
  */
 
 TEST(gc_walk_and_stat_report_gc_blocks) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_addr g[5], p[2];
   int refs[5] = {0, 1, 0, 2, 0}, seen_g[5], seen_p[2], i, others = 0;
   static const uint64_t gsz[5] = {64, 2, 5000, 100, 30000};
@@ -1509,7 +1467,7 @@ TEST(gc_walk_and_stat_report_gc_blocks) {
   for (j = 0; j < l.n; j++) {
     if (l.items[j].state != BACKING_BLOCK_GC) continue;
     CHECKF(l.items[j].a == g[1] || l.items[j].a == g[3], "walk reports a GC block at %llu",
-           (unsigned long long)l.items[j].a);
+           ULL(l.items[j].a));
   }
   free(l.items);
   CLOSE(s);
@@ -1529,8 +1487,7 @@ static struct gc_hdr *gc_hdr_of(backing *s, backing_addr a) {
 TEST(gc_check_catches_damaged_waiting_lists) {
   int kind;
   for (kind = 0; kind < 4; kind++) {
-    backing_config c = mem_cfg(64 * KIB, 0);
-    backing *s = OPEN(&c);
+    backing *s = OPEN_MEMORY(64 * KIB, 0);
     backing_addr w[3], r;
     struct gc_hdr save[3], rsave;
     int i, rc;
@@ -1558,8 +1515,7 @@ TEST(gc_check_catches_damaged_waiting_lists) {
     CHECKF(rc == BACKING_ECORRUPT, "damage %d: backing_check returned %s", kind, err_name(rc));
     for (i = 0; i < 3; i++) *gc_hdr_of(s, w[i]) = save[i];
     *gc_hdr_of(s, r) = rsave;
-    CHECK_STORE(s); /* and the repaired store checks clean again */
-    CLOSE(s);
+    CHECK_CLOSE(s); /* the repaired store checks clean again */
   }
 }
 
@@ -1611,8 +1567,7 @@ static void gc_thr_run(backing *s, backing_addr *blk, int nblk, int base) {
 }
 
 TEST(gc_counts_are_atomic_across_threads) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_addr blk[3];
   int i;
   if (!s) return;
@@ -1620,8 +1575,7 @@ TEST(gc_counts_are_atomic_across_threads) {
   gc_thr_run(s, blk, 3, 1);
   for (i = 0; i < 3; i++) CHECK_GC(s, blk[i], 1, 0);
   CHECK_EQ(gc_waiting(s), 0);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 TEST(gc_counts_crossing_zero_across_threads) {
@@ -1669,8 +1623,7 @@ CHILD(gc_cycle_once) {
   got = backing_gc_cycle(s);
   rc = backing_check(s);
   if (got != want || rc != 0)
-    printf("  child: cycle freed %llu, want %llu; check %s\n", (unsigned long long)got,
-           (unsigned long long)want, err_name(rc));
+    printf("  child: cycle freed %llu, want %llu; check %s\n", ULL(got), ULL(want), err_name(rc));
   backing_close(s);
   return got == want && rc == 0 ? 0 : 1;
 }
@@ -1707,8 +1660,7 @@ TEST(gc_state_survives_reopen) {
   CHECK_EQ(age[5], 1);
   CHECK(gc_arena_of(s, b[4]) != gc_arena_of(s, b[0]));
   CHECK_OK(backing_root_set(s, "gc", b[0]));
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 
   s = OPEN(&c);
   if (!s) return;
@@ -1736,7 +1688,7 @@ TEST(gc_state_survives_reopen) {
 
   /* another process continues from the stored ages */
   want = sz[2] + 16 + sz[3] + 16;
-  snprintf(num, sizeof num, "%llu", (unsigned long long)want);
+  snprintf(num, sizeof num, "%llu", ULL(want));
   st = test_spawn_child("gc_cycle_once", test_dir(), num);
   CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child status 0x%x", st);
 
@@ -1749,8 +1701,7 @@ TEST(gc_state_survives_reopen) {
   CHECK_PATTERN(backing_ptr(s, b[0]), sz[0], 500);
   CHECK_PATTERN(backing_ptr(s, b[4]), sz[4], 504);
   CHECK_EQ(gc_waiting(s), 0);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 TEST(gc_read_only_handle_reads_but_changes_nothing) {
@@ -1778,6 +1729,5 @@ TEST(gc_read_only_handle_reads_but_changes_nothing) {
   EXPECT_FAIL0(backing_gc_step(s), BACKING_ERDONLY);
   CHECK_GC(s, a, 2, 0);
   CHECK_GC(s, w, 0, 1);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }

@@ -182,7 +182,7 @@ TEST(hole_02_live_copy) {
   }
   test_note("writer ran %llu ops; 40 live copies: %d opened clean, %d refused, %d opened with "
             "check failing (then used), %d failed check after use, %d crashed or hung",
-            (unsigned long long)sh->ops, clean, refused, badcheck, badlater, crashed);
+            ULL(sh->ops), clean, refused, badcheck, badlater, crashed);
   CHECK_EQ(crashed, 0);
   CHECK_EQ(badcheck, 0);
   CHECK_EQ(badlater, 0);
@@ -255,7 +255,7 @@ TEST(hole_03_slot_reuse) {
     for (i = 0; i < n; i++)
       CHECKF(__atomic_load_n(&backing__ar(r, i)->lock, __ATOMIC_ACQUIRE) == 0,
              "arena %u: lock word 0x%llx still held in a store marked clean", i,
-             (unsigned long long)__atomic_load_n(&backing__ar(r, i)->lock, __ATOMIC_ACQUIRE));
+             ULL(__atomic_load_n(&backing__ar(r, i)->lock, __ATOMIC_ACQUIRE)));
   }
   CLOSE(r);
 }

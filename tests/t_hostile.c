@@ -308,7 +308,7 @@ TEST(hostile_arena_count_larger_than_file) {
     char what[64];
     memcpy(m, img, len);
     put64(m + H_COUNT, counts[i]);
-    snprintf(what, sizeof what, "arena count %llu", (unsigned long long)counts[i]);
+    snprintf(what, sizeof what, "arena count %llu", ULL(counts[i]));
     EXPECT_REFUSED(dir, m, len, 0, BACKING_ECORRUPT, what);
   }
   free(m);
@@ -339,13 +339,11 @@ TEST(hostile_longer_file_opens_and_reuses_the_tail) {
     a = backing_alloc(s, max_block(H_ARENA));
     CHECK(a != 0 && a / H_ARENA == 3);
     CHECK_EQ(stat_of(s).arena_count, 4);
-    CHECK_STORE(s);
-    CLOSE(s);
+    CHECK_CLOSE(s);
     CHECK_EQ(file_size(f), 4 * H_ARENA);
     s = OPEN(&c);
     if (s) {
-      CHECK_STORE(s);
-      CLOSE(s);
+      CHECK_CLOSE(s);
     }
   }
   free(m);
@@ -437,7 +435,7 @@ TEST(hostile_random_bit_flips) {
   snprintf(f, sizeof f, "%s/store.backing", dir);
   m = (unsigned char *)malloc(len);
   rng = seed;
-  test_note("seed %llu", (unsigned long long)seed);
+  test_note("seed %llu", ULL(seed));
   for (iter = 0; iter < 300; iter++) {
     int flips = 1 + (int)rng_below(&rng, 8), k, status = 0;
     char where[200] = "";
@@ -525,7 +523,7 @@ TEST(hostile_bit_flips_in_metadata_then_use) {
   snprintf(f, sizeof f, "%s/store.backing", dir);
   m = (unsigned char *)malloc(len);
   rng = seed;
-  test_note("seed %llu", (unsigned long long)seed);
+  test_note("seed %llu", ULL(seed));
   for (iter = 0; iter < 200; iter++) {
     int flips = 1 + (int)rng_below(&rng, 4), k, status = 0;
     char where[120] = "";

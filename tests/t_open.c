@@ -28,8 +28,7 @@ TEST(open_all_zero_config_is_memory_16mib) {
   CHECK_EQ(st.capacity, st.arena_size * st.arena_count);
   a = backing_alloc(s, 1000);
   CHECK(a != 0);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
   CHECKF(dir_is_empty(dir) == 1,
          "a MEMORY store (the default) created files in the current directory");
   CHECK_OK(backing_destroy(&c)); /* other sources: 0 */
@@ -61,8 +60,8 @@ TEST(open_bad_configs_are_einval) {
                                        : mmap_cfg(dir, "bad", sizes[i].arena);
       s = (backing *)&c; /* junk: open must set NULL */
       EXPECT_RC(backing_open(&s, &c), BACKING_EINVAL);
-      CHECKF(s == NULL, "arena_size %llu (%s): *out not set to NULL",
-             (unsigned long long)sizes[i].arena, sizes[i].why);
+      CHECKF(s == NULL, "arena_size %llu (%s): *out not set to NULL", ULL(sizes[i].arena),
+             sizes[i].why);
       if (s) backing_close(s);
     }
   }
@@ -210,8 +209,7 @@ TEST(open_creates_directory_and_names_the_file) {
 }
 
 TEST(open_file_grows_by_whole_arenas) {
-  backing_config c = mmap_cfg(test_dir(), "grow", 64 * KIB);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MMAP("grow", 64 * KIB);
   backing_stats st;
   char f[600];
   int i;
@@ -285,7 +283,7 @@ TEST(open_buffer_formats_junk_and_fills_exactly) {
   while (blocks < 4096 && (a = backing_alloc(s, 2000)) != 0) {
     unsigned char *p = (unsigned char *)backing_ptr(s, a);
     CHECKF((uintptr_t)p >= start && (uintptr_t)p + 2000 <= end, "block %llu outside the buffer",
-           (unsigned long long)a);
+           ULL(a));
     fill_pattern(p, 2000, a);
     addrs[blocks++] = a;
   }
@@ -343,8 +341,7 @@ TEST(open_buffer_two_handles_share_one_heap) {
     a = backing_root_get(s1, "shared");
     CHECK(a != 0);
     if (a) CHECK_PATTERN(backing_ptr(s1, a), 300, 7);
-    CHECK_STORE(s1);
-    CLOSE(s1);
+    CHECK_CLOSE(s1);
   }
   free(buf);
 }
@@ -435,11 +432,10 @@ TEST(open_buffer_misaligned_start_still_aligns) {
       backing_addr a = backing_alloc_aligned(s, 100, align);
       CHECK(a != 0 && a % align == 0);
       CHECKF((uintptr_t)backing_ptr(s, a) % align == 0, "BUFFER at +123: pointer not %llu-aligned",
-             (unsigned long long)align);
+             ULL(align));
     }
     CHECK(stat_of(s).arena_count <= 3);
-    CHECK_STORE(s);
-    CLOSE(s);
+    CHECK_CLOSE(s);
   }
   free(raw);
 }
@@ -484,7 +480,7 @@ static int custom_extend(void *ctx, void *base, uint64_t old_size, uint64_t new_
   if (base != r->mem || new_size > r->capacity || old_size > new_size) {
     r->bad++;
     test_note("extend(base %s, %llu -> %llu)", base == r->mem ? "ok" : "not the reservation",
-              (unsigned long long)old_size, (unsigned long long)new_size);
+              ULL(old_size), ULL(new_size));
     return BACKING_EINVAL;
   }
   r->stored = new_size;
@@ -496,8 +492,8 @@ static void custom_release(void *ctx, void *base, uint64_t max_bytes, uint64_t s
   if (base != r->mem || max_bytes > r->capacity || size > r->capacity) {
     r->bad++;
     test_note("release(base %s, max %llu, size %llu) after %d reserve(s)",
-              base == r->mem ? "ok" : "not the reservation", (unsigned long long)max_bytes,
-              (unsigned long long)size, r->reserves);
+              base == r->mem ? "ok" : "not the reservation", ULL(max_bytes), ULL(size),
+              r->reserves);
   }
   r->stored = size;
 }
@@ -541,8 +537,7 @@ TEST(open_custom_source_round_trip_and_resume) {
   CHECK(r.extends >= 3);
   CHECK_EQ(r.stored, st.capacity);
   CHECK_OK(backing_root_set(s, "first", a[0]));
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
   CHECK_EQ(r.releases, 1);
   CHECK_EQ(r.bad, 0);
   CHECK_EQ(r.stored, st.capacity);
@@ -560,8 +555,7 @@ TEST(open_custom_source_round_trip_and_resume) {
     CHECK_PATTERN(backing_ptr(s, a[i]), 20000, a[i]);
   }
   CHECK_EQ(stat_of(s).used_blocks, 8);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
   CHECK_EQ(r.releases, 2);
   CHECK_EQ(r.bad, 0);
   free(r.mem);
@@ -615,8 +609,7 @@ TEST(open_custom_source_errors_pass_through) {
   r.fail_extend = 0;
   b = backing_alloc(s, 40000);
   CHECKF(b != 0, "alloc after extend recovered: %s", err_name(backing_last_error()));
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
   CHECK_EQ(r.bad, 0);
   free(r.mem);
 }

@@ -48,7 +48,7 @@ static int persist_verify(backing *s, const backing_addr *live, size_t n) {
   char name[16];
   for (i = 0; i < n; i++) {
     uint64_t sz = backing_sizeof(s, live[i]);
-    ok &= CHECKF(sz != 0, "block %llu no longer live", (unsigned long long)live[i]);
+    ok &= CHECKF(sz != 0, "block %llu no longer live", ULL(live[i]));
     if (sz) ok &= CHECK_PATTERN(backing_ptr(s, live[i]), sz, persist_key(live[i]));
   }
   for (i = 0; i < PERSIST_ROOTS && i < n; i++) {
@@ -64,10 +64,9 @@ static int persist_same_walk(const struct walk_list *x, const struct walk_list *
   for (i = 0; i < x->n; i++) {
     if (!CHECKF(x->items[i].a == y->items[i].a && x->items[i].size == y->items[i].size &&
                     x->items[i].state == y->items[i].state,
-                "walk item %zu: %llu/%llu/%d before, %llu/%llu/%d after", i,
-                (unsigned long long)x->items[i].a, (unsigned long long)x->items[i].size,
-                x->items[i].state, (unsigned long long)y->items[i].a,
-                (unsigned long long)y->items[i].size, y->items[i].state))
+                "walk item %zu: %llu/%llu/%d before, %llu/%llu/%d after", i, ULL(x->items[i].a),
+                ULL(x->items[i].size), x->items[i].state, ULL(y->items[i].a), ULL(y->items[i].size),
+                y->items[i].state))
       return 0;
   }
   return 1;
@@ -139,12 +138,11 @@ TEST(persist_reopen_resumes_everything) {
         if (before.items[j].state == BACKING_BLOCK_USED)
           CHECKF(!(seq_a[i] < before.items[j].a + before.items[j].size &&
                    before.items[j].a < seq_a[i] + sz),
-                 "new block %llu overlaps a block live at close", (unsigned long long)seq_a[i]);
+                 "new block %llu overlaps a block live at close", ULL(seq_a[i]));
     }
   }
   persist_verify(s, live, n);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
   free(before.items);
   free(after.items);
 
@@ -156,9 +154,8 @@ TEST(persist_reopen_resumes_everything) {
   persist_alloc_sequence(s, seq_b, 30);
   for (i = 0; i < 30; i++)
     CHECKF(seq_a[i] == seq_b[i], "allocation %zu: %llu on the reopened store, %llu on the copy", i,
-           (unsigned long long)seq_a[i], (unsigned long long)seq_b[i]);
-  CHECK_STORE(s);
-  CLOSE(s);
+           ULL(seq_a[i]), ULL(seq_b[i]));
+  CHECK_CLOSE(s);
 
   /* the free lists came back: with no room to grow, filling the store uses every hole */
   cc.max_size = st_before.capacity;
@@ -176,15 +173,14 @@ TEST(persist_reopen_resumes_everything) {
     /* a good-fit allocator may pass over a free block a little larger than the request */
     CHECKF(after.items[i].state != BACKING_BLOCK_FREE || after.items[i].size < 2 * 9000 + 64,
            "a free region of %llu bytes at %llu was never handed out again",
-           (unsigned long long)after.items[i].size, (unsigned long long)after.items[i].a);
+           ULL(after.items[i].size), ULL(after.items[i].a));
   free(after.items);
   /* the freed 48-byte slot (its slab still holds live blocks) is in use again */
   CHECKF(backing_sizeof(s, freed_small) == 48, "the freed 48-byte block at %llu is still free: %s",
-         (unsigned long long)freed_small, err_name(backing_last_error()));
+         ULL(freed_small), err_name(backing_last_error()));
   (void)freed_big;
   persist_verify(s, live, n);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 /* --child persist <dir> <list file>: verify, then add a block and a root. */
@@ -242,8 +238,7 @@ TEST(persist_fresh_process_sees_and_writes) {
     CHECK_EQ(backing_sizeof(s, a), 784);
     CHECK_PATTERN(backing_ptr(s, a), 777, a ^ 0xC41D);
   }
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 TEST(persist_copy_of_closed_store_checks_clean) {

@@ -86,11 +86,9 @@ TEST(gc_race_dtor_table) {
   /* every block reached count 0 with lifetime 1: each was freed by a cycle, through the
      destructor of its own type, exactly once */
   CHECKF(c.dtor_calls == c.allocated, "%llu destructor calls for %llu blocks (%llu cycles)",
-         (unsigned long long)c.dtor_calls, (unsigned long long)c.allocated,
-         (unsigned long long)c.cycles);
+         ULL(c.dtor_calls), ULL(c.allocated), ULL(c.cycles));
   CHECK_EQ(stat_of(c.s).used_blocks, 0);
-  CHECK_STORE(c.s);
-  CLOSE(c.s);
+  CHECK_CLOSE(c.s);
 }
 
 #define RACE_AGE_BLOCKS 64
@@ -159,11 +157,9 @@ TEST(gc_race_age_count) {
     CHECK_EQ(backing_gc_refcount(c.s, c.b[i]), 0);
     CHECK_EQ(backing_last_error(), 0);
     CHECK_EQ(backing_gc_type(c.s, c.b[i]), 7);
-    CHECKF(age <= c.cycles, "block %d: age %u after %llu cycles", i, age,
-           (unsigned long long)c.cycles);
+    CHECKF(age <= c.cycles, "block %d: age %u after %llu cycles", i, age, ULL(c.cycles));
     CHECK_PATTERN(backing_ptr(c.s, c.b[i]), 40 + (uint64_t)i * 24, (uint64_t)i);
   }
   CHECK_EQ(stat_of(c.s).used_blocks, RACE_AGE_BLOCKS);
-  CHECK_STORE(c.s);
-  CLOSE(c.s);
+  CHECK_CLOSE(c.s);
 }

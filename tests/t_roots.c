@@ -1,8 +1,7 @@
 /* t_roots.c: named roots. */
 
 TEST(roots_set_get_del_overwrite) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_addr a, b;
   if (!s) return;
   a = backing_alloc(s, 10);
@@ -25,13 +24,11 @@ TEST(roots_set_get_del_overwrite) {
   CHECK_EQ(backing_root_get(s, "y"), b);
   CHECK_EQ(backing_root_get(s, "yy"), a);
   EXPECT_FAIL0(backing_root_get(s, "Y"), BACKING_ENOTFOUND);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 TEST(roots_name_lengths_and_bad_arguments) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_addr a;
   char n55[BACKING_ROOT_NAME_MAX + 1], n56[BACKING_ROOT_NAME_MAX + 2];
   if (!s) return;
@@ -65,13 +62,11 @@ TEST(roots_name_lengths_and_bad_arguments) {
   EXPECT_FAIL0(backing_root_get(s, "zero"), BACKING_ENOTFOUND);
   /* the refused 56-byte name (its first 55 bytes name a root) changed nothing */
   CHECK_EQ(backing_root_get(s, n55), a);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 TEST(roots_table_full_is_efull) {
-  backing_config c = mem_cfg(64 * KIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
   backing_addr a;
   char name[32];
   int i;
@@ -96,8 +91,7 @@ TEST(roots_table_full_is_efull) {
     else
       CHECK_EQ(backing_root_get(s, name), a);
   }
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 TEST(roots_survive_reopen) {
@@ -124,6 +118,5 @@ TEST(roots_survive_reopen) {
     else
       CHECK_EQ(backing_root_get(s, name), i == 5 ? a[9] : a[i]);
   }
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }

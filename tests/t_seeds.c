@@ -2,8 +2,7 @@
    adapted to backing.h's sizes (64 KiB arenas stand in for the seed's small buffers). */
 
 TEST(seed_m3_out_of_memory) {
-  backing_config c = mem_cfg(64 * KIB, 64 * KIB);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 64 * KIB);
   backing_addr a;
   if (!s) return;
   a = backing_alloc(s, 32768);
@@ -17,8 +16,7 @@ TEST(seed_m3_out_of_memory) {
 }
 
 TEST(seed_m4_sizes_and_bad_frees) {
-  backing_config c = mem_cfg(64 * KIB, 64 * KIB);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 64 * KIB);
   backing_addr a;
   if (!s) return;
   a = backing_alloc(s, 1);
@@ -37,8 +35,7 @@ TEST(seed_m4_sizes_and_bad_frees) {
 }
 
 TEST(seed_m5_calloc) {
-  backing_config c = mem_cfg(64 * KIB, 64 * KIB);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 64 * KIB);
   backing_addr a, b;
   if (!s) return;
   a = backing_calloc(s, 128);
@@ -49,13 +46,11 @@ TEST(seed_m5_calloc) {
   CHECK(all_bytes_are(backing_ptr(s, b), 16, 0));
   /* the seed's calloc(3820): the whole free space, but rounded up it no longer fits */
   EXPECT_FAIL0(backing_calloc(s, max_block(64 * KIB) + 1), BACKING_ETOOBIG);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 TEST(seed_m6_exhaust_with_16_byte_blocks) {
-  backing_config c = mem_cfg(64 * KIB, 64 * KIB);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 64 * KIB);
   backing_addr *a;
   uint64_t n = 0, cap = 8192, i, n2 = 0;
   int round;
@@ -69,8 +64,7 @@ TEST(seed_m6_exhaust_with_16_byte_blocks) {
     *count = 0;
     while (*count < cap && (x = backing_alloc(s, 16)) != 0) {
       uint64_t u = backing_sizeof(s, x);
-      CHECKF(u == 16 || u == 32, "sizeof(alloc(16)) = %llu, the seed allows 16..32",
-             (unsigned long long)u);
+      CHECKF(u == 16 || u == 32, "sizeof(alloc(16)) = %llu, the seed allows 16..32", ULL(u));
       bytes += u;
       a[(*count)++] = x;
     }
@@ -81,14 +75,14 @@ TEST(seed_m6_exhaust_with_16_byte_blocks) {
     CHECK_STORE(s);
     for (i = *count; i > 0; i--) {
       uint64_t u = backing_sizeof(s, a[i - 1]), f = backing_free(s, a[i - 1]);
-      CHECKF(f == u && (f == 16 || f == 32), "free #%llu returned %llu (sizeof %llu)",
-             (unsigned long long)(i - 1), (unsigned long long)f, (unsigned long long)u);
+      CHECKF(f == u && (f == 16 || f == 32), "free #%llu returned %llu (sizeof %llu)", ULL(i - 1),
+             ULL(f), ULL(u));
     }
     CHECK_STORE(s);
     CHECK_EQ(stat_of(s).used_blocks, 0);
     CHECK_ONE_FREE_REGION_PER_ARENA(s);
   }
-  test_note("%llu blocks of 16 bytes in one 64 KiB arena", (unsigned long long)n);
+  test_note("%llu blocks of 16 bytes in one 64 KiB arena", ULL(n));
   CHECK(n * 16 > 32 * KIB); /* most of the arena is usable */
   CHECK_EQ(n2, n);          /* and nothing was lost */
   free(a);
@@ -96,8 +90,7 @@ TEST(seed_m6_exhaust_with_16_byte_blocks) {
 }
 
 TEST(seed_m7_workflow) {
-  backing_config c = mem_cfg(64 * KIB, 64 * KIB);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(64 * KIB, 64 * KIB);
   backing_addr a[4], b[10], d[10];
   static const uint64_t first[4] = {64, 64, 64, 128};
   int i;
@@ -162,11 +155,10 @@ static int m8_next_permutation(int *p, int n) {
 static int m8_alloc(backing *s, uint64_t size, backing_addr *out) {
   backing_addr a = backing_alloc(s, size);
   *out = a;
-  if (!CHECKF(a != 0, "alloc(%llu): %s", (unsigned long long)size, err_name(backing_last_error())))
-    return 0;
+  if (!CHECKF(a != 0, "alloc(%llu): %s", ULL(size), err_name(backing_last_error()))) return 0;
   /* the class bound is alloc_small_usable_never_past_its_class's business */
-  return CHECKF(backing_sizeof(s, a) >= size, "sizeof(alloc(%llu)) = %llu",
-                (unsigned long long)size, (unsigned long long)backing_sizeof(s, a));
+  return CHECKF(backing_sizeof(s, a) >= size, "sizeof(alloc(%llu)) = %llu", ULL(size),
+                ULL(backing_sizeof(s, a)));
 }
 
 TEST(seed_m8_permutations) {
@@ -229,8 +221,7 @@ TEST(seed_m8_permutations) {
 }
 
 TEST(seed_b1_b2_b4_basics) {
-  backing_config c = mem_cfg(1 * MIB, 0);
-  backing *s = OPEN(&c);
+  backing *s = OPEN_MEMORY(1 * MIB, 0);
   backing_stats st;
   backing_addr a, h1, h2;
   if (!s) return;
@@ -253,8 +244,7 @@ TEST(seed_b1_b2_b4_basics) {
   a = backing_calloc(s, 64);
   CHECK(a != 0 && all_bytes_are(backing_ptr(s, a), 64, 0));
   EXPECT_FAIL0(backing_calloc(s, 1 * MIB + 10), BACKING_ETOOBIG);
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 /* B9: one block per arena, each holding its index, seen again after reopen. */
@@ -284,8 +274,7 @@ TEST(seed_b9_persistence_one_block_per_arena) {
     CHECK_EQ(backing_get_u32(s, a[i] + max_block(1 * MIB) - 4), ~i);
     CHECK_EQ(backing_sizeof(s, a[i]), max_block(1 * MIB));
   }
-  CHECK_STORE(s);
-  CLOSE(s);
+  CHECK_CLOSE(s);
 }
 
 TEST(seed_b9_two_buffer_handles_see_each_other) {

@@ -64,10 +64,10 @@ static void share_threads_run(const backing_config *c, uint64_t ops) {
   for (i = 0; i < started; i++) pthread_join(th[i], NULL);
   for (i = 0; i < SHTHR_N; i++) {
     CHECKF(w[i].t.errors == 0, "thread %d: %u errors, first: %s", i, w[i].t.errors, w[i].t.err);
-    CHECKF(w[i].t.ops == ops, "thread %d stopped after %llu of %llu operations", i,
-           (unsigned long long)w[i].t.ops, (unsigned long long)ops);
+    CHECKF(w[i].t.ops == ops, "thread %d stopped after %llu of %llu operations", i, ULL(w[i].t.ops),
+           ULL(ops));
     CHECKF(w[i].check_rc == 0, "thread %d: backing_check during the run (%llu checks) said %s: %s",
-           i, (unsigned long long)w[i].checks, err_name(w[i].check_rc), w[i].check_detail);
+           i, ULL(w[i].checks), err_name(w[i].check_rc), w[i].check_detail);
   }
   /* every block every thread holds is intact (adopt verifies; nothing is in flight) */
   for (i = 0; i < SHTHR_N; i++) {
@@ -82,12 +82,11 @@ static void share_threads_run(const backing_config *c, uint64_t ops) {
   st = stat_of(s);
   CHECK_EQ(st.gc_waiting, 0);
   CHECKF(st.used_blocks == held + SHTHR_SHARED,
-         "stat.used_blocks %llu, the threads hold %llu (+%d shared GC blocks)",
-         (unsigned long long)st.used_blocks, (unsigned long long)held, SHTHR_SHARED);
-  CHECKF(st.arena_count >= 4, "only %llu arenas: growth was not exercised",
-         (unsigned long long)st.arena_count);
-  test_note("%d threads x %llu ops, %llu arenas, %llu blocks held at the end", SHTHR_N,
-            (unsigned long long)ops, (unsigned long long)st.arena_count, (unsigned long long)held);
+         "stat.used_blocks %llu, the threads hold %llu (+%d shared GC blocks)", ULL(st.used_blocks),
+         ULL(held), SHTHR_SHARED);
+  CHECKF(st.arena_count >= 4, "only %llu arenas: growth was not exercised", ULL(st.arena_count));
+  test_note("%d threads x %llu ops, %llu arenas, %llu blocks held at the end", SHTHR_N, ULL(ops),
+            ULL(st.arena_count), ULL(held));
   /* give everything back: the store is empty again */
   for (i = 0; i < SHTHR_N; i++) CHECK(sh_release_all(s, &w[i].t) == 0);
   for (i = 0; i < SHTHR_SHARED; i++) CHECK_EQ(backing_gc_unref(s, shared[i]), 0);
@@ -164,12 +163,11 @@ static int shp_child(const char *dir, int id, struct shp_ctl *ctl, uint64_t ops)
       snprintf(ctl->handoff_err, sizeof ctl->handoff_err, "root handoff never appeared");
     else if ((a >> 16) < ctl->count_at_open[2])
       snprintf(ctl->handoff_err, sizeof ctl->handoff_err,
-               "handoff %llu is in arena %llu, which existed when writer 2 opened (%llu)",
-               (unsigned long long)a, (unsigned long long)(a >> 16),
-               (unsigned long long)ctl->count_at_open[2]);
+               "handoff %llu is in arena %llu, which existed when writer 2 opened (%llu)", ULL(a),
+               ULL(a >> 16), ULL(ctl->count_at_open[2]));
     else if (backing_sizeof(s, a) < SHP_BIG)
       snprintf(ctl->handoff_err, sizeof ctl->handoff_err, "handoff: sizeof %llu (%s)",
-               (unsigned long long)backing_sizeof(s, a), err_name(backing_last_error()));
+               ULL(backing_sizeof(s, a)), err_name(backing_last_error()));
     else if (sh_mismatch(backing_ptr(s, a), 99, 1, SHP_BIG, SHP_BIG) >= 0)
       snprintf(ctl->handoff_err, sizeof ctl->handoff_err, "handoff contents differ at %ld",
                sh_mismatch(backing_ptr(s, a), 99, 1, SHP_BIG, SHP_BIG));
@@ -233,13 +231,12 @@ TEST(share_processes_grow_and_account) {
   CHECK_STORE(s);
   st = stat_of(s);
   CHECKF(st.arena_count > count0 + 4, "%llu arenas at the end, %llu when the reader opened",
-         (unsigned long long)st.arena_count, (unsigned long long)count0);
+         ULL(st.arena_count), ULL(count0));
   CHECK_EQ(st.gc_waiting, 0);
   CHECKF(st.used_blocks == held + 1, "stat.used_blocks %llu, the writers hold %llu (+1 handoff)",
-         (unsigned long long)st.used_blocks, (unsigned long long)held);
+         ULL(st.used_blocks), ULL(held));
   test_note("%d processes x %llu ops: %llu arenas (reader opened at %llu), %llu blocks held", SHP_N,
-            (unsigned long long)ops, (unsigned long long)st.arena_count, (unsigned long long)count0,
-            (unsigned long long)held);
+            ULL(ops), ULL(st.arena_count), ULL(count0), ULL(held));
   CLOSE(s);
   /* everyone left cleanly: a read-only open needs no repair, a reopen finds the same */
   CHECK_EQ(rdonly_open_rc(dir, "sp"), 0);
@@ -304,7 +301,7 @@ static int shk_survivor(const char *dir, struct shk_ctl *ctl) {
       ctl->checks++;
       if (rc != 0 && ctl->check_fail++ == 0)
         snprintf(ctl->check_detail, sizeof ctl->check_detail, "after %llu kills: %s: %.150s",
-                 (unsigned long long)ctl->kills, err_name(rc), backing_check_detail(s));
+                 ULL(ctl->kills), err_name(rc), backing_check_detail(s));
     }
   }
   /* every worker is dead: their blocks must be intact, the store consistent */
@@ -463,19 +460,18 @@ TEST(share_random_kill) {
     CHECKF(ctl->t[w].errors == 0, "%s %d: %u errors, first: %s", w < SHK_W ? "worker" : "survivor",
            w, ctl->t[w].errors, ctl->t[w].err);
   CHECKF(ctl->check_fail == 0, "backing_check in the survivor failed %llu of %llu times; first %s",
-         (unsigned long long)ctl->check_fail, (unsigned long long)ctl->checks, ctl->check_detail);
-  CHECKF(ctl->kills >= target || errors, "only %llu kills in %llu s (target %llu)",
-         (unsigned long long)ctl->kills, (unsigned long long)((now_ns() - t0) / 1000000000ull),
-         (unsigned long long)target);
+         ULL(ctl->check_fail), ULL(ctl->checks), ctl->check_detail);
+  CHECKF(ctl->kills >= target || errors, "only %llu kills in %llu s (target %llu)", ULL(ctl->kills),
+         ULL((now_ns() - t0) / 1000000000ull), ULL(target));
   CHECKF(ctl->survivor_done && ctl->used >= ctl->expected,
-         "stat.used_blocks %llu below the %llu blocks the tables hold",
-         (unsigned long long)ctl->used, (unsigned long long)ctl->expected);
+         "stat.used_blocks %llu below the %llu blocks the tables hold", ULL(ctl->used),
+         ULL(ctl->expected));
   {
     uint64_t possible = 0;
     for (w = 0; w <= SHK_W; w++) possible += ctl->t[w].leaks_possible;
     CHECKF(ctl->leaked <= possible,
            "%llu blocks leaked, more than the %llu operations that were in flight at a kill",
-           (unsigned long long)ctl->leaked, (unsigned long long)possible);
+           ULL(ctl->leaked), ULL(possible));
   }
   /* the survivor left last and repaired: no lock is held, nothing needs recovery */
   CHECK_EQ(shk_dead_locks(&sc, 0), 0);
@@ -491,16 +487,14 @@ TEST(share_random_kill) {
   {
     uint64_t corruptions = ctl->check_fail, adopted = 0;
     for (w = 0; w <= SHK_W; w++) corruptions += ctl->t[w].errors, adopted += ctl->t[w].adopted;
-    printf("kills %llu, lock recoveries %llu, corruptions %llu\n", (unsigned long long)ctl->kills,
-           (unsigned long long)recoveries, (unsigned long long)corruptions);
+    printf("kills %llu, lock recoveries %llu, corruptions %llu\n", ULL(ctl->kills), ULL(recoveries),
+           ULL(corruptions));
     test_note("in %.1f s; %llu killed before ready; lock recoveries = lock words found held by a "
               "dead process right after each kill; %llu checks in the survivor; %llu tables "
               "adopted and verified; %llu blocks leaked (in-flight ops at kills: bound); %llu "
               "arenas; survivor ops %llu; seed 0x%llx",
-              (double)(now_ns() - t0) / 1e9, (unsigned long long)early_kills,
-              (unsigned long long)ctl->checks, (unsigned long long)adopted,
-              (unsigned long long)ctl->leaked, (unsigned long long)at_start,
-              (unsigned long long)ctl->survivor_ops, (unsigned long long)seed);
+              (double)(now_ns() - t0) / 1e9, ULL(early_kills), ULL(ctl->checks), ULL(adopted),
+              ULL(ctl->leaked), ULL(at_start), ULL(ctl->survivor_ops), ULL(seed));
   }
   (void)bad_exits;
   munmap(ctl, sizeof *ctl);
@@ -648,8 +642,7 @@ TEST(share_rdonly_reader_writer_and_recovery) {
   rc = backing_open(&r, &c);
   if (CHECKF(rc == 0, "read-only open after the repair: %s", err_name(rc))) {
     shr_check_values(r, ctl, 1);
-    CHECK_STORE(r);
-    CLOSE(r);
+    CHECK_CLOSE(r);
   }
 out:
   if (pid > 0) {

@@ -12,8 +12,7 @@ struct thr_job {
 
 static void thr_err(struct thr_job *j, const char *what, uint64_t op) {
   if (j->errors++ == 0)
-    snprintf(j->first, sizeof j->first, "thread %d, op %llu: %.120s", j->id, (unsigned long long)op,
-             what);
+    snprintf(j->first, sizeof j->first, "thread %d, op %llu: %.120s", j->id, ULL(op), what);
 }
 
 static void *thr_main(void *arg) {
@@ -53,7 +52,7 @@ static void *thr_main(void *arg) {
       keys[i] = keys[n];
     }
     if (op % 50 == 0) {
-      snprintf(name, sizeof name, "t%d-%llu", j->id, (unsigned long long)(op % 7));
+      snprintf(name, sizeof name, "t%d-%llu", j->id, ULL(op % 7));
       if (n > 0 && backing_root_set(s, name, live[0]) != 0) thr_err(j, "root_set", op);
       if (n > 0 && backing_root_get(s, name) != live[0]) thr_err(j, "root_get", op);
       /* an error here must land in this thread's slot */
@@ -93,8 +92,8 @@ static void thr_run(int mmap_too) {
   for (i = 0; i < 4; i++) {
     CHECKF(jobs[i].errors == 0, "%d errors, first: %s", jobs[i].errors, jobs[i].first);
     CHECKF(jobs[i].allocs > jobs[i].ops / 4 && jobs[i].checks == jobs[i].ops / 200,
-           "thread %d did only %llu allocations and %llu checks", i,
-           (unsigned long long)jobs[i].allocs, (unsigned long long)jobs[i].checks);
+           "thread %d did only %llu allocations and %llu checks", i, ULL(jobs[i].allocs),
+           ULL(jobs[i].checks));
   }
 }
 
