@@ -24,12 +24,23 @@
 #include "test.h"
 #include "helpers.h"
 
-#define CP_FIRST 2
-#define CP_LAST 30 /* 29 and 30 are inside recovery */
 #define CP_WARM 400
 #define CP_STEPS 6000
 #define CP_ARENA (64 * KIB)
-#define CP_EXISTS(n) ((n) != 5) /* backing.h has no point 5 */
+
+/* The crash points, as backing.h lists them (BACKING__CRASH_POINTS: name, number, what is
+   true there). Two are inside recovery, reached by crashing a recovering process; the
+   map's point is the instruction sweep's (tests/sweep.c), not this workload's. */
+#define CP_ROW(name, n, what) {n, #name, what},
+static const struct cp_point {
+  int n;
+  const char *name, *what;
+} cp_points[] = {BACKING__CRASH_POINTS(CP_ROW)};
+#undef CP_ROW
+#define CP_NPOINTS ((int)(sizeof cp_points / sizeof cp_points[0]))
+#define CP_REC0 BACKING__CP_REBUILD_CLEARED /* the first of the two inside recovery */
+#define CP_IN_RECOVERY(n) ((n) == BACKING__CP_REBUILD_CLEARED || (n) == BACKING__CP_REBUILD_WALKED)
+#define CP_NOT_HERE(n) ((n) == BACKING__CP_MAP_SLOT)
 
 /* ---- the hook ------------------------------------------------------------------------------ */
 
@@ -245,10 +256,10 @@ static void cp_reset(uint64_t seed) {
 
 static const int cp_ks[3] = {1, 2, 5};
 
-/* Every point 2..28 must be reached by the workload (29, 30 by recovery). */
+/* Every point outside recovery must be reached by the workload. */
 TEST(crash_points_reached_by_the_workload) {
   char dir[700], line[400];
-  int n, st, len = 0, missing = 0;
+  int i, n, st, len = 0, missing = 0;
   cp_sh = (struct cp_shared *)sh_shared_mem(sizeof *cp_sh);
   if (!CHECK(cp_sh != NULL)) return;
   cp_reset(seed_from_env(0xc4a54));
@@ -256,12 +267,13 @@ TEST(crash_points_reached_by_the_workload) {
   st = cp_run(CP_RUN_WORK, test_path(dir, sizeof dir, "dry"), 0, 0);
   cp_count = NULL;
   CHECKF(exited_ok(st), "dry run: %s: %s %s", status_str(st), cp_sh->err, cp_sh->t.err);
-  for (n = CP_FIRST; n < 29; n++) {
-    if (!CP_EXISTS(n)) continue;
+  for (i = 0; i < CP_NPOINTS; i++) {
+    n = cp_points[i].n;
+    if (CP_IN_RECOVERY(n) || CP_NOT_HERE(n)) continue;
     len += snprintf(line + len, sizeof line - (size_t)len, " %d:%d", n, cp_sh->hits[n]);
     if (cp_sh->hits[n] < 5) missing++;
-    CHECKF(cp_sh->hits[n] >= 5, "crash point %d reached %d times by the workload, want >= 5", n,
-           cp_sh->hits[n]);
+    CHECKF(cp_sh->hits[n] >= 5, "crash point %d (%s) reached %d times by the workload, want >= 5",
+           n, cp_points[i].name, cp_sh->hits[n]);
   }
   test_note("hits per point in %d armed steps:%s", CP_STEPS, line);
   (void)missing;
@@ -375,11 +387,11 @@ static const char *cp_one_double(struct cp_tally *ta, int n, int r, uint64_t see
   }
   reached = cp_killed(st);
   if (!reached) ta->unreached++; /* nothing to repair at n (no arena lock held) */
-  ta->rec_runs[r - 29]++;
-  ta->rec_reached[r - 29] += reached;
+  ta->rec_runs[r - CP_REC0]++;
+  ta->rec_reached[r - CP_REC0] += reached;
   st = cp_run(CP_RUN_FRESH, dir, n, 1);
   if (!exited_ok(st)) {
-    ta->rec_failures[r - 29]++;
+    ta->rec_failures[r - CP_REC0]++;
     cp_fail(ta, "double", n, r, "third process: %s: %s", status_str(st), cp_sh->err);
     return "FAIL";
   }
@@ -389,39 +401,40 @@ static const char *cp_one_double(struct cp_tally *ta, int n, int r, uint64_t see
 TEST(crash_sweep) {
   struct cp_tally a, b, c;
   uint64_t seed = seed_from_env(0xc4a54), t0 = now_ns();
-  int n, j, points = 0;
+  int i, n, j, points = 0, swept = 0;
   cp_sh = (struct cp_shared *)sh_shared_mem(sizeof *cp_sh);
   if (!CHECK(cp_sh != NULL)) return;
   memset(&a, 0, sizeof a);
   memset(&b, 0, sizeof b);
   memset(&c, 0, sizeof c);
-  for (n = CP_FIRST; n <= CP_LAST; n++) {
+  for (i = 0; i < CP_NPOINTS; i++) {
     const char *ra[3] = {"", "", ""}, *rb[3] = {"", "", ""}, *rc[2] = {"", ""};
     int before = a.failures + b.failures + c.failures;
-    if (!CP_EXISTS(n)) continue;
-    if (n >= 29) { /* inside recovery: the double crashes of every row above */
+    n = cp_points[i].n;
+    if (CP_NOT_HERE(n)) continue;
+    swept++;
+    if (CP_IN_RECOVERY(n)) { /* inside recovery: the double crashes of every row above */
       printf("  point %2d (inside recovery): the recovering process was killed there in %d of "
              "%d double-crash runs (the others had no arena to repair); failures %d\n",
-             n, c.rec_reached[n - 29], c.rec_runs[n - 29], c.rec_failures[n - 29]);
-      CHECKF(c.rec_reached[n - 29] >= 20, "recovery point %d reached only %d times", n,
-             c.rec_reached[n - 29]);
-      points += c.rec_failures[n - 29] == 0 && c.rec_reached[n - 29] > 0;
+             n, c.rec_reached[n - CP_REC0], c.rec_runs[n - CP_REC0], c.rec_failures[n - CP_REC0]);
+      CHECKF(c.rec_reached[n - CP_REC0] >= 20, "recovery point %d reached only %d times", n,
+             c.rec_reached[n - CP_REC0]);
+      points += c.rec_failures[n - CP_REC0] == 0 && c.rec_reached[n - CP_REC0] > 0;
       continue;
     }
     for (j = 0; j < 3; j++) ra[j] = cp_one_fresh(&a, n, cp_ks[j], seed);
     for (j = 0; j < 3; j++) rb[j] = cp_one_attached(&b, n, cp_ks[j], seed);
-    for (j = 0; j < 2; j++) rc[j] = cp_one_double(&c, n, 29 + j, seed);
+    for (j = 0; j < 2; j++) rc[j] = cp_one_double(&c, n, CP_REC0 + j, seed);
     printf("  point %2d: fresh open k=1,2,5: %-4s %-4s %-4s attached: %-4s %-4s %-4s "
-           "double (29, 30): %-4s %s\n",
-           n, ra[0], ra[1], ra[2], rb[0], rb[1], rb[2], rc[0], rc[1]);
+           "double (29, 30): %-4s %-4s %s\n",
+           n, ra[0], ra[1], ra[2], rb[0], rb[1], rb[2], rc[0], rc[1], cp_points[i].name);
     fflush(stdout);
     points += a.failures + b.failures + c.failures == before;
   }
-  printf("crash points %d..%d: %d clean of %d; runs: fresh %d, attached %d, double %d; "
+  printf("crash points: %d clean of %d swept; runs: fresh %d, attached %d, double %d; "
          "failures %d; runs whose point was not reached %d; %.1f s\n",
-         CP_FIRST, CP_LAST, points, CP_LAST - CP_FIRST, a.runs, b.runs, c.runs,
-         a.failures + b.failures + c.failures, a.unreached + b.unreached + c.unreached,
-         (double)(now_ns() - t0) / 1e9);
+         points, swept, a.runs, b.runs, c.runs, a.failures + b.failures + c.failures,
+         a.unreached + b.unreached + c.unreached, (double)(now_ns() - t0) / 1e9);
 }
 
 /* ---- 5. a store copied while a lock word is held ------------------------------------------- */
