@@ -47,6 +47,11 @@ $(B)/crashpoints: $(TEST_SRC) | $(B)
 $(B)/sweep: $(TEST_SRC) | $(B)
 	$(CC) -std=c11 -O2 -g $(WARN) -pthread -o $@ tests/sweep.c
 # BACKING_DEBUG's trap on a bad accessor address
+# memory checkers inside a store (tests/poison.c): ASan with BACKING_POISON, memcheck
+$(B)/poison-asan: tests/poison.c backing.h | $(B)
+	$(CLANG) -std=c11 -O1 -g -fsanitize=address -DBACKING_POISON $(WARN) -o $@ tests/poison.c
+$(B)/poison-vg: tests/poison.c backing.h | $(B)
+	$(CC) -std=c11 -O1 -g -DBACKING_VALGRIND $(WARN) -o $@ tests/poison.c
 $(B)/debug_trap: tests/debug_trap.c backing.h | $(B)
 	$(CC) -std=c11 -O1 $(WARN) -o $@ tests/debug_trap.c
 # the libFuzzer harnesses

@@ -40,6 +40,9 @@
      BACKING_DEBUG          accessors check that an address lies inside a live block, and
                             trap when it does not (BACKING_DEBUG_BAD_ACCESS(s, a, n) may be
                             defined to do something else).
+     BACKING_POISON         with -fsanitize=address: free slots and blocks of a store are
+                            poisoned, so ASan reports a use after free inside a store.
+     BACKING_VALGRIND       the same for valgrind's memcheck (needs valgrind's headers).
      BACKING_CONFIG_HEADER  a file #included first, for build systems that cannot pass
                             function-like macros.
      BACKING_RESERVE        bytes of address space reserved per handle when max_size is 0
@@ -1047,6 +1050,53 @@ static __forceinline unsigned backing__clz64(uint64_t x) {
 #define BACKING__CLZ64(x) backing__clz64(x)
 #define BACKING__POPCNT64(x) ((unsigned)__popcnt64(x))
 #endif
+
+/* Memory checkers that see inside a store. With BACKING_POISON in an AddressSanitizer
+   build, or with BACKING_VALGRIND under valgrind's memcheck, the user bytes of free slots
+   and free blocks (and untouched space given back to an arena's top) are unaddressable,
+   so a read or write through a freed address, or past the end of a block into free
+   space, is reported at once. What the allocator keeps there stays addressable: block
+   headers and the link words at the start of a free block (8 bytes after its header)
+   or free slot (4 bytes). Off by default: the marks are this process's, so a store that
+   other processes change would report blocks they allocated in space this one freed. */
+#if defined(__SANITIZE_ADDRESS__)
+#define BACKING__ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define BACKING__ASAN 1
+#endif
+#endif
+#if defined(BACKING_POISON) && defined(BACKING__ASAN)
+#include <sanitizer/asan_interface.h>
+#define BACKING__MARK_OFF(p, n) __asan_poison_memory_region((p), (size_t)(n))
+#define BACKING__MARK_ON(p, n) __asan_unpoison_memory_region((p), (size_t)(n))
+#define BACKING__MARKED_OFF(p) __asan_address_is_poisoned(p)
+#elif defined(BACKING_VALGRIND)
+#include <valgrind/memcheck.h>
+#define BACKING__MARK_OFF(p, n) VALGRIND_MAKE_MEM_NOACCESS((p), (n))
+#define BACKING__MARK_ON(p, n) VALGRIND_MAKE_MEM_DEFINED((p), (n))
+static int backing__vg_poisoned(const void *p) { /* 3: not addressable (asked silently) */
+  unsigned char bits;
+  return VALGRIND_GET_VBITS(p, &bits, 1) == 3;
+}
+#define BACKING__MARKED_OFF(p) backing__vg_poisoned(p)
+#endif
+/* The marks go on the user's view of an arena (arena 0's differs from the library's:
+   >>view), at arena offset off. */
+#ifdef BACKING__MARK_OFF
+#define BACKING__USER(s, ar, off) \
+  (((unsigned char *)(ar) == (s)->ar0 ? (s)->view.base : (unsigned char *)(ar)) + (off))
+#define BACKING__POISON(s, ar, off, n) BACKING__MARK_OFF(BACKING__USER(s, ar, off), n)
+#define BACKING__UNPOISON(s, ar, off, n) BACKING__MARK_ON(BACKING__USER(s, ar, off), n)
+#define BACKING__POISONED(s, ar, off) BACKING__MARKED_OFF(BACKING__USER(s, ar, off))
+#else
+#define BACKING__POISON(s, ar, off, n) ((void)0)
+#define BACKING__UNPOISON(s, ar, off, n) ((void)0)
+#define BACKING__POISONED(s, ar, off) 0
+#endif
+/* The user bytes of a free block at arena offset off, of size bytes (header included). */
+#define BACKING__POISON_FREE(s, ar, off, size) \
+  BACKING__POISON(s, ar, (off) + BACKING__HDR + 8, (size)-BACKING__HDR - 8)
 
 /* Crash points, for tests only: with BACKING_TEST_CRASH_POINTS defined, every point
    between two stores of a mutating operation calls backing_test_crash_point(n), which a
@@ -2449,6 +2499,7 @@ static void backing__release(backing *s, backing__arena *ar, uint64_t off, uint3
   next = off + size;
   if (next == top) {
     BACKING__SET(ar->top, off);
+    BACKING__POISON(s, ar, off, size);
     return;
   }
   if (next > top) {
@@ -2478,6 +2529,7 @@ static void backing__release(backing *s, backing__arena *ar, uint64_t off, uint3
     }
   }
   backing__list_insert(s, ar, off, size);
+  BACKING__POISON_FREE(s, ar, off, size);
   BACKING__DEBUG_BLOCK(s, ar, off);
 }
 
@@ -2507,10 +2559,12 @@ static uint64_t backing__carve(backing *s, backing__arena *ar, uint64_t total, u
   if (!found) { /* from the top: nothing above it is seen until the top moves */
     uint64_t b = off + gap;
     if (off > arena_size || arena_size - off < gap + total) return 0;
+    BACKING__UNPOISON(s, ar, off, gap + total);
     if (gap) { /* the leading gap becomes a free block of its own */
       backing__set_hdr(s, ar, off, (uint32_t)gap);
       backing__list_insert(s, ar, off, (uint32_t)gap);
       backing__hdr(ar, b)->prev = (uint32_t)gap;
+      BACKING__POISON_FREE(s, ar, off, gap);
     }
     backing__set_hdr(s, ar, b,
                      (uint32_t)total | (gap ? BACKING__PREV_FREE : 0u) | BACKING__USED | kind);
@@ -2527,6 +2581,7 @@ static uint64_t backing__carve(backing *s, backing__arena *ar, uint64_t total, u
     size = h->size & ~BACKING__FLAGS;
     flags = h->size & BACKING__PREV_FREE;
     end = off + size;
+    BACKING__UNPOISON(s, ar, off, size);
     backing__list_remove(s, ar, off, (uint32_t)size);
     BACKING__CRASH(BACKING__CP_CARVE_UNLISTED);
     if (end - b - total >= BACKING__MIN_BLOCK) { /* split: the tail stays free */
@@ -2536,6 +2591,7 @@ static uint64_t backing__carve(backing *s, backing__arena *ar, uint64_t total, u
       BACKING__CRASH(BACKING__CP_CARVE_SPLIT);
       if (end < ar->top) backing__hdr(ar, end)->prev = rs; /* PREV_FREE is set there */
       backing__list_insert(s, ar, rest, rs);
+      BACKING__POISON_FREE(s, ar, rest, rs);
     } else {
       bsize = end - b;
       if (end < ar->top)
@@ -2547,6 +2603,7 @@ static uint64_t backing__carve(backing *s, backing__arena *ar, uint64_t total, u
       BACKING__CRASH(BACKING__CP_CARVE_GAP);
       backing__set_hdr(s, ar, off, (uint32_t)gap | flags); /* publish */
       backing__list_insert(s, ar, off, (uint32_t)gap);
+      BACKING__POISON_FREE(s, ar, off, gap);
     } else {
       backing__set_hdr(s, ar, off, (uint32_t)bsize | flags | BACKING__USED | kind); /* publish */
     }
@@ -2625,6 +2682,7 @@ static uint32_t backing__new_slab(backing *s, backing__arena *ar, unsigned cls, 
   BACKING__CRASH(BACKING__CP_SLAB_ENTRY);
   BACKING__ASTORE(&sl->magic, BACKING__SLAB_MAGIC, BACKING__RELEASE); /* publish last */
   backing__partial_add(s, ar, x, sl, 0);
+  BACKING__POISON(s, ar, x, BACKING__SLAB - BACKING__HDR);
   return x;
 }
 
@@ -2665,6 +2723,7 @@ BACKING__INLINE uint32_t backing__slab_take(backing *s, backing__arena *ar, uint
   BACKING__SET(sl->bits[idx >> 6], sl->bits[idx >> 6] | (uint64_t)1 << (idx & 63));
   BACKING__CRASH(BACKING__CP_SLOT_MARKED);
   if (++sl->used == sl->nslots) backing__partial_remove(s, ar, sl);
+  BACKING__UNPOISON(s, ar, slot, backing__slot_size[cls]);
   return slot;
 bad:
   return backing__slab_bad(s, ar, x);
@@ -2703,6 +2762,7 @@ static inline uint64_t backing__slot_free(backing *s, backing__arena *ar, backin
   BACKING__CRASH(BACKING__CP_SLOT_CLEARED);
   *backing__u32(ar, off) = sl->free;
   sl->free = (uint32_t)off;
+  BACKING__POISON(s, ar, off + 4, backing__slot_size[sl->cls] - 4u);
   BACKING__CRASH(BACKING__CP_SLOT_LISTED);
   if (sl->used-- == sl->nslots) backing__partial_add(s, ar, x, sl, 1);
   if (BACKING__UNLIKELY(sl->used == 0)) {
@@ -3722,7 +3782,9 @@ static int backing__locate(backing *s, backing_addr a, backing__loc *L) {
     L->kind = L->sl->kind;
   } else {
     backing__blk *h = backing__hdr(ar, off - BACKING__HDR);
-    uint32_t word = BACKING__GET(h->size), size = word & ~BACKING__FLAGS, check = h->check;
+    uint32_t word, size, check;
+    if (BACKING__POISONED(s, ar, off - 8)) return BACKING_EFREED; /* inside free space */
+    word = BACKING__GET(h->size), size = word & ~BACKING__FLAGS, check = h->check;
     if (check != backing__check_of(s, off - BACKING__HDR, word) || size < BACKING__MIN_BLOCK ||
         size > ar->top - (off - BACKING__HDR))
       return BACKING_EBADADDR;
@@ -4019,6 +4081,7 @@ static int backing__resize_in_place(backing *s, backing__loc *L, uint64_t size) 
   }
   if (next == ar->top) { /* the last block: bump the top (recovery trusts the header) */
     if (arena_size - boff < total) return 0;
+    BACKING__UNPOISON(s, ar, next, boff + total - next);
     backing__set_hdr(s, ar, boff, (uint32_t)total | keep);
     BACKING__CRASH(BACKING__CP_REALLOC_TOP);
     BACKING__SET(ar->top, boff + total);
@@ -4037,6 +4100,7 @@ static int backing__resize_in_place(backing *s, backing__loc *L, uint64_t size) 
     }
     backing__list_remove(s, ar, next, ns);
     BACKING__CRASH(BACKING__CP_REALLOC_NEXT);
+    BACKING__UNPOISON(s, ar, next, ns);
     combined = bsize + ns;
     if (combined - total >= BACKING__MIN_BLOCK) {
       uint64_t rest = boff + total;
@@ -4044,6 +4108,7 @@ static int backing__resize_in_place(backing *s, backing__loc *L, uint64_t size) 
       backing__set_hdr(s, ar, rest, rs);
       if (rest + rs < ar->top) backing__hdr(ar, rest + rs)->prev = rs; /* PREV_FREE is set */
       backing__list_insert(s, ar, rest, rs);
+      BACKING__POISON_FREE(s, ar, rest, rs);
       backing__set_hdr(s, ar, boff, (uint32_t)total | keep); /* publish */
     } else {
       uint64_t after = boff + combined;
@@ -4250,6 +4315,7 @@ BACKING__INLINE backing__gch *backing__gc_fast(backing *s, backing_addr a) {
     if (off < 4096 + BACKING__HDR) return NULL; /* below any arena's first block */
     uint32_t word;
     h = backing__hdr(ar, off - BACKING__HDR);
+    if (BACKING__POISONED(s, ar, off - 8)) return NULL; /* inside free space */
     word = BACKING__GET(h->size);
     size = word & ~BACKING__FLAGS;
     if ((word & (BACKING__USED | BACKING__GC | BACKING__SLABBLK)) !=

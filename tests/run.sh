@@ -14,6 +14,8 @@
 #   h) the instruction-level kill sweep, tests/sweep.c: a sample, every SWEEP_STRIDE-th
 #      instruction (default 7) of every mutating operation (`make soak`: every one);
 #      skipped when ptrace is not permitted
+#   poison) tests/poison.c under ASan (BACKING_POISON) and memcheck (BACKING_VALGRIND): a
+#      use after free or a read past a block inside a store is reported
 #   kv) tests/kv.sh: the kv example (build/kv) end to end, several kv processes at once
 #   docs) tests/docs.sh: README.md's API reference and the header's top comment name every
 #      public function, constant, type and field; the quick start is examples/quickstart.c;
@@ -351,6 +353,54 @@ if [ -x "$B/inspect" ]; then
   run_tests tools sh tests/tools.sh "$B/inspect"
 else
   fail "tools: $B/inspect was not built (stage b)"
+fi
+
+echo "==== poison) ASan and memcheck see use after free inside a store (tests/poison.c)"
+# Each mode is one check: "clean" must run without a report; every other mode (a read or
+# write through a freed small or large block, a read past a block's end) must be reported
+# by the checker, for a MEMORY store and for an MMAP store.
+poison_run() { # label, expected report (empty: none), command...
+  label=$1
+  want=$2
+  shift 2
+  rm -rf "$B/poison-store"
+  mkdir -p "$B/poison-store"
+  limit 120 "$@" >"$B/poison.log" 2>&1
+  st=$?
+  if [ -z "$want" ]; then
+    if [ "$st" -eq 0 ]; then pass; else
+      tail -n 5 "$B/poison.log"
+      fail "poison $label: a clean run failed (status $st)"
+    fi
+  elif [ "$st" -ne 0 ] && grep -q "$want" "$B/poison.log"; then
+    pass
+  else
+    tail -n 5 "$B/poison.log"
+    fail "poison $label: no \"$want\" report (status $st)"
+  fi
+}
+if command -v clang >/dev/null 2>&1 && build poison-asan; then
+  for store in "" "$B/poison-store"; do
+    poison_run "asan clean $store" "" "$B/poison-asan" clean $store
+    for m in uaf-slot uaf-block overrun write-freed; do
+      poison_run "asan $m $store" "AddressSanitizer: use-after-poison" "$B/poison-asan" $m $store
+    done
+  done
+  echo "ok   poison: AddressSanitizer (BACKING_POISON)"
+else
+  echo "SKIP poison asan: clang cannot build it"
+fi
+if command -v valgrind >/dev/null 2>&1 && build poison-vg; then
+  for store in "" "$B/poison-store"; do
+    poison_run "memcheck clean $store" "" valgrind -q --error-exitcode=9 "$B/poison-vg" clean $store
+    for m in uaf-slot uaf-block overrun write-freed; do
+      poison_run "memcheck $m $store" "Invalid [a-z]* of size" \
+        valgrind -q --error-exitcode=9 "$B/poison-vg" $m $store
+    done
+  done
+  echo "ok   poison: valgrind memcheck (BACKING_VALGRIND)"
+else
+  echo "SKIP poison memcheck: valgrind not installed"
 fi
 
 echo "$passed passed, $failed failed"
