@@ -1089,7 +1089,10 @@ static int backing__vg_poisoned(const void *p) { /* 3: not addressable (asked si
 #define BACKING__POISON(s, ar, off, n) BACKING__MARK_OFF(BACKING__USER(s, ar, off), n)
 #define BACKING__UNPOISON(s, ar, off, n) BACKING__MARK_ON(BACKING__USER(s, ar, off), n)
 #define BACKING__POISONED(s, ar, off) BACKING__MARKED_OFF(BACKING__USER(s, ar, off))
+#define BACKING__UNPOISON_ALL(s) /* at close: the range may be mapped again here */ \
+  ((s)->view.base ? (void)BACKING__MARK_ON((s)->view.base, (s)->view.limit) : (void)0)
 #else
+#define BACKING__UNPOISON_ALL(s) ((void)0)
 #define BACKING__POISON(s, ar, off, n) ((void)0)
 #define BACKING__UNPOISON(s, ar, off, n) ((void)0)
 #define BACKING__POISONED(s, ar, off) 0
@@ -2528,6 +2531,7 @@ static void backing__release(backing *s, backing__arena *ar, uint64_t off, uint3
       backing__set_hdr(s, ar, next, n->size | BACKING__PREV_FREE);
     }
   }
+  BACKING__UNPOISON(s, ar, off + BACKING__HDR, 8); /* its links (a slab's slot was there) */
   backing__list_insert(s, ar, off, size);
   BACKING__POISON_FREE(s, ar, off, size);
   BACKING__DEBUG_BLOCK(s, ar, off);
@@ -3506,6 +3510,7 @@ static int backing__create(backing *s, const backing_config *cfg) {
 
 static void backing__free_handle(backing *s) {
   s->magic = 0;
+  BACKING__UNPOISON_ALL(s);
   if (s->ops) s->ops->release(s);
   if (s->path) BACKING_FREE(s->path, s->alloc_ctx);
   if (s->tmp_path) BACKING_FREE(s->tmp_path, s->alloc_ctx);
