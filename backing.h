@@ -2134,6 +2134,17 @@ static int backing__lock_arena(backing *s, backing__arena *ar, uint32_t i) {
   return 0;
 }
 
+/* The same for the fast paths: an uncontended lock is taken inline; anything else (a
+   holder to wait for, a dead owner to recover from) goes through backing__lock_arena. */
+BACKING__INLINE int backing__lock_arena_fast(backing *s, backing__arena *ar, uint32_t i) {
+  if (BACKING__LIKELY(backing__trylock(s, &ar->lock))) {
+    if (BACKING__LIKELY(!ar->quarantined)) return 0;
+    backing__unlock(&ar->lock);
+    return BACKING_ECORRUPT;
+  }
+  return backing__lock_arena(s, ar, i);
+}
+
 /* For calls that only read: a read-only handle cannot write a lock word, and reads
    without one (like any reader of plain memory, it may see a change half made). */
 static int backing__rlock(backing *s, backing__arena *ar, uint32_t i) {
@@ -2894,7 +2905,7 @@ BACKING_API uint64_t backing_free(backing *s, backing_addr a) {
     backing__slab *sl;
     uint32_t x, idx;
     if (backing__meta(ar, off >> BACKING__SLAB_SHIFT)->magic == BACKING__SLAB_MAGIC &&
-        !(off & 15) && backing__lock_arena(s, ar, (uint32_t)(a >> s->shift)) == 0) {
+        !(off & 15) && backing__lock_arena_fast(s, ar, (uint32_t)(a >> s->shift)) == 0) {
       if (backing__slot_of(ar, off, &sl, &x, &idx) == 0 && sl->kind == 0) {
         uint64_t n = backing__slot_free(s, ar, sl, x, idx, off);
         backing__unlock(&ar->lock);
