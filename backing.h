@@ -1687,14 +1687,14 @@ static inline int backing__slot_of(backing__arena *ar, uint64_t off, backing__sl
   return 0;
 }
 
-/* Free a slot found by backing__slot_of; an emptied slab goes back to the arena. */
-static inline uint64_t backing__slot_free(backing *s, backing__arena *ar, backing__slab *sl,
-                                          uint32_t x, uint32_t idx, uint64_t off) {
-  BACKING__SET(sl->bits[idx >> 6], sl->bits[idx >> 6] & ~((uint64_t)1 << (idx & 63)));
-  BACKING__CRASH(13);
-  *backing__u32(ar, off) = sl->free;
-  sl->free = (uint32_t)off;
-  BACKING__CRASH(14);
+/* The count of a slot free when it changes a list: a full slab goes back on its partial
+   list, an emptied one back to the arena. Out of line, so that the common free (the count
+   alone) calls nothing and needs no stack frame. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static void
+backing__slot_free_edge(backing *s, backing__arena *ar, backing__slab *sl, uint32_t x) {
   if (sl->used-- == sl->nslots) backing__partial_append(s, ar, x, sl);
   if (BACKING__UNLIKELY(sl->used == 0)) {
     backing__blk *h = backing__hdr(ar, x - BACKING__HDR);
@@ -1703,7 +1703,28 @@ static inline uint64_t backing__slot_free(backing *s, backing__arena *ar, backin
     BACKING__SET(sl->magic, 0u);
     backing__release(s, ar, x - BACKING__HDR, BACKING__SLAB, h->size & BACKING__PREV_FREE, h->prev);
   }
-  return backing__slot_size[sl->cls];
+}
+
+/* The first half of a slot free: its bit cleared, the slot put on the slab's free list.
+   Then the count: lowered here (0), or left to backing__slot_free_edge (1). */
+BACKING__INLINE int backing__slot_unlink(backing__arena *ar, backing__slab *sl, uint32_t idx,
+                                         uint64_t off) {
+  BACKING__SET(sl->bits[idx >> 6], sl->bits[idx >> 6] & ~((uint64_t)1 << (idx & 63)));
+  BACKING__CRASH(13);
+  *backing__u32(ar, off) = sl->free;
+  sl->free = (uint32_t)off;
+  BACKING__CRASH(14);
+  if (BACKING__UNLIKELY(sl->used == sl->nslots || sl->used <= 1)) return 1;
+  sl->used--;
+  return 0;
+}
+
+/* Free a slot found by backing__slot_of; an emptied slab goes back to the arena. */
+static inline uint64_t backing__slot_free(backing *s, backing__arena *ar, backing__slab *sl,
+                                          uint32_t x, uint32_t idx, uint64_t off) {
+  unsigned cls = sl->cls;
+  if (backing__slot_unlink(ar, sl, idx, off)) backing__slot_free_edge(s, ar, sl, x);
+  return backing__slot_size[cls];
 }
 
 /* >>sources ------------------------------------------------------------------------ */
@@ -2073,6 +2094,15 @@ static inline int backing__trylock(backing *s, uint64_t *w) {
   return 0;
 }
 
+/* The same for the fast paths, with no call: before the thread's first lock (its id not
+   yet known) it fails, and the caller's slow path learns the id. */
+BACKING__INLINE int backing__trylock_fast(backing *s, uint64_t *w) {
+  uint64_t v = 0;
+  uint32_t t = backing__tid_cache;
+  return t != 0 && __atomic_compare_exchange_n(w, &v, s->lock_id | t, 0, __ATOMIC_ACQUIRE,
+                                               __ATOMIC_RELAXED);
+}
+
 static int backing__lock_slow(backing *s, uint64_t *w) {
   uint64_t me = s->lock_id | backing__tid();
   uint32_t n;
@@ -2107,6 +2137,7 @@ static void backing__spin_unlock(int *w) {
 #else
 #define backing__tid() 0u
 #define backing__trylock(s, w) ((void)(s), (void)(w), 1)
+#define backing__trylock_fast(s, w) ((void)(s), (void)(w), 1)
 #define backing__lock(s, w) ((void)(s), (void)(w), 0)
 #define backing__unlock(w) ((void)(w))
 #define backing__spin_lock(w) ((void)(w))
@@ -2897,6 +2928,20 @@ backing__free_slow(backing *s, backing_addr a) {
   return r ? BACKING__FAIL(r) : freed;
 }
 
+/* The fast path's slot free when the count changes a list; it also unlocks. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static uint64_t
+backing__free_edge(backing *s, backing__arena *ar, backing__slab *sl, uint32_t x, unsigned cls) {
+  backing__slot_free_edge(s, ar, sl, x);
+  backing__unlock(&ar->lock);
+  backing__last_err = 0;
+  return backing__slot_size[cls];
+}
+
+/* The fast path calls nothing but in tail position (no stack frame): a lock that is not
+   free at once, like every other case, goes to backing__free_slow. */
 BACKING_API uint64_t backing_free(backing *s, backing_addr a) {
   if (BACKING__LIKELY(s != NULL && a < BACKING__LD(s->valid_limit) &&
                       !s->slow)) { /* fast path: a slot */
@@ -2905,12 +2950,14 @@ BACKING_API uint64_t backing_free(backing *s, backing_addr a) {
     backing__slab *sl;
     uint32_t x, idx;
     if (backing__meta(ar, off >> BACKING__SLAB_SHIFT)->magic == BACKING__SLAB_MAGIC &&
-        !(off & 15) && backing__lock_arena_fast(s, ar, (uint32_t)(a >> s->shift)) == 0) {
-      if (backing__slot_of(ar, off, &sl, &x, &idx) == 0 && sl->kind == 0) {
-        uint64_t n = backing__slot_free(s, ar, sl, x, idx, off);
+        !(off & 15) && BACKING__LIKELY(backing__trylock_fast(s, &ar->lock))) {
+      if (BACKING__LIKELY(!ar->quarantined) && backing__slot_of(ar, off, &sl, &x, &idx) == 0 &&
+          sl->kind == 0) {
+        unsigned cls = sl->cls;
+        if (backing__slot_unlink(ar, sl, idx, off)) return backing__free_edge(s, ar, sl, x, cls);
         backing__unlock(&ar->lock);
         backing__last_err = 0;
-        return n;
+        return backing__slot_size[cls];
       }
       backing__unlock(&ar->lock);
     }
