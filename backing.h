@@ -1630,35 +1630,41 @@ backing__slab_bad(backing *s, backing__arena *ar, uint32_t x) {
   return 0;
 }
 
-BACKING__INLINE uint32_t backing__slab_take(backing *s, backing__arena *ar, uint32_t x,
-                                            unsigned cls) {
-  backing__slab *sl;
+/* The first half of taking a slot: off the free list (or the bump), its bit set; 0 and
+   nothing written when the slab does not hold together. The count is the caller's. */
+BACKING__INLINE uint32_t backing__slab_pop(backing__arena *ar, backing__slab *sl, uint32_t x,
+                                           unsigned cls) {
   uint32_t slot, idx;
   /* x comes from a partial list, whose heads are checked when the arena is first used
      and whose links are checked where they are followed */
-  sl = backing__slab_at(ar, x);
-  if (BACKING__UNLIKELY(sl->cls != cls)) goto bad;
+  if (BACKING__UNLIKELY(sl->cls != cls)) return 0;
   if (sl->free) { /* (a damaged link still names a slot of this slab that is free) */
     uint32_t rel = sl->free - x;
     idx = backing__slot_index(rel, cls);
     if (BACKING__UNLIKELY(rel >= BACKING__SLAB - BACKING__HDR || idx >= sl->nslots ||
                           (sl->bits[idx >> 6] >> (idx & 63) & 1)))
-      goto bad;
+      return 0;
     sl->free = *backing__u32(ar, sl->free);
     slot = x + idx * backing__slot_size[cls];
   } else {
     idx = sl->bump;
-    if (BACKING__UNLIKELY(idx >= sl->nslots || sl->nslots > 2047)) goto bad;
+    if (BACKING__UNLIKELY(idx >= sl->nslots || sl->nslots > 2047)) return 0;
     BACKING__SET(sl->bump, idx + 1);
     slot = x + idx * backing__slot_size[cls];
   }
   BACKING__CRASH(11);
   BACKING__SET(sl->bits[idx >> 6], sl->bits[idx >> 6] | (uint64_t)1 << (idx & 63));
   BACKING__CRASH(12);
+  return slot;
+}
+
+BACKING__INLINE uint32_t backing__slab_take(backing *s, backing__arena *ar, uint32_t x,
+                                            unsigned cls) {
+  backing__slab *sl = backing__slab_at(ar, x);
+  uint32_t slot = backing__slab_pop(ar, sl, x, cls);
+  if (BACKING__UNLIKELY(!slot)) return backing__slab_bad(s, ar, x);
   if (++sl->used == sl->nslots) backing__partial_remove(s, ar, sl);
   return slot;
-bad:
-  return backing__slab_bad(s, ar, x);
 }
 
 /* A slot of list li (class, plus BACKING__NCLASS for GC slabs) in arena ar; 0 if none. */
@@ -2853,26 +2859,66 @@ static int backing__size_ok(backing *s, uint64_t size, uint64_t align) {
   return 1;
 }
 
+/* The fast path's rarer ends, out of line so that it needs no stack frame. Each unlocks.
+   The slot taken filled its slab: off the partial list. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static backing_addr
+backing__alloc_filled(backing *s, backing__arena *ar, backing__slab *sl, uint32_t cur,
+                      uint32_t slot) {
+  if (++sl->used == sl->nslots) backing__partial_remove(s, ar, sl);
+  backing__unlock(&ar->lock);
+  backing__last_err = 0;
+  return ((uint64_t)cur << s->shift) | slot;
+}
+/* The slab did not hold together: the arena is marked damaged, and the usual path looks
+   elsewhere. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static backing_addr
+backing__alloc_damaged(backing *s, backing__arena *ar, uint32_t x, uint64_t size) {
+  backing__slab_bad(s, ar, x);
+  backing__unlock(&ar->lock);
+  backing__last_err = 0;
+  return backing__alloc(s, size, 16, 0, NULL);
+}
+/* Everything but a slot from the current arena's first partial slab. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static backing_addr
+backing__alloc_slow(backing *s, uint64_t size) {
+  BACKING__ENTER_VAL(s);
+  if (BACKING__UNLIKELY(!backing__size_ok(s, size, 16))) return 0;
+  return backing__alloc(s, size, 16, 0, NULL);
+}
+
+/* The fast path calls nothing but in tail position; a lock not free at once goes to the
+   slow path, which waits for it. */
 BACKING_API backing_addr backing_alloc(backing *s, uint64_t size) {
   if (BACKING__LIKELY(s != NULL && size <= BACKING__SMALL_MAX && !s->slow)) { /* fast path */
     unsigned cls = backing__class_of(size);
     uint32_t cur = backing__cur(s);
     backing__arena *ar = backing__ar(s, cur);
-    if (BACKING__LIKELY(backing__trylock(s, &ar->lock))) {
+    if (BACKING__LIKELY(backing__trylock_fast(s, &ar->lock))) {
       uint32_t x = ar->partial[cls];
       if (BACKING__LIKELY(x != 0 && !ar->quarantined)) {
-        uint32_t slot = backing__slab_take(s, ar, x, cls);
+        backing__slab *sl = backing__slab_at(ar, x);
+        uint32_t slot = backing__slab_pop(ar, sl, x, cls);
+        if (BACKING__UNLIKELY(!slot)) return backing__alloc_damaged(s, ar, x, size);
+        if (BACKING__UNLIKELY((uint16_t)(sl->used + 1) == sl->nslots))
+          return backing__alloc_filled(s, ar, sl, cur, slot);
+        sl->used++;
         backing__unlock(&ar->lock);
         backing__last_err = 0;
-        if (BACKING__LIKELY(slot != 0)) return ((uint64_t)cur << s->shift) | slot;
-        return backing__alloc(s, size, 16, 0, NULL); /* the slab was damaged */
+        return ((uint64_t)cur << s->shift) | slot;
       }
       backing__unlock(&ar->lock);
     }
   }
-  BACKING__ENTER_VAL(s);
-  if (BACKING__UNLIKELY(!backing__size_ok(s, size, 16))) return 0;
-  return backing__alloc(s, size, 16, 0, NULL);
+  return backing__alloc_slow(s, size);
 }
 
 BACKING_API backing_addr backing_alloc_aligned(backing *s, uint64_t size, uint64_t align) {
