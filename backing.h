@@ -1676,20 +1676,29 @@ static uint64_t backing__slab_alloc(backing *s, backing__arena *ar, unsigned li)
 
 /* The slot at arena offset off, in the slab that the slab table says covers it. 0, or
    EBADADDR (not a slot start) or EFREED (a free slot). */
-static inline int backing__slot_of(backing__arena *ar, uint64_t off, backing__slab **slp,
-                                   uint32_t *xp, uint32_t *idxp) {
-  uint32_t x = (uint32_t)off & ~(BACKING__SLAB - 1), rel, idx;
-  backing__slab *sl = backing__slab_at(ar, x);
+/* The same, for a caller that has the slab table entry sl of off's page already (the
+   fast paths, which tested its magic); x is the slab's offset. */
+BACKING__INLINE int backing__slot_in(const backing__slab *sl, uint32_t x, uint64_t off,
+                                     uint32_t *idxp) {
   unsigned cls = sl->cls;
+  uint32_t rel, idx;
   if (cls >= BACKING__NLIST) return BACKING_EBADADDR;
   rel = (uint32_t)off - x;
   idx = backing__slot_index(rel, cls); /* < 2048: rel < 2^15, class >= 16 */
   if (idx * backing__slot_size[cls] != rel || idx >= BACKING__GET(sl->bump))
     return BACKING_EBADADDR;
   if (!(BACKING__GET(sl->bits[idx >> 6]) >> (idx & 63) & 1)) return BACKING_EFREED;
+  *idxp = idx;
+  return 0;
+}
+static inline int backing__slot_of(backing__arena *ar, uint64_t off, backing__slab **slp,
+                                   uint32_t *xp, uint32_t *idxp) {
+  uint32_t x = (uint32_t)off & ~(BACKING__SLAB - 1);
+  backing__slab *sl = backing__slab_at(ar, x);
+  int r = backing__slot_in(sl, x, off, idxp);
+  if (r) return r;
   *slp = sl;
   *xp = x;
-  *idxp = idx;
   return 0;
 }
 
@@ -2993,11 +3002,11 @@ BACKING_API uint64_t backing_free(backing *s, backing_addr a) {
                       !s->slow)) { /* fast path: a slot */
     backing__arena *ar = backing__ar(s, (uint32_t)(a >> s->shift));
     uint64_t off = a & s->mask;
-    backing__slab *sl;
-    uint32_t x, idx;
-    if (backing__meta(ar, off >> BACKING__SLAB_SHIFT)->magic == BACKING__SLAB_MAGIC &&
-        !(off & 15) && BACKING__LIKELY(backing__trylock_fast(s, &ar->lock))) {
-      if (BACKING__LIKELY(!ar->quarantined) && backing__slot_of(ar, off, &sl, &x, &idx) == 0 &&
+    backing__slab *sl = backing__meta(ar, off >> BACKING__SLAB_SHIFT);
+    uint32_t x = (uint32_t)off & ~(BACKING__SLAB - 1), idx;
+    if (sl->magic == BACKING__SLAB_MAGIC && !(off & 15) &&
+        BACKING__LIKELY(backing__trylock_fast(s, &ar->lock))) {
+      if (BACKING__LIKELY(!ar->quarantined) && backing__slot_in(sl, x, off, &idx) == 0 &&
           sl->kind == 0) {
         unsigned cls = sl->cls;
         if (backing__slot_unlink(ar, sl, idx, off)) return backing__free_edge(s, ar, sl, x, cls);
@@ -3265,8 +3274,9 @@ BACKING__INLINE backing__gch *backing__gc_fast(backing *s, backing_addr a) {
   off = b & s->mask;
   sl = backing__meta(ar, off >> BACKING__SLAB_SHIFT);
   if (__atomic_load_n(&sl->magic, __ATOMIC_ACQUIRE) == BACKING__SLAB_MAGIC) {
-    uint32_t x, idx;
-    if (!sl->kind || backing__slot_of(ar, off, &sl, &x, &idx) != 0) return NULL;
+    uint32_t idx;
+    if (!sl->kind || backing__slot_in(sl, (uint32_t)off & ~(BACKING__SLAB - 1), off, &idx) != 0)
+      return NULL;
   } else {
     backing__blk *h;
     uint32_t size;
@@ -3369,7 +3379,11 @@ BACKING__INLINE int backing__gc_header(backing *s, backing_addr a, backing__gch 
   return 0;
 }
 
-BACKING_API uint32_t backing_gc_ref(backing *s, backing_addr a) {
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static uint32_t
+backing__gc_ref_slow(backing *s, backing_addr a) {
   backing__gch *g;
   int r = backing__gc_header(s, a, &g);
   if (BACKING__UNLIKELY(r != 0)) return BACKING__FAIL(r);
@@ -3427,8 +3441,42 @@ BACKING__INLINE uint32_t backing__gc_unref(backing *s, backing_addr a, int own) 
   }
 }
 
-BACKING_API uint32_t backing_gc_unref(backing *s, backing_addr a) {
+/* gc_ref and gc_unref: the same checks as backing__gc_header, then one compare-and-swap
+   on a count that stays above 0, with nothing called but in tail position (no stack
+   frame); every other case (a count at 0 or about to be, an error, a contended count)
+   goes to the full path from the start. */
+BACKING_API uint32_t backing_gc_ref(backing *s, backing_addr a) {
+  backing__gch *g = backing__gc_fast(s, a);
+  if (BACKING__LIKELY(g != NULL) && BACKING__LIKELY(!BACKING__RESERVED(g->type))) {
+    int32_t c = backing__gc_load(g);
+    if (BACKING__LIKELY(c > 0 && c != INT32_MAX) &&
+        __atomic_compare_exchange_n(&g->count, &c, c + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+      backing__last_err = 0;
+      return (uint32_t)c + 1;
+    }
+  }
+  return backing__gc_ref_slow(s, a);
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static uint32_t
+backing__gc_unref_slow(backing *s, backing_addr a) {
   return backing__gc_unref(s, a, 0);
+}
+
+BACKING_API uint32_t backing_gc_unref(backing *s, backing_addr a) {
+  backing__gch *g = backing__gc_fast(s, a);
+  if (BACKING__LIKELY(g != NULL) && BACKING__LIKELY(!BACKING__RESERVED(g->type))) {
+    int32_t c = backing__gc_load(g);
+    if (BACKING__LIKELY(c > 1) &&
+        __atomic_compare_exchange_n(&g->count, &c, c - 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+      backing__last_err = 0;
+      return (uint32_t)c - 1;
+    }
+  }
+  return backing__gc_unref_slow(s, a);
 }
 
 /* Run the destructor of the dying block at arena offset o, then free it. */
