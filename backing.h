@@ -3352,8 +3352,38 @@ static backing_addr backing__gc_new(backing *s, uint64_t size, uint32_t type, ui
   return a ? a + 16 : 0;
 }
 
+/* gc_alloc's fast path: a slot of the current arena's first partial GC slab of the class,
+   taken and initialised under the arena's lock exactly as backing__alloc would (the
+   slab_pop stores, the count, then backing__gc_init). A slot that would fill its slab,
+   a slab that does not hold together and every other case take the usual path. */
 BACKING_API backing_addr backing_gc_alloc(backing *s, uint64_t size, uint32_t type, uint32_t refs) {
   if (BACKING__RESERVED(type)) return BACKING__FAIL(BACKING_EINVAL); /* containers' */
+  if (BACKING__LIKELY(s != NULL && size <= BACKING__SMALL_MAX && !s->slow &&
+                      refs <= (uint32_t)INT32_MAX)) {
+    unsigned li = backing__class_of(size) + BACKING__NCLASS;
+    uint32_t cur = backing__cur(s);
+    backing__arena *ar = backing__ar(s, cur);
+    if (BACKING__LIKELY(backing__trylock_fast(s, &ar->lock))) {
+      uint32_t x = ar->partial[li];
+      if (BACKING__LIKELY(x != 0 && !ar->quarantined)) {
+        backing__slab *sl = backing__slab_at(ar, x);
+        uint32_t slot;
+        if (BACKING__LIKELY((uint16_t)(sl->used + 1) != sl->nslots) &&
+            BACKING__LIKELY((slot = backing__slab_pop(ar, sl, x, li)) != 0)) {
+          backing__gcinit gi;
+          sl->used++;
+          gi.type = type;
+          gi.count = (int32_t)refs;
+          gi.zero = 0;
+          backing__gc_init(s, ar, slot, &gi);
+          backing__unlock(&ar->lock);
+          backing__last_err = 0;
+          return (((uint64_t)cur << s->shift) | slot) + 16;
+        }
+      }
+      backing__unlock(&ar->lock);
+    }
+  }
   return backing__gc_new(s, size, type, refs, 0);
 }
 BACKING_API backing_addr backing_gc_calloc(backing *s, uint64_t size, uint32_t type,
@@ -3621,7 +3651,35 @@ static uint64_t backing__gc_free(backing *s, backing_addr a, int own) {
   return backing__gc_reap(s, i, (uint32_t)L.off);
 }
 
+/* gc_free's fast path: a GC slot at count <= 0 (waiting), with no destructor registered
+   in this process: off the waiting list and freed under one lock, the same stores in the
+   same order as backing__gc_free. Every other case (and every error) goes there. */
 BACKING_API uint64_t backing_gc_free(backing *s, backing_addr a) {
+  uint64_t b = a - 16;
+  if (BACKING__LIKELY(s != NULL && !s->slow && a >= 16 && !(a & 15) &&
+                      b < BACKING__LD(s->valid_limit))) {
+    backing__arena *ar = backing__ar(s, (uint32_t)(b >> s->shift));
+    uint64_t off = b & s->mask;
+    backing__slab *sl = backing__meta(ar, off >> BACKING__SLAB_SHIFT);
+    uint32_t x = (uint32_t)off & ~(BACKING__SLAB - 1), idx;
+    if (sl->magic == BACKING__SLAB_MAGIC && BACKING__LIKELY(backing__trylock_fast(s, &ar->lock))) {
+      if (BACKING__LIKELY(!ar->quarantined) && sl->kind &&
+          backing__slot_in(sl, x, off, &idx) == 0) {
+        backing__gch *g = backing__gch_at(ar, off);
+        int32_t c = backing__gc_load(g);
+        if (!BACKING__RESERVED(g->type) && c <= 0 && c != BACKING__DYING &&
+            !__atomic_load_n(&s->ndtors, __ATOMIC_ACQUIRE)) {
+          unsigned cls = sl->cls;
+          backing__wait_remove(s, ar, g);
+          if (backing__slot_unlink(ar, sl, idx, off)) return backing__free_edge(s, ar, sl, x, cls);
+          backing__unlock(&ar->lock);
+          backing__last_err = 0;
+          return backing__slot_size[cls];
+        }
+      }
+      backing__unlock(&ar->lock);
+    }
+  }
   return backing__gc_free(s, a, 0);
 }
 
