@@ -2701,36 +2701,43 @@ backing__slab_bad(backing *s, backing__arena *ar, uint32_t x) {
   return 0;
 }
 
-BACKING__INLINE uint32_t backing__slab_take(backing *s, backing__arena *ar, uint32_t x,
-                                            unsigned cls) {
-  backing__slab *sl;
+/* The first half of taking a slot: off the free list (or the bump), its bit set; 0 and
+   nothing written when the slab does not hold together. The count is the caller's. */
+BACKING__INLINE uint32_t backing__slab_pop(backing *s, backing__arena *ar, backing__slab *sl,
+                                           uint32_t x, unsigned cls) {
   uint32_t slot, idx;
   /* x comes from a partial list, whose heads are checked when the arena is first used
      and whose links are checked where they are followed */
-  sl = backing__slab_at(ar, x);
-  if (BACKING__UNLIKELY(sl->cls != cls)) goto bad;
+  if (BACKING__UNLIKELY(sl->cls != cls)) return 0;
   if (sl->free) { /* (a damaged link still names a slot of this slab that is free) */
     uint32_t rel = sl->free - x;
     idx = backing__slot_index(rel, cls);
     if (BACKING__UNLIKELY(rel >= BACKING__SLAB - BACKING__HDR || idx >= sl->nslots ||
                           (sl->bits[idx >> 6] >> (idx & 63) & 1)))
-      goto bad;
+      return 0;
     sl->free = *backing__u32(ar, sl->free);
     slot = x + idx * backing__slot_size[cls];
   } else {
     idx = sl->bump;
-    if (BACKING__UNLIKELY(idx >= sl->nslots || sl->nslots > 2047)) goto bad;
+    if (BACKING__UNLIKELY(idx >= sl->nslots || sl->nslots > 2047)) return 0;
     BACKING__SET(sl->bump, idx + 1);
     slot = x + idx * backing__slot_size[cls];
   }
   BACKING__CRASH(BACKING__CP_SLOT_TAKEN);
   BACKING__SET(sl->bits[idx >> 6], sl->bits[idx >> 6] | (uint64_t)1 << (idx & 63));
   BACKING__CRASH(BACKING__CP_SLOT_MARKED);
-  if (++sl->used == sl->nslots) backing__partial_remove(s, ar, sl);
   BACKING__UNPOISON(s, ar, slot, backing__slot_size[cls]);
+  (void)s;
   return slot;
-bad:
-  return backing__slab_bad(s, ar, x);
+}
+
+BACKING__INLINE uint32_t backing__slab_take(backing *s, backing__arena *ar, uint32_t x,
+                                            unsigned cls) {
+  backing__slab *sl = backing__slab_at(ar, x);
+  uint32_t slot = backing__slab_pop(s, ar, sl, x, cls);
+  if (BACKING__UNLIKELY(!slot)) return backing__slab_bad(s, ar, x);
+  if (++sl->used == sl->nslots) backing__partial_remove(s, ar, sl);
+  return slot;
 }
 
 /* A slot of list li (class, plus BACKING__NCLASS for GC slabs) in arena ar; 0 if none. */
@@ -2742,32 +2749,40 @@ static uint64_t backing__slab_alloc(backing *s, backing__arena *ar, unsigned li)
 
 /* The slot at arena offset off, in the slab that the slab table says covers it. 0, or
    EBADADDR (not a slot start) or EFREED (a free slot). */
-static inline int backing__slot_of(backing__arena *ar, uint64_t off, backing__slab **slp,
-                                   uint32_t *xp, uint32_t *idxp) {
-  uint32_t x = (uint32_t)off & ~(BACKING__SLAB - 1), rel, idx;
-  backing__slab *sl = backing__slab_at(ar, x);
+/* The same, for a caller that has the slab table entry sl of off's page already (the
+   fast paths, which tested its magic); x is the slab's offset. */
+BACKING__INLINE int backing__slot_in(const backing__slab *sl, uint32_t x, uint64_t off,
+                                     uint32_t *idxp) {
   unsigned cls = sl->cls;
+  uint32_t rel, idx;
   if (cls >= BACKING__NLIST) return BACKING_EBADADDR;
   rel = (uint32_t)off - x;
   idx = backing__slot_index(rel, cls); /* < 2048: rel < 2^15, class >= 16 */
   if (idx * backing__slot_size[cls] != rel || idx >= BACKING__GET(sl->bump))
     return BACKING_EBADADDR;
   if (!(BACKING__GET(sl->bits[idx >> 6]) >> (idx & 63) & 1)) return BACKING_EFREED;
-  *slp = sl;
-  *xp = x;
   *idxp = idx;
   return 0;
 }
+static inline int backing__slot_of(backing__arena *ar, uint64_t off, backing__slab **slp,
+                                   uint32_t *xp, uint32_t *idxp) {
+  uint32_t x = (uint32_t)off & ~(BACKING__SLAB - 1);
+  backing__slab *sl = backing__slab_at(ar, x);
+  int r = backing__slot_in(sl, x, off, idxp);
+  if (r) return r;
+  *slp = sl;
+  *xp = x;
+  return 0;
+}
 
-/* Free a slot found by backing__slot_of; an emptied slab goes back to the arena. */
-static inline uint64_t backing__slot_free(backing *s, backing__arena *ar, backing__slab *sl,
-                                          uint32_t x, uint32_t idx, uint64_t off) {
-  BACKING__SET(sl->bits[idx >> 6], sl->bits[idx >> 6] & ~((uint64_t)1 << (idx & 63)));
-  BACKING__CRASH(BACKING__CP_SLOT_CLEARED);
-  *backing__u32(ar, off) = sl->free;
-  sl->free = (uint32_t)off;
-  BACKING__POISON(s, ar, off + 4, backing__slot_size[sl->cls] - 4u);
-  BACKING__CRASH(BACKING__CP_SLOT_LISTED);
+/* The count of a slot free when it changes a list: a full slab goes back on its partial
+   list, an emptied one back to the arena. Out of line, so that the common free (the count
+   alone) calls nothing and needs no stack frame. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static void
+backing__slot_free_edge(backing *s, backing__arena *ar, backing__slab *sl, uint32_t x) {
   if (sl->used-- == sl->nslots) backing__partial_add(s, ar, x, sl, 1);
   if (BACKING__UNLIKELY(sl->used == 0)) {
     backing__blk *h = backing__hdr(ar, x - BACKING__HDR);
@@ -2776,7 +2791,30 @@ static inline uint64_t backing__slot_free(backing *s, backing__arena *ar, backin
     BACKING__SET(sl->magic, 0u);
     backing__release(s, ar, x - BACKING__HDR, BACKING__SLAB, h->size & BACKING__PREV_FREE, h->prev);
   }
-  return backing__slot_size[sl->cls];
+}
+
+/* The first half of a slot free: its bit cleared, the slot put on the slab's free list.
+   Then the count: lowered here (0), or left to backing__slot_free_edge (1). */
+BACKING__INLINE int backing__slot_unlink(backing *s, backing__arena *ar, backing__slab *sl,
+                                         uint32_t idx, uint64_t off) {
+  BACKING__SET(sl->bits[idx >> 6], sl->bits[idx >> 6] & ~((uint64_t)1 << (idx & 63)));
+  BACKING__CRASH(BACKING__CP_SLOT_CLEARED);
+  *backing__u32(ar, off) = sl->free;
+  sl->free = (uint32_t)off;
+  BACKING__POISON(s, ar, off + 4, backing__slot_size[sl->cls] - 4u);
+  (void)s;
+  BACKING__CRASH(BACKING__CP_SLOT_LISTED);
+  if (BACKING__UNLIKELY(sl->used == sl->nslots || sl->used <= 1)) return 1;
+  sl->used--;
+  return 0;
+}
+
+/* Free a slot found by backing__slot_of; an emptied slab goes back to the arena. */
+static inline uint64_t backing__slot_free(backing *s, backing__arena *ar, backing__slab *sl,
+                                          uint32_t x, uint32_t idx, uint64_t off) {
+  unsigned cls = sl->cls;
+  if (backing__slot_unlink(s, ar, sl, idx, off)) backing__slot_free_edge(s, ar, sl, x);
+  return backing__slot_size[cls];
 }
 
 /* >>sources ------------------------------------------------------------------------ */
@@ -3254,6 +3292,14 @@ static inline int backing__trylock(backing *s, uint64_t *w) {
   return 0;
 }
 
+/* The same for the fast paths, with no call: before the thread's first lock (its id not
+   yet known) it fails, and the caller's slow path learns the id. */
+BACKING__INLINE int backing__trylock_fast(backing *s, uint64_t *w) {
+  uint64_t v = 0;
+  uint32_t t = backing__tid_cache;
+  return t != 0 && BACKING__ACAS(w, &v, s->lock_id | t, 0, BACKING__ACQUIRE, BACKING__RELAXED);
+}
+
 static int backing__lock_slow(backing *s, uint64_t *w) {
   uint64_t me = s->lock_id | backing__tid();
   uint32_t n;
@@ -3288,6 +3334,7 @@ static void backing__spin_unlock(int *w) {
 #else
 #define backing__tid() 0u
 #define backing__trylock(s, w) ((void)(s), (void)(w), 1)
+#define backing__trylock_fast(s, w) ((void)(s), (void)(w), 1)
 #define backing__lock(s, w) ((void)(s), (void)(w), 0)
 #define backing__unlock(w) ((void)(w))
 #define backing__spin_lock(w) ((void)(w))
@@ -3313,6 +3360,17 @@ static int backing__lock_arena(backing *s, backing__arena *ar, uint32_t i) {
     return r ? r : BACKING_ECORRUPT;
   }
   return 0;
+}
+
+/* The same for the fast paths: an uncontended lock is taken inline; anything else (a
+   holder to wait for, a dead owner to recover from) goes through backing__lock_arena. */
+BACKING__INLINE int backing__lock_arena_fast(backing *s, backing__arena *ar, uint32_t i) {
+  if (BACKING__LIKELY(backing__trylock(s, &ar->lock))) {
+    if (BACKING__LIKELY(!ar->quarantined)) return 0;
+    backing__unlock(&ar->lock);
+    return BACKING_ECORRUPT;
+  }
+  return backing__lock_arena(s, ar, i);
 }
 
 /* For calls that only read: a read-only handle cannot write a lock word, and reads
@@ -3959,26 +4017,66 @@ static int backing__size_ok(backing *s, uint64_t size, uint64_t align) {
   return 1;
 }
 
+/* The fast path's rarer ends, out of line so that it needs no stack frame. Each unlocks.
+   The slot taken filled its slab: off the partial list. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static backing_addr
+backing__alloc_filled(backing *s, backing__arena *ar, backing__slab *sl, uint32_t cur,
+                      uint32_t slot) {
+  if (++sl->used == sl->nslots) backing__partial_remove(s, ar, sl);
+  backing__unlock(&ar->lock);
+  backing__last_err = 0;
+  return ((uint64_t)cur << s->shift) | slot;
+}
+/* The slab did not hold together: the arena is marked damaged, and the usual path looks
+   elsewhere. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static backing_addr
+backing__alloc_damaged(backing *s, backing__arena *ar, uint32_t x, uint64_t size) {
+  backing__slab_bad(s, ar, x);
+  backing__unlock(&ar->lock);
+  backing__last_err = 0;
+  return backing__alloc(s, size, 16, 0, NULL);
+}
+/* Everything but a slot from the current arena's first partial slab. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static backing_addr
+backing__alloc_slow(backing *s, uint64_t size) {
+  BACKING__ENTER_VAL(s);
+  if (BACKING__UNLIKELY(!backing__size_ok(s, size, 16))) return 0;
+  return backing__alloc(s, size, 16, 0, NULL);
+}
+
+/* The fast path calls nothing but in tail position; a lock not free at once goes to the
+   slow path, which waits for it. */
 BACKING_API backing_addr backing_alloc(backing *s, uint64_t size) {
   if (BACKING__LIKELY(s != NULL && size <= BACKING__SMALL_MAX && !s->slow)) { /* fast path */
     unsigned cls = backing__class_of(size);
     uint32_t cur = backing__cur(s);
     backing__arena *ar = backing__ar(s, cur);
-    if (BACKING__LIKELY(backing__trylock(s, &ar->lock))) {
+    if (BACKING__LIKELY(backing__trylock_fast(s, &ar->lock))) {
       uint32_t x = ar->partial[cls];
       if (BACKING__LIKELY(x != 0 && !ar->quarantined)) {
-        uint32_t slot = backing__slab_take(s, ar, x, cls);
+        backing__slab *sl = backing__slab_at(ar, x);
+        uint32_t slot = backing__slab_pop(s, ar, sl, x, cls);
+        if (BACKING__UNLIKELY(!slot)) return backing__alloc_damaged(s, ar, x, size);
+        if (BACKING__UNLIKELY((uint16_t)(sl->used + 1) == sl->nslots))
+          return backing__alloc_filled(s, ar, sl, cur, slot);
+        sl->used++;
         backing__unlock(&ar->lock);
         backing__last_err = 0;
-        if (BACKING__LIKELY(slot != 0)) return ((uint64_t)cur << s->shift) | slot;
-        return backing__alloc(s, size, 16, 0, NULL); /* the slab was damaged */
+        return ((uint64_t)cur << s->shift) | slot;
       }
       backing__unlock(&ar->lock);
     }
   }
-  BACKING__ENTER_VAL(s);
-  if (BACKING__UNLIKELY(!backing__size_ok(s, size, 16))) return 0;
-  return backing__alloc(s, size, 16, 0, NULL);
+  return backing__alloc_slow(s, size);
 }
 
 BACKING_API backing_addr backing_alloc_aligned(backing *s, uint64_t size, uint64_t align) {
@@ -4034,20 +4132,36 @@ backing__free_slow(backing *s, backing_addr a) {
   return r ? BACKING__FAIL(r) : freed;
 }
 
+/* The fast path's slot free when the count changes a list; it also unlocks. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static uint64_t
+backing__free_edge(backing *s, backing__arena *ar, backing__slab *sl, uint32_t x, unsigned cls) {
+  backing__slot_free_edge(s, ar, sl, x);
+  backing__unlock(&ar->lock);
+  backing__last_err = 0;
+  return backing__slot_size[cls];
+}
+
+/* The fast path calls nothing but in tail position (no stack frame): a lock that is not
+   free at once, like every other case, goes to backing__free_slow. */
 BACKING_API uint64_t backing_free(backing *s, backing_addr a) {
   if (BACKING__LIKELY(s != NULL && a < BACKING__LD(s->valid_limit) &&
                       !s->slow)) { /* fast path: a slot */
     backing__arena *ar = backing__ar(s, (uint32_t)(a >> s->shift));
     uint64_t off = a & s->mask;
-    backing__slab *sl;
-    uint32_t x, idx;
-    if (backing__slab_at(ar, off)->magic == BACKING__SLAB_MAGIC && !(off & 15) &&
-        backing__lock_arena(s, ar, (uint32_t)(a >> s->shift)) == 0) {
-      if (backing__slot_of(ar, off, &sl, &x, &idx) == 0 && sl->kind == 0) {
-        uint64_t n = backing__slot_free(s, ar, sl, x, idx, off);
+    backing__slab *sl = backing__slab_at(ar, off);
+    uint32_t x = (uint32_t)off & ~(BACKING__SLAB - 1), idx;
+    if (sl->magic == BACKING__SLAB_MAGIC && !(off & 15) &&
+        BACKING__LIKELY(backing__trylock_fast(s, &ar->lock))) {
+      if (BACKING__LIKELY(!ar->quarantined) && backing__slot_in(sl, x, off, &idx) == 0 &&
+          sl->kind == 0) {
+        unsigned cls = sl->cls;
+        if (backing__slot_unlink(s, ar, sl, idx, off)) return backing__free_edge(s, ar, sl, x, cls);
         backing__unlock(&ar->lock);
         backing__last_err = 0;
-        return n;
+        return backing__slot_size[cls];
       }
       backing__unlock(&ar->lock);
     }
@@ -4312,8 +4426,9 @@ BACKING__INLINE backing__gch *backing__gc_fast(backing *s, backing_addr a) {
   off = b & s->mask;
   sl = backing__slab_at(ar, off);
   if (BACKING__ALOAD(&sl->magic, BACKING__ACQUIRE) == BACKING__SLAB_MAGIC) {
-    uint32_t x, idx;
-    if (!sl->kind || backing__slot_of(ar, off, &sl, &x, &idx) != 0) return NULL;
+    uint32_t idx;
+    if (!sl->kind || backing__slot_in(sl, (uint32_t)off & ~(BACKING__SLAB - 1), off, &idx) != 0)
+      return NULL;
   } else {
     backing__blk *h;
     uint32_t size;
@@ -4390,8 +4505,38 @@ static backing_addr backing__gc_new(backing *s, uint64_t size, uint32_t type, ui
   return a ? a + 16 : 0;
 }
 
+/* gc_alloc's fast path: a slot of the current arena's first partial GC slab of the class,
+   taken and initialised under the arena's lock exactly as backing__alloc would (the
+   slab_pop stores, the count, then backing__gc_init). A slot that would fill its slab,
+   a slab that does not hold together and every other case take the usual path. */
 BACKING_API backing_addr backing_gc_alloc(backing *s, uint64_t size, uint32_t type, uint32_t refs) {
   if (BACKING__RESERVED(type)) return BACKING__FAIL(BACKING_EINVAL); /* containers' */
+  if (BACKING__LIKELY(s != NULL && size <= BACKING__SMALL_MAX && !s->slow &&
+                      refs <= (uint32_t)INT32_MAX)) {
+    unsigned li = backing__class_of(size) + BACKING__NCLASS;
+    uint32_t cur = backing__cur(s);
+    backing__arena *ar = backing__ar(s, cur);
+    if (BACKING__LIKELY(backing__trylock_fast(s, &ar->lock))) {
+      uint32_t x = ar->partial[li];
+      if (BACKING__LIKELY(x != 0 && !ar->quarantined)) {
+        backing__slab *sl = backing__slab_at(ar, x);
+        uint32_t slot;
+        if (BACKING__LIKELY((uint16_t)(sl->used + 1) != sl->nslots) &&
+            BACKING__LIKELY((slot = backing__slab_pop(s, ar, sl, x, li)) != 0)) {
+          backing__gcinit gi;
+          sl->used++;
+          gi.type = type;
+          gi.count = (int32_t)refs;
+          gi.zero = 0;
+          backing__gc_init(s, ar, slot, &gi);
+          backing__unlock(&ar->lock);
+          backing__last_err = 0;
+          return (((uint64_t)cur << s->shift) | slot) + 16;
+        }
+      }
+      backing__unlock(&ar->lock);
+    }
+  }
   return backing__gc_new(s, size, type, refs, 0);
 }
 BACKING_API backing_addr backing_gc_calloc(backing *s, uint64_t size, uint32_t type,
@@ -4417,7 +4562,11 @@ BACKING__INLINE int backing__gc_header(backing *s, backing_addr a, backing__gch 
   return 0;
 }
 
-BACKING_API uint32_t backing_gc_ref(backing *s, backing_addr a) {
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static uint32_t
+backing__gc_ref_slow(backing *s, backing_addr a) {
   backing__gch *g;
   int r = backing__gc_header(s, a, &g);
   if (BACKING__UNLIKELY(r != 0)) return BACKING__FAIL(r);
@@ -4475,8 +4624,42 @@ BACKING__INLINE uint32_t backing__gc_unref(backing *s, backing_addr a, int own) 
   }
 }
 
-BACKING_API uint32_t backing_gc_unref(backing *s, backing_addr a) {
+/* gc_ref and gc_unref: the same checks as backing__gc_header, then one compare-and-swap
+   on a count that stays above 0, with nothing called but in tail position (no stack
+   frame); every other case (a count at 0 or about to be, an error, a contended count)
+   goes to the full path from the start. */
+BACKING_API uint32_t backing_gc_ref(backing *s, backing_addr a) {
+  backing__gch *g = backing__gc_fast(s, a);
+  if (BACKING__LIKELY(g != NULL) && BACKING__LIKELY(!BACKING__RESERVED(g->type))) {
+    int32_t c = backing__gc_load(g);
+    if (BACKING__LIKELY(c > 0 && c != INT32_MAX) &&
+        BACKING__ACAS(&g->count, &c, c + 1, 0, BACKING__ACQ_REL, BACKING__ACQUIRE)) {
+      backing__last_err = 0;
+      return (uint32_t)c + 1;
+    }
+  }
+  return backing__gc_ref_slow(s, a);
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+static uint32_t
+backing__gc_unref_slow(backing *s, backing_addr a) {
   return backing__gc_unref(s, a, 0);
+}
+
+BACKING_API uint32_t backing_gc_unref(backing *s, backing_addr a) {
+  backing__gch *g = backing__gc_fast(s, a);
+  if (BACKING__LIKELY(g != NULL) && BACKING__LIKELY(!BACKING__RESERVED(g->type))) {
+    int32_t c = backing__gc_load(g);
+    if (BACKING__LIKELY(c > 1) &&
+        BACKING__ACAS(&g->count, &c, c - 1, 0, BACKING__ACQ_REL, BACKING__ACQUIRE)) {
+      backing__last_err = 0;
+      return (uint32_t)c - 1;
+    }
+  }
+  return backing__gc_unref_slow(s, a);
 }
 
 /* Run the destructor of the dying block at arena offset o, then free it. */
@@ -4621,7 +4804,36 @@ static uint64_t backing__gc_free(backing *s, backing_addr a, int own) {
   return backing__gc_reap(s, i, (uint32_t)L.off);
 }
 
+/* gc_free's fast path: a GC slot at count <= 0 (waiting), with no destructor registered
+   in this process: off the waiting list and freed under one lock, the same stores in the
+   same order as backing__gc_free. Every other case (and every error) goes there. */
 BACKING_API uint64_t backing_gc_free(backing *s, backing_addr a) {
+  uint64_t b = a - 16;
+  if (BACKING__LIKELY(s != NULL && !s->slow && a >= 16 && !(a & 15) &&
+                      b < BACKING__LD(s->valid_limit))) {
+    backing__arena *ar = backing__ar(s, (uint32_t)(b >> s->shift));
+    uint64_t off = b & s->mask;
+    backing__slab *sl = backing__slab_at(ar, off);
+    uint32_t x = (uint32_t)off & ~(BACKING__SLAB - 1), idx;
+    if (sl->magic == BACKING__SLAB_MAGIC && BACKING__LIKELY(backing__trylock_fast(s, &ar->lock))) {
+      if (BACKING__LIKELY(!ar->quarantined) && sl->kind &&
+          backing__slot_in(sl, x, off, &idx) == 0) {
+        backing__gch *g = backing__gch_at(ar, off);
+        int32_t c = backing__gc_load(g);
+        if (!BACKING__RESERVED(g->type) && c <= 0 && c != BACKING__DYING &&
+            !BACKING__ALOAD(&s->ndtors, BACKING__ACQUIRE)) {
+          unsigned cls = sl->cls;
+          backing__wait_remove(s, ar, g);
+          if (backing__slot_unlink(s, ar, sl, idx, off))
+            return backing__free_edge(s, ar, sl, x, cls);
+          backing__unlock(&ar->lock);
+          backing__last_err = 0;
+          return backing__slot_size[cls];
+        }
+      }
+      backing__unlock(&ar->lock);
+    }
+  }
   return backing__gc_free(s, a, 0);
 }
 
