@@ -5215,9 +5215,9 @@ BACKING_API int backing_vec_free(backing *s, backing_addr va) {
 
 /* ---- the map: an extendible hash table.
    header   {magic, seed, lock, dir, spare, splits}: dir is the directory's address; lock
-            guards the directory.
+            guards the directory; splits counts splits and rebuilds (segments moved).
    dir      {depth; seg[2^depth]}: the segment of a hash is seg[hash >> (64 - depth)].
-   segment  {lock, spare, depth, prefix, live, used, split[2]; slot[506]}: the keys whose
+   segment  {lock, ver, depth, prefix, live, used, split[2]; slot[506]}: the keys whose
             hash starts with `prefix` (depth bits), by linear probing from (u32)hash * 506
             >> 32. A slot is 0 (empty), 1 (deleted) or tag << 48 | entry address; it changes
             by one 8-byte store, and a key never moves to another slot of its segment.
@@ -5228,7 +5228,11 @@ BACKING_API int backing_vec_free(backing *s, backing_addr va) {
    them one by one; a reader that finds the old one still finds every key it held. A
    writer that locks a retired segment (its splitter died) finishes that last step. What
    the map gives back (old entries, retired segments and directories) is unref'd: the GC
-   frees it `lifetime` cycles later, which is what keeps views from get safe. */
+   frees it `lifetime` cycles later, which is what keeps views from get safe. A process
+   stalled for longer than that may read a segment or an entry that was given back and
+   reused: so a get's miss counts only if neither its segment's `ver` nor `splits` moved
+   meanwhile, and a writer takes only a lock word that is a segment's (it looks again
+   from the directory when what it read has moved). */
 
 #define BACKING__MAP_MAGIC 0x3150414d4b4342ull /* "BCKMAP1" */
 #define BACKING__NSLOT 506u
@@ -5250,7 +5254,7 @@ typedef struct backing__maph {
 
 typedef struct backing__seg {
   uint64_t lock;
-  uint32_t spare;
+  uint32_t ver; /* bumped after every slot change: a reader that missed looks again */
   uint32_t depth;
   uint64_t prefix;
   uint32_t live, used;
@@ -5505,7 +5509,7 @@ static int backing__msplit(backing *s, backing__maph *h, backing_addr ga, backin
     return backing_last_error() ? backing_last_error() : BACKING_ENOSPACE;
   }
   if (!rebuild) { /* the directory must tell the halves apart */
-    uint32_t gd;
+    uint32_t gd = 0;
     uint64_t *dir;
     if ((r = backing__lock(s, &h->lock)) == BACKING__STOLEN) r = 0;
     dir = r ? NULL : backing__mdir(s, h, &gd);
@@ -5523,7 +5527,6 @@ static int backing__msplit(backing *s, backing__maph *h, backing_addr ga, backin
         backing__obj_retire(s, old);
       }
     }
-    if (r == 0) BACKING__AADD(&h->splits, 1, BACKING__RELAXED);
     backing__unlock(&h->lock);
     if (r) {
       backing__obj_free(s, a);
@@ -5533,6 +5536,7 @@ static int backing__msplit(backing *s, backing__maph *h, backing_addr ga, backin
     }
   }
   g->split[1] = b;
+  BACKING__AADD(&h->splits, 1, BACKING__ACQ_REL);     /* (readers: the segments moved) */
   BACKING__ASTORE(&g->split[0], a, BACKING__RELEASE); /* retired from here on */
   r = backing__mforward(s, h, ga, g);
   backing__unlock(&g->lock);
@@ -5609,29 +5613,41 @@ static backing_addr backing__ent_new(backing *s, const void *key, uint64_t klen,
 /* The segment of hash, locked, current (not retired, still in the directory). */
 static backing__seg *backing__mlocked(backing *s, backing__maph *h, uint64_t hash, backing_addr *ga,
                                       int *err) {
-  for (;;) {
+  uint32_t tries;
+  for (tries = 0;; tries++) {
     uint32_t gd;
-    uint64_t *dir = backing__mdir(s, h, &gd), a;
-    backing__seg *g;
+    uint64_t sp = BACKING__ALOAD(&h->splits, BACKING__ACQUIRE);
+    uint64_t *dir = backing__mdir(s, h, &gd), a = 0;
+    backing__seg *g = NULL;
     int r;
-    if (!dir ||
-        !(g = backing__mseg(
-              s, a = BACKING__ALOAD(&dir[backing__dir_index(hash, gd)], BACKING__ACQUIRE), hash))) {
+    if (dir) a = BACKING__ALOAD(&dir[backing__dir_index(hash, gd)], BACKING__ACQUIRE);
+    /* only a segment's own lock word is ever taken: what a stale directory names may have
+       been given back and reused as something else by now */
+    if (!dir || !(g = backing__mseg(s, a, hash)) ||
+        !backing__obj_at(s, a, BACKING__T_SEG, NULL, 1)) {
+      if (tries < 1000 && BACKING__ALOAD(&h->splits, BACKING__ACQUIRE) != sp) continue;
       *err = BACKING_ECORRUPT;
       return NULL;
     }
-    if ((r = backing__mlock(s, g)) != 0) {
+    r = backing__lock(s, &g->lock);
+    if (r == BACKING__STOLEN) backing__mrepair(g);
+    if (r != 0 && r != BACKING__STOLEN) {
       *err = r;
       return NULL;
     }
-    if (g->split[0]) { /* retired: its splitter died before the directory was done */
-      r = backing__mforward(s, h, a, g);
+    if (g->split[0]) { /* retired */
+      /* A splitter that died holding the lock (its lock was taken over) left the directory
+         and the retiring to us. One that lives does both itself: giving the segment back
+         a second time here would take a reference from whatever the GC has reused it
+         for by now. */
+      int dead = r == BACKING__STOLEN;
+      r = backing__mforward(s, h, a, g); /* (a no-op unless the directory names it still) */
       backing__unlock(&g->lock);
       if (r) {
         *err = r;
         return NULL;
       }
-      backing__obj_retire(s, a); /* what the splitter did not live to do (at 0: nothing) */
+      if (dead) backing__obj_retire(s, a);
       continue;
     }
     dir = backing__mdir(s, h, &gd);
@@ -5677,10 +5693,12 @@ BACKING_API int backing_map_put(backing *s, backing_addr m, const void *key, uin
       old = g->slot[at];
       BACKING__CRASH(BACKING__CP_MAP_SLOT);
       BACKING__ASTORE(&g->slot[at], w, BACKING__RELEASE); /* publish */
+      BACKING__ASTORE(&g->ver, g->ver + 1, BACKING__RELEASE);
     } else {
       if (!g->slot[free_at]) g->used++;
       BACKING__CRASH(BACKING__CP_MAP_SLOT);
       BACKING__ASTORE(&g->slot[free_at], w, BACKING__RELEASE); /* publish */
+      BACKING__ASTORE(&g->ver, g->ver + 1, BACKING__RELEASE);
       g->live++;
     }
     backing__unlock(&g->lock);
@@ -5710,6 +5728,7 @@ BACKING_API int backing_map_del(backing *s, backing_addr m, const void *key, uin
   old = g->slot[at];
   BACKING__CRASH(BACKING__CP_MAP_SLOT);
   BACKING__ASTORE(&g->slot[at], (uint64_t)BACKING__TOMB, BACKING__RELEASE); /* publish */
+  BACKING__ASTORE(&g->ver, g->ver + 1, BACKING__RELEASE);
   g->live--;
   backing__unlock(&g->lock);
   backing__obj_retire(s, BACKING__ADDR(old));
@@ -5730,7 +5749,8 @@ BACKING_API int backing_map_get(backing *s, backing_addr m, const void *key, uin
   if (klen > BACKING_MAP_KEY_MAX) return backing__err(BACKING_ENOTFOUND);
   hash = backing__hash(h->seed, key, klen);
   for (tries = 0; tries < 100; tries++) {
-    uint32_t gd;
+    uint32_t gd, ver;
+    uint64_t sp = BACKING__ALOAD(&h->splits, BACKING__ACQUIRE);
     uint64_t *dir = backing__mdir(s, h, &gd), w, sa;
     backing__seg *g;
     backing__entv v;
@@ -5739,8 +5759,16 @@ BACKING_API int backing_map_get(backing *s, backing_addr m, const void *key, uin
     sa = BACKING__ALOAD(&dir[backing__dir_index(hash, gd)], BACKING__ACQUIRE);
     g = backing__mcur(s, &sa, hash);
     if (!g) continue; /* the directory moved under us (or is damaged: then give up) */
-    if ((at = backing__mfind(s, g, hash, key, klen, &free_at)) < 0)
+    ver = BACKING__ALOAD(&g->ver, BACKING__ACQUIRE);
+    if ((at = backing__mfind(s, g, hash, key, klen, &free_at)) < 0) {
+      /* A miss counts only if nothing moved while we looked: a segment or an entry we
+         read may have been given back and reused by then (a reader stalled for longer
+         than the GC's grace), and then the key may well be there. */
+      if (BACKING__ALOAD(&g->ver, BACKING__ACQUIRE) != ver ||
+          BACKING__ALOAD(&h->splits, BACKING__ACQUIRE) != sp)
+        continue;
       return backing__err(BACKING_ENOTFOUND);
+    }
     w = BACKING__ALOAD(&g->slot[at], BACKING__ACQUIRE);
     if (w <= BACKING__TOMB || !backing__ment(s, w, &v) || !backing__ent_is(&v, key, klen))
       continue; /* deleted or overwritten just now: look again */
@@ -5842,9 +5870,16 @@ static int backing__mlen_fn(backing *s, backing__seg *g, backing_addr ga, void *
 BACKING_API uint64_t backing_map_len(backing *s, backing_addr m) {
   backing__maph *h = backing__map(s, m);
   uint64_t n = 0;
+  uint32_t tries;
   int r;
   if (!h) return 0;
-  if ((r = backing__mvisit(s, h, backing__mlen_fn, &n)) != 0) return BACKING__FAIL(r);
+  for (tries = 0;; tries++) { /* a visit that raced a split is done again */
+    uint64_t sp = BACKING__ALOAD(&h->splits, BACKING__ACQUIRE);
+    n = 0;
+    r = backing__mvisit(s, h, backing__mlen_fn, &n);
+    if (tries >= 8 || BACKING__ALOAD(&h->splits, BACKING__ACQUIRE) == sp) break;
+  }
+  if (r) return BACKING__FAIL(r);
   backing__last_err = 0;
   return n;
 }
@@ -5965,7 +6000,7 @@ static int backing__mcheck_fn(backing *s, backing__seg *g, backing_addr ga, void
 BACKING_API int backing_map_check(backing *s, backing_addr m) {
   backing__maph *h = backing__map(s, m);
   backing__mcheck k;
-  uint32_t gd;
+  uint32_t gd, tries;
   int r;
   if (!h) return backing_last_error();
   memset(&k, 0, sizeof k);
@@ -5975,7 +6010,11 @@ BACKING_API int backing_map_check(backing *s, backing_addr m) {
     return backing__err(BACKING_ECORRUPT);
   }
   k.h = h;
-  r = backing__mvisit(s, h, backing__mcheck_fn, &k);
+  for (tries = 0;; tries++) { /* a segment split while we looked may be reused by now */
+    uint64_t sp = BACKING__ALOAD(&h->splits, BACKING__ACQUIRE);
+    r = backing__mvisit(s, h, backing__mcheck_fn, &k);
+    if (!r || tries >= 8 || BACKING__ALOAD(&h->splits, BACKING__ACQUIRE) == sp) break;
+  }
   if (r) {
     snprintf(s->detail, sizeof s->detail, "map %llu at %llu: %s", (unsigned long long)m,
              (unsigned long long)k.where, k.why ? k.why : "segment");

@@ -2173,3 +2173,61 @@ TEST(cont_map_random_kills) {
 done:
   munmap(ctl, sizeof *ctl);
 }
+
+/* A writer that meets a segment retired by a splitter that is still alive leaves the
+   giving back to that splitter. It used to give it back too: when the two unrefs were
+   far enough apart for the GC to free the segment and reuse its block in between, the
+   second one took the reference of the block's new owner, which was then freed while in
+   use (found as "I2 block header check" and "a slot names no entry" after four writer
+   processes). Here the stale read is made by pointing the directory back at the retired
+   segment, and its block is "reused" by giving it a count of 1. */
+TEST(cont_map_stale_retired_segment_not_unrefed_twice) {
+  backing *s = OPEN_MEMORY(1 * MIB, 0);
+  backing_addr m, ga;
+  backing__maph *h;
+  backing__gch *gh;
+  uint64_t *dir;
+  uint32_t gd, i;
+  char key[32];
+  backing_value v, got;
+  if (!s) return;
+  m = backing_map_new(s, 0);
+  if (!CHECK(m != 0)) goto out;
+  h = (backing__maph *)backing_ptr(s, m);
+  dir = (uint64_t *)backing_ptr(s, h->dir) + 1;
+  ga = dir[0]; /* depth 0: the one segment */
+  v.kind = BACKING_VALUE_I64;
+  for (i = 0; h->splits == 0 && i < 10000; i++) {
+    snprintf(key, sizeof key, "k%u", i);
+    v.i64 = i;
+    if (!CHECK_OK(backing_map_put(s, m, key, strlen(key), &v))) goto out;
+  }
+  if (!CHECKF(h->splits == 1, "no split after %u puts", i)) goto out;
+  gh = (backing__gch *)backing_ptr(s, ga - 16);
+  CHECK_EQ(gh->count, 0); /* retired by its splitter */
+  gh->count = 1;          /* as if the GC had freed it and a new owner held it */
+  dir = (uint64_t *)backing_ptr(s, h->dir) + 1;
+  gd = (uint32_t)((uint64_t *)backing_ptr(s, h->dir))[0];
+  dir[0] = ga; /* a writer that read the directory before the split */
+  snprintf(key, sizeof key, "k0");
+  v.i64 = 1000; /* "k0": its hash decides the slot, so put every key the stale entry covers */
+  for (i = 0; i < 64; i++) {
+    snprintf(key, sizeof key, "k%u", i);
+    v.i64 = 1000 + i;
+    CHECK_OK(backing_map_put(s, m, key, strlen(key), &v));
+  }
+  CHECKF(gh->count == 1, "the retired segment's block lost a reference: count %d", gh->count);
+  dir = (uint64_t *)backing_ptr(s, h->dir) + 1;
+  CHECKF(dir[0] != ga, "the directory still names the retired segment (depth %u)", gd);
+  for (i = 0; i < 64; i++) {
+    snprintf(key, sizeof key, "k%u", i);
+    memset(&got, 0, sizeof got);
+    if (!CHECKF(backing_map_get(s, m, key, strlen(key), &got) == 0 && got.i64 == 1000 + (int64_t)i,
+                "key %s", key))
+      break;
+  }
+  gh->count = 0; /* back as the splitter left it */
+  CHECK_MAP(s, m);
+out:
+  CHECK_CLOSE(s);
+}
