@@ -2000,8 +2000,18 @@ BACKING__OSFN void backing__os_release(void *base, uint64_t len) {
 /* The pages are written to the file; FlushViewOfFile does not wait for the disk (the
    store's backing_sync also flushes the file, which does). */
 BACKING__OSFN int backing__os_sync(void *p, uint64_t len, int flags) {
+  unsigned char *at = (unsigned char *)p, *end = at + len; /* view by view */
+  MEMORY_BASIC_INFORMATION mi;
   (void)flags;
-  return FlushViewOfFile(p, (SIZE_T)len) ? 0 : backing__os_err();
+  while (at < end && VirtualQuery(at, &mi, sizeof mi)) {
+    unsigned char *next = (unsigned char *)mi.BaseAddress + mi.RegionSize;
+    SIZE_T n = (SIZE_T)((next < end ? next : end) - at);
+    if (mi.Type == MEM_MAPPED && mi.State == MEM_COMMIT && mi.Protect != PAGE_NOACCESS &&
+        !FlushViewOfFile(at, n))
+      return backing__os_err();
+    at = next;
+  }
+  return 0;
 }
 /* WILLNEED reads ahead (PrefetchVirtualMemory, Windows 8 and later); NORMAL, RANDOM and
    SEQUENTIAL have no equivalent for file views and are accepted as the hints they are;
