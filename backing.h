@@ -6076,7 +6076,11 @@ static int backing__names_map(backing *s, backing_addr a) {
   backing__loc L;
   int is = 0;
   if (a < 32 || (a & 15) || backing__lock_addr(s, a - 16, &ar, 0) != 0) return 0;
-  if (backing__locate(s, a, &L) != 0 && backing__locate(s, a - 16, &L) == 0 && L.kind)
+  /* A map's address is 16 bytes into its block, never a block's start: a freed block's
+     start (EFREED) is not one, and looking 16 bytes lower would read the end of the block
+     before it, which its owner may be writing. */
+  if (backing__locate(s, a, &L) == BACKING_EBADADDR && backing__locate(s, a - 16, &L) == 0 &&
+      L.kind)
     is = backing__gch_at(L.ar, L.off)->type == BACKING__T_MAP;
   backing__runlock(s, ar);
   return is;
