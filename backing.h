@@ -1930,6 +1930,27 @@ BACKING__OSFN int backing__os_commit(void *at, uint64_t len) {
 static HANDLE backing__os_section(backing__file f, DWORD prot) {
   return CreateFileMappingW((HANDLE)f, NULL, prot, 0, 0, NULL); /* the file's present size */
 }
+/* Without placeholders: give back the reserved regions that start in [at, stop), each
+   part past stop reserved again at once, so that the only hole another thread's stack or
+   heap could take before the view is in place is the view's own. 0 if something of
+   someone else's is there now (a thread's stack that took the hole last time). */
+static int backing__os_unreserve(unsigned char *at, unsigned char *stop, unsigned char *end) {
+  MEMORY_BASIC_INFORMATION mi;
+  unsigned char *p = at, *rend;
+  while (p < stop) {
+    if (!VirtualQuery(p, &mi, sizeof mi)) return 0;
+    rend = (unsigned char *)mi.BaseAddress + mi.RegionSize;
+    if (mi.State == MEM_RESERVE && (unsigned char *)mi.AllocationBase == p) {
+      if (!VirtualFree(p, 0, MEM_RELEASE)) return 0;
+    } else if (mi.State != MEM_FREE) {
+      return 0;
+    }
+    if (rend > stop)
+      VirtualAlloc(stop, (SIZE_T)((rend < end ? rend : end) - stop), MEM_RESERVE, PAGE_NOACCESS);
+    p = rend;
+  }
+  return 1;
+}
 BACKING__OSFN int backing__os_map_fixed(void *at, uint64_t len, void *end, backing__file f,
                                         uint64_t off, int writable) {
   unsigned char *tail = (unsigned char *)at + len;
@@ -1944,15 +1965,18 @@ BACKING__OSFN int backing__os_map_fixed(void *at, uint64_t len, void *end, backi
     if (mvf3)
       v = mvf3(sec, GetCurrentProcess(), at, off, (SIZE_T)len, MEM_REPLACE_PLACEHOLDER,
                writable ? PAGE_READWRITE : PAGE_READONLY, NULL, 0);
-  } else if (VirtualFree(at, 0, MEM_RELEASE)) {
-    v = MapViewOfFileEx(sec, acc, (DWORD)(off >> 32), (DWORD)off, (SIZE_T)len, at);
-    if (v != at && v) UnmapViewOfFile(v), v = NULL;
-    if (!v) tail = (unsigned char *)at; /* reserve all of it again */
-    if (tail < (unsigned char *)end &&
-        !VirtualAlloc(tail, (SIZE_T)((unsigned char *)end - tail), MEM_RESERVE, PAGE_NOACCESS) && v)
-      UnmapViewOfFile(v), v = NULL, /* the rest was taken: give up this view */
-          VirtualAlloc(at, (SIZE_T)((unsigned char *)end - (unsigned char *)at), MEM_RESERVE,
-                       PAGE_NOACCESS);
+  } else {
+    int tries;
+    for (tries = 0; !v && tries < 200; tries++) { /* a thread that took the hole may end */
+      if (tries) Sleep(1);
+      if (!backing__os_unreserve((unsigned char *)at, tail, (unsigned char *)end)) continue;
+      v = MapViewOfFileEx(sec, acc, (DWORD)(off >> 32), (DWORD)off, (SIZE_T)len, at);
+      if (v != at) { /* the hole was taken before the view was in place */
+        if (v) UnmapViewOfFile(v);
+        v = NULL;
+        VirtualAlloc(at, (SIZE_T)len, MEM_RESERVE, PAGE_NOACCESS); /* as it was, if free */
+      }
+    }
   }
   CloseHandle(sec);
   return v == at ? 0 : BACKING_ENOMEM;
@@ -2274,6 +2298,9 @@ struct backing {
   uint64_t lock_id; /* this process's part of a lock word (see >>locks); the tid is or'ed in */
   int slot;         /* MMAP: the process slot whose liveness byte this handle holds */
   int attach_lock;  /* process-local: guards count / valid / limit while arenas attach */
+  int lazy;         /* MMAP: the session is joined at the first lock, not at open */
+  int join_lock;    /* process-local: one thread joins */
+  uint32_t joiner;  /* the thread joining now (its own locks go ahead) */
   int refs;         /* opens of this store in this process that share this handle */
   uint64_t dev, ino;
   backing *next_open; /* MMAP handles open in this process (shared by a second open) */
@@ -3295,8 +3322,12 @@ static uint32_t backing__tid(void) {
   return backing__tid_cache;
 }
 
+static int backing__join_late(backing *s);
+
 static inline int backing__trylock(backing *s, uint64_t *w) {
   uint64_t v = 0;
+  if (BACKING__UNLIKELY(BACKING__ALOAD(&s->lazy, BACKING__ACQUIRE)))
+    return 0; /* the session first: backing__lock_slow joins it */
   if (BACKING__ACAS(w, &v, s->lock_id | backing__tid(), 0, BACKING__ACQUIRE, BACKING__RELAXED))
     return 1;
   return 0;
@@ -3311,8 +3342,13 @@ BACKING__INLINE int backing__trylock_fast(backing *s, uint64_t *w) {
 }
 
 static int backing__lock_slow(backing *s, uint64_t *w) {
-  uint64_t me = s->lock_id | backing__tid();
+  uint64_t me;
   uint32_t n;
+  int r;
+  if (BACKING__UNLIKELY(BACKING__ALOAD(&s->lazy, BACKING__ACQUIRE)) &&
+      (r = backing__join_late(s)) != 0)
+    return r;
+  me = s->lock_id | backing__tid();
   for (n = 1;; n++) {
     uint64_t v = BACKING__ALOAD(w, BACKING__RELAXED);
     if (v == 0) {
@@ -3355,6 +3391,31 @@ static int backing__recover_arena(backing *s, uint32_t i);
 #ifndef BACKING_NO_MMAP
 static int backing__join(backing *s);
 static void backing__leave(backing *s);
+#endif
+
+#ifndef BACKING_NO_THREADS
+/* A handle that has only read needs no session: an MMAP handle opened on a clean store
+   joins it (a process slot, the dirty flag: >>session) when it first takes a lock, which
+   every change of the store's structures does first. Until then its fast paths step
+   aside (s->slow) so that they too come here. The joining thread's own locks go ahead;
+   other threads wait for it. */
+static int backing__join_late(backing *s) {
+  int r = 0;
+  uint32_t me = backing__tid();
+  if (BACKING__ALOAD(&s->joiner, BACKING__ACQUIRE) == me) return 0;
+  backing__spin_lock(&s->join_lock);
+  if (BACKING__ALOAD(&s->lazy, BACKING__ACQUIRE)) {
+    BACKING__ASTORE(&s->joiner, me, BACKING__RELEASE);
+    r = s->ops->join(s);
+    BACKING__ASTORE(&s->joiner, 0u, BACKING__RELEASE);
+    if (!r) {
+      BACKING__ASTORE(&s->slow, s->ro || s->forked, BACKING__RELEASE);
+      BACKING__ASTORE(&s->lazy, 0, BACKING__RELEASE);
+    }
+  }
+  backing__spin_unlock(&s->join_lock);
+  return r;
+}
 #endif
 
 /* Take arena i's lock; if its owner had died, repair the arena first. 0 with the lock
@@ -3632,7 +3693,16 @@ static int backing__open(backing **out, const backing_config *cfg) {
       backing__free_handle(s); /* another process created it first: open theirs */
       continue;
     }
-    if (!r && s->ops->join) r = s->ops->join(s);
+    if (!r && s->ops->join) {
+#ifndef BACKING_NO_THREADS
+      /* a clean store: join at the first change (backing__join_late) */
+      if (!s->ro && !(s->flags & BACKING_VERIFY) &&
+          BACKING__ALOAD(&backing__st(s)->dirty, BACKING__ACQUIRE) == 0)
+        s->lazy = 1;
+      else
+#endif
+        r = s->ops->join(s);
+    }
     if (!r) {
       s->view.floor = backing__data_start(s, 0); /* below it: arena 0's header (>>view) */
       if (s->ops->guard) s->ops->guard(s);
@@ -3648,7 +3718,7 @@ static int backing__open(backing **out, const backing_config *cfg) {
     backing__check_heads(s, 0); /* (only now: a refused store is not written) */
     s->detail[0] = 0;
     s->refs = 1;
-    s->slow = s->ro;
+    s->slow = s->ro || s->lazy;
     s->uid = BACKING__AADD(&backing__uids, 1, BACKING__RELAXED) + 1;
     *out = s;
     return 0;
@@ -3953,6 +4023,10 @@ static uint64_t backing__alloc_locked(backing *s, uint32_t i, uint64_t size, uin
   backing__arena *ar;
   uint64_t off;
   *busy = 0;
+#ifndef BACKING_NO_THREADS
+  if (BACKING__UNLIKELY(BACKING__ALOAD(&s->lazy, BACKING__ACQUIRE)) && backing__join_late(s) != 0)
+    return 0; /* (join first: a try below would take the session for a busy arena) */
+#endif
   if (i >= BACKING__LD(s->valid) && backing__arena_ready(s, i) != 0) return 0;
   ar = backing__ar(s, i);
   if (wait) {
@@ -4066,7 +4140,8 @@ backing__alloc_slow(backing *s, uint64_t size) {
 /* The fast path calls nothing but in tail position; a lock not free at once goes to the
    slow path, which waits for it. */
 BACKING_API backing_addr backing_alloc(backing *s, uint64_t size) {
-  if (BACKING__LIKELY(s != NULL && size <= BACKING__SMALL_MAX && !s->slow)) { /* fast path */
+  if (BACKING__LIKELY(s != NULL && size <= BACKING__SMALL_MAX &&
+                      !BACKING__GET(s->slow))) { /* fast path */
     unsigned cls = backing__class_of(size);
     uint32_t cur = backing__cur(s);
     backing__arena *ar = backing__ar(s, cur);
@@ -4158,7 +4233,7 @@ backing__free_edge(backing *s, backing__arena *ar, backing__slab *sl, uint32_t x
    free at once, like every other case, goes to backing__free_slow. */
 BACKING_API uint64_t backing_free(backing *s, backing_addr a) {
   if (BACKING__LIKELY(s != NULL && a < BACKING__LD(s->valid_limit) &&
-                      !s->slow)) { /* fast path: a slot */
+                      !BACKING__GET(s->slow))) { /* fast path: a slot */
     backing__arena *ar = backing__ar(s, (uint32_t)(a >> s->shift));
     uint64_t off = a & s->mask;
     backing__slab *sl = backing__slab_at(ar, off);
@@ -4431,7 +4506,8 @@ BACKING__INLINE backing__gch *backing__gc_fast(backing *s, backing_addr a) {
   uint64_t b = a - 16, off;
   backing__arena *ar;
   backing__slab *sl;
-  if (!s || s->slow || a < 16 || (a & 15) || b >= BACKING__LD(s->valid_limit)) return NULL;
+  if (!s || BACKING__GET(s->slow) || a < 16 || (a & 15) || b >= BACKING__LD(s->valid_limit))
+    return NULL;
   ar = backing__ar(s, (uint32_t)(b >> s->shift));
   off = b & s->mask;
   sl = backing__slab_at(ar, off);
@@ -4521,7 +4597,7 @@ static backing_addr backing__gc_new(backing *s, uint64_t size, uint32_t type, ui
    a slab that does not hold together and every other case take the usual path. */
 BACKING_API backing_addr backing_gc_alloc(backing *s, uint64_t size, uint32_t type, uint32_t refs) {
   if (BACKING__RESERVED(type)) return BACKING__FAIL(BACKING_EINVAL); /* containers' */
-  if (BACKING__LIKELY(s != NULL && size <= BACKING__SMALL_MAX && !s->slow &&
+  if (BACKING__LIKELY(s != NULL && size <= BACKING__SMALL_MAX && !BACKING__GET(s->slow) &&
                       refs <= (uint32_t)INT32_MAX)) {
     unsigned li = backing__class_of(size) + BACKING__NCLASS;
     uint32_t cur = backing__cur(s);
@@ -4819,7 +4895,7 @@ static uint64_t backing__gc_free(backing *s, backing_addr a, int own) {
    same order as backing__gc_free. Every other case (and every error) goes there. */
 BACKING_API uint64_t backing_gc_free(backing *s, backing_addr a) {
   uint64_t b = a - 16;
-  if (BACKING__LIKELY(s != NULL && !s->slow && a >= 16 && !(a & 15) &&
+  if (BACKING__LIKELY(s != NULL && !BACKING__GET(s->slow) && a >= 16 && !(a & 15) &&
                       b < BACKING__LD(s->valid_limit))) {
     backing__arena *ar = backing__ar(s, (uint32_t)(b >> s->shift));
     uint64_t off = b & s->mask;

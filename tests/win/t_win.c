@@ -328,7 +328,7 @@ static void t_accessors_typed(void) {
   CHECK(backing_get_i64(s, a + 16) == -9000000000000000000ll);
   CHECK(backing_get_u64(s, a + 24) == 18000000000000000000ull);
   CHECK(backing_get_f32(s, a + 32) == 1.5f);
-  CHECK(backing_get_f64(s, a + 40) == -2.25e300);
+  CHECK(backing_get_f64(s, a + 40) == (double)-2.25e300); /* (double): no x87 excess precision */
   CHECK(backing_get_u64(s, a + 51) == 0x0102030405060708ull);
   CHECK(backing_get_u8(s, a + 51) == 0x08); /* host order: little-endian x86-64 */
   /* read, write, copy (overlapping) */
@@ -464,9 +464,9 @@ static void t_threads_started_while_growing(void) {
   churn_stop = 1;
   if (started) wt_thread_join(churn);
   CHECKF(ok == 60,
-         "%d of 60 arena-sized allocs failed (%llu threads started meanwhile); the "
-         "first, alloc %d: %s",
-         60 - ok, (unsigned long long)made, first_at, wt_err_name(first_err));
+         "%d of 60 arena-sized allocs failed, the first (alloc %d) with %s; threads started "
+         "meanwhile: %llu",
+         60 - ok, first_at, wt_err_name(first_err), (unsigned long long)made);
   CHECK_STORE(s);
   CLOSE(s);
 }
@@ -1778,7 +1778,7 @@ static int xchg_verify(const char *dir, long want_visits) {
       CHECK(out.kind == BACKING_VALUE_I64 && out.i64 == (int64_t)i * i - 7);
       break;
     case 1:
-      CHECK(out.kind == BACKING_VALUE_F64 && out.f64 == i / 3.0);
+      CHECK(out.kind == BACKING_VALUE_F64 && out.f64 == (double)(i / 3.0));
       break;
     case 2:
       n = snprintf(val, sizeof val, "value-%d-%d", i, i * 31);
@@ -1798,7 +1798,7 @@ static int xchg_verify(const char *dir, long want_visits) {
   CHECK(backing_get_i32(s, typed + 4) == -123456789);
   CHECK(backing_get_u64(s, typed + 8) == 0xFEEDFACECAFEBEEFull);
   CHECK(backing_get_f32(s, typed + 16) == 0.15625f);
-  CHECK(backing_get_f64(s, typed + 24) == 6.02214076e23);
+  CHECK(backing_get_f64(s, typed + 24) == (double)6.02214076e23);
   CHECK_EQ(backing_gc_refcount(s, gc), 3);
   CHECK_EQ(backing_gc_type(s, gc), 0x1234);
   nv = backing_get_u64(s, visits);
@@ -1871,12 +1871,14 @@ static int xchg_crash(const char *dir) {
 /* ---- main ----------------------------------------------------------------------------- */
 
 static const struct wt_test tests[] = {
+    /* first: in a fresh process, where the system places new threads' stacks in the
+       first free range it finds */
+    {"threads_started_while_growing", t_threads_started_while_growing},
     {"errors_strerror", t_errors_strerror},
     {"errors_codes", t_errors_codes},
     {"memory_alloc_free_realloc_calloc", t_memory_alloc_free_realloc_calloc},
     {"accessors_typed", t_accessors_typed},
     {"threads_one_handle", t_threads_one_handle},
-    {"threads_started_while_growing", t_threads_started_while_growing},
     {"roots_persist", t_roots_persist},
     {"mmap_persist_reopen", t_mmap_persist_reopen},
     {"mmap_utf8_path", t_mmap_utf8_path},
@@ -1898,9 +1900,11 @@ static const struct wt_test tests[] = {
 
 int main(int argc, char **argv) {
   size_t i;
-  setvbuf(stdout, NULL, _IOLBF, 0);
 #ifdef _WIN32
+  setvbuf(stdout, NULL, _IONBF, 0); /* the C runtime has no line buffering (_IOLBF is full) */
   SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX);
+#else
+  setvbuf(stdout, NULL, _IOLBF, 0);
 #endif
   wt_set_self(argv[0]);
   if (argc >= 2 && !strcmp(argv[1], "--list")) {
