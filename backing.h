@@ -1770,9 +1770,18 @@ BACKING__OSFN int backing__os_locked(backing__file f, uint64_t off) {
 BACKING__OSFN void backing__os_yield(void) {
   sched_yield();
 }
+#ifndef BACKING_NO_THREADS
+static uint32_t backing__pid_cache; /* (the fork handler clears it in the child: >>open) */
 BACKING__OSFN uint32_t backing__os_pid(void) {
+  uint32_t p = BACKING__ALOAD(&backing__pid_cache, BACKING__RELAXED);
+  if (!p) BACKING__ASTORE(&backing__pid_cache, p = (uint32_t)getpid(), BACKING__RELAXED);
+  return p;
+}
+#else
+BACKING__OSFN uint32_t backing__os_pid(void) { /* (no fork handler to clear a cache) */
   return (uint32_t)getpid();
 }
+#endif
 #ifndef BACKING_NO_THREADS
 BACKING__OSFN uint32_t backing__os_tid(void) {
   return (uint32_t)syscall(SYS_gettid); /* < 2^22: Linux's PID_MAX_LIMIT */
@@ -3092,13 +3101,17 @@ static int backing__mmap_reserve(backing *s, const backing_config *cfg, uint64_t
   if (cfg->flags & BACKING_EXCL) return EEXIST;
   s->file_size = fi.size;
   if (s->file_size > want) want = (s->file_size + 65535u) & ~(uint64_t)65535u;
-  if ((r = backing__os_reserve(want, 1, &p)) != 0) return r;
-  s->view.base = (unsigned char *)p;
-  s->reserve = want;
-  if (BACKING__OS_MAPS_PAST_EOF) /* all of it: see >>view */
-    r = backing__os_map_fixed(p, want, s->view.base + want, s->fd, 0, !s->ro);
-  else /* whole 64 KiB units (the smallest arena) */
+  if (BACKING__OS_MAPS_PAST_EOF) { /* the file over the whole range, in one call (>>view) */
+    r = backing__os_map(s->fd, 0, want, s->ro ? BACKING__MAP_RO : BACKING__MAP_RW, &p);
+    if (r) return r == ENOMEM ? BACKING_ENOMEM : r;
+    s->view.base = (unsigned char *)p;
+    s->reserve = want;
+  } else { /* whole 64 KiB units (the smallest arena) */
+    if ((r = backing__os_reserve(want, 1, &p)) != 0) return r;
+    s->view.base = (unsigned char *)p;
+    s->reserve = want;
     r = backing__mmap_view(s, s->file_size & ~(((uint64_t)1 << BACKING__MIN_SHIFT) - 1));
+  }
   if (r) return r;
   *existing = s->file_size;
   return 0;
@@ -3746,7 +3759,8 @@ static void backing__fork_parent(void) {
 static void backing__fork_child(void) {
   backing *s;
   for (s = backing__handles; s; s = s->next_all) s->forked = s->slow = 1;
-  backing__tid_cache = 0; /* this thread has a new id now */
+  backing__tid_cache = 0; /* this thread has a new id now, and the process too */
+  BACKING__ASTORE(&backing__pid_cache, 0u, BACKING__RELAXED);
   backing__spin_unlock(&backing__handles_lock);
 }
 static void backing__watch_forks(void) {
