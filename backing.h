@@ -1524,6 +1524,7 @@ BACKING__OSFN void backing__os_yield(void) {}
 BACKING__OSFN uint32_t backing__os_pid(void) {
   return 0; /* no OS to ask: a lock word names the thread only */
 }
+BACKING__OSFN void backing__os_forget_pid(void) {}
 #ifndef BACKING_NO_THREADS
 static uint32_t backing__next_tid;
 BACKING__OSFN uint32_t backing__os_tid(void) { /* no OS to ask: number the threads */
@@ -1771,14 +1772,17 @@ BACKING__OSFN void backing__os_yield(void) {
   sched_yield();
 }
 #ifndef BACKING_NO_THREADS
-static uint32_t backing__pid_cache; /* (the fork handler clears it in the child: >>open) */
+static uint32_t backing__pid_cache; /* (the fork handler forgets it in the child: >>open) */
 BACKING__OSFN uint32_t backing__os_pid(void) {
   uint32_t p = BACKING__ALOAD(&backing__pid_cache, BACKING__RELAXED);
   if (!p) BACKING__ASTORE(&backing__pid_cache, p = (uint32_t)getpid(), BACKING__RELAXED);
   return p;
 }
+BACKING__OSFN void backing__os_forget_pid(void) {
+  BACKING__ASTORE(&backing__pid_cache, 0u, BACKING__RELAXED);
+}
 #else
-BACKING__OSFN uint32_t backing__os_pid(void) { /* (no fork handler to clear a cache) */
+BACKING__OSFN uint32_t backing__os_pid(void) { /* (no fork handler to forget a cache) */
   return (uint32_t)getpid();
 }
 #endif
@@ -2204,6 +2208,7 @@ BACKING__OSFN void backing__os_yield(void) {
 BACKING__OSFN uint32_t backing__os_pid(void) {
   return (uint32_t)GetCurrentProcessId();
 }
+BACKING__OSFN void backing__os_forget_pid(void) {}
 #ifndef BACKING_NO_THREADS
 BACKING__OSFN uint32_t backing__os_tid(void) {
   return (uint32_t)GetCurrentThreadId();
@@ -3760,7 +3765,7 @@ static void backing__fork_child(void) {
   backing *s;
   for (s = backing__handles; s; s = s->next_all) s->forked = s->slow = 1;
   backing__tid_cache = 0; /* this thread has a new id now, and the process too */
-  BACKING__ASTORE(&backing__pid_cache, 0u, BACKING__RELAXED);
+  backing__os_forget_pid();
   backing__spin_unlock(&backing__handles_lock);
 }
 static void backing__watch_forks(void) {
