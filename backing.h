@@ -356,8 +356,8 @@
      >>alloc       THE ALLOCATOR's entry points: alloc, free, realloc, ptr
      >>roots, >>gc, >>containers
      >>invariants  THE INVARIANTS of an arena, named I1..I12, truth and derived
-     >>recovery    THE CRASH PROTOCOL: rebuilding the derived from the truth, the session
-                   (process slots, dirty flag, boot id), crash points
+     >>recovery    THE CRASH PROTOCOL: rebuilding the derived from the truth
+     >>session     process slots, the dirty flag, the boot id: who repairs what, and when
      >>mapping     the mapping layer (files, msync, madvise, mincore)
      >>check       the walker behind stat, walk and check, reporting by invariant
 */
@@ -6455,6 +6455,32 @@ static void backing__reclaim_slot(backing *s, int k) {
   if (v && !(v & BACKING__LK_PID) && (v >> BACKING__LK_SLOT_SHIFT) == (uint64_t)k + 1)
     BACKING__ACAS(&st->lock, &v, 0, 0, BACKING__ACQ_REL, BACKING__RELAXED);
 }
+
+/* >>session ------------------------------------------------------------------------ */
+/* Who is attached to an MMAP store, and who repairs what (README: "Sessions").
+     process slots   256 in arena 0's store state, {generation, attached}. A read-write
+                     handle claims the first slot whose byte (BACKING__LK_SLOT(k), far
+                     past the data) it can lock, bumps its generation and marks it
+                     attached; the byte stays locked while the process lives, and the
+                     system drops it when the process dies. Lock words name (slot + 1,
+                     generation, thread): an owner is dead when its slot's byte is free or
+                     the slot has been claimed again since (backing__dead_slot).
+     PRESENCE        a byte every attached handle holds shared: whoever can take it
+                     exclusively is alone (the first opener).
+     OPEN            a byte held while joining or leaving, so that both see the slots
+                     stable.
+     dirty flag      set by the first writer to attach, with the boot id and the file's
+                     device and inode; cleared by the last writer to leave. A first opener
+                     that finds it set repairs: the arenas whose lock a dead process held
+                     (a process died), or all of the store after a dry run (another boot:
+                     the machine went down; another file: a copy taken while in use).
+     when            a read-write handle on a clean store joins at its first lock
+                     (backing__join_late); on a dirty one, at open. A slot claimed again
+                     after its owner died has that owner's locks repaired first
+                     (backing__reclaim_slot); the last writer to leave repairs what writers
+                     that died during the session held (backing__leave).
+   The crash points (BACKING__CRASH_POINTS, near the top of the implementation) name what
+   is true at each place a process may die; recovery puts each right. */
 
 /* The boot id, so that a store left dirty by a machine that went down can be told from one
    left dirty by a process that died. */
