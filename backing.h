@@ -3269,26 +3269,36 @@ static void backing__format_arena(backing *s, uint32_t i, const uint8_t *store_i
 }
 
 /* Validate arena i's header against arena 0's. 0 or ECORRUPT (detail set). */
+/* I0: the identity header of arena i, one set of checks for every arena. Arena 0 is
+   judged against this build, the others against arena 0. 0, or the refusal code and
+   *why: a format or a platform another build wrote is EVERSION or EMISMATCH, any other
+   mismatch ECORRUPT. */
+static int backing__ident_ok(backing *s, uint32_t i, const backing__ident *id, const char **why) {
+  const backing__ident *z = i ? &backing__ar(s, 0)->ident : NULL;
+  if (id->magic != BACKING__MAGIC) return *why = "I0 bad magic", BACKING_ECORRUPT;
+  if (id->format != BACKING_FORMAT_VERSION) return *why = "I0 bad format version", BACKING_EVERSION;
+  if (id->endian != BACKING__ENDIAN || id->abi != backing__abi())
+    return *why = "I0 byte order or ABI of another platform", BACKING_EMISMATCH;
+  if (id->checksum != backing__fnv(id, offsetof(backing__ident, checksum)))
+    return *why = "I0 header checksum", BACKING_ECORRUPT;
+  if (z ? id->shift != z->shift || memcmp(id->id, z->id, 16) != 0
+        : id->shift < BACKING__MIN_SHIFT || id->shift > BACKING__MAX_SHIFT)
+    return *why = "I0 header does not belong to this store", BACKING_ECORRUPT;
+  if (id->index != i || !(id->flags & BACKING__ARENA_STORE) != !!i)
+    return *why = "I0 arena index or layout", BACKING_ECORRUPT;
+  return 0;
+}
+
+/* Validate arena i's header and top (the shift is known). 0 or ECORRUPT (detail set). */
 static int backing__validate_arena(backing *s, uint32_t i) {
-  const backing__ident *z = &backing__ar(s, 0)->ident;
   const backing__arena *ar = backing__ar(s, i);
   const backing__ident *id = &ar->ident;
-  uint64_t a = (uint64_t)1 << s->shift;
   const char *why = NULL;
-  if (id->magic != BACKING__MAGIC)
-    why = "I0 bad magic";
-  else if (id->format != BACKING_FORMAT_VERSION)
-    why = "I0 bad format version";
-  else if (id->checksum != backing__fnv(id, offsetof(backing__ident, checksum)))
-    why = "I0 header checksum";
-  else if (id->endian != BACKING__ENDIAN || id->abi != z->abi || id->shift != s->shift ||
-           memcmp(id->id, z->id, 16) != 0)
-    why = "I0 header does not belong to this store";
-  else if (id->index != i || id->data_start != backing__data_start(s, i))
-    why = "I0 arena index or layout";
-  else if (ar->top < id->data_start || ar->top > a || (ar->top & 15))
-    why = "I1 top out of range";
-  if (why) return backing__corrupt(s, i, 0, why);
+  if (backing__ident_ok(s, i, id, &why) != 0) return backing__corrupt(s, i, 0, why);
+  if (id->data_start != backing__data_start(s, i))
+    return backing__corrupt(s, i, 0, "I0 arena index or layout");
+  if (ar->top < id->data_start || ar->top > ((uint64_t)1 << s->shift) || (ar->top & 15))
+    return backing__corrupt(s, i, 0, "I1 top out of range");
   return 0;
 }
 
@@ -3608,15 +3618,12 @@ static void backing__set_shift(backing *s, unsigned shift) {
 static int backing__attach(backing *s, const backing_config *cfg, uint64_t size) {
   const backing__ident *id = (const backing__ident *)(const void *)s->view.base;
   uint64_t a, n;
+  const char *why;
+  int r;
   if (size < sizeof(backing__ident)) return BACKING_ECORRUPT;
-  if (id->magic != BACKING__MAGIC) return BACKING_ECORRUPT;
-  if (id->format != BACKING_FORMAT_VERSION) return BACKING_EVERSION;
-  if (id->endian != BACKING__ENDIAN || id->abi != backing__abi()) return BACKING_EMISMATCH;
-  if (id->checksum != backing__fnv(id, offsetof(backing__ident, checksum))) return BACKING_ECORRUPT;
-  if (id->shift < BACKING__MIN_SHIFT || id->shift > BACKING__MAX_SHIFT) return BACKING_ECORRUPT;
+  if ((r = backing__ident_ok(s, 0, id, &why)) != 0) return r;
   a = (uint64_t)1 << id->shift;
   if (cfg->arena_size && cfg->arena_size != a) return BACKING_EMISMATCH;
-  if (id->index != 0 || !(id->flags & BACKING__ARENA_STORE)) return BACKING_ECORRUPT;
   backing__set_shift(s, id->shift);
   if (id->data_start != backing__data_start(s, 0)) return BACKING_ECORRUPT;
   if (size < a) return BACKING_ECORRUPT; /* truncated */
