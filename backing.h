@@ -1542,6 +1542,9 @@ BACKING__OSFN void backing__os_on_fork(void (*prepare)(void), void (*parent)(voi
 BACKING__OSFN void backing__os_random(uint8_t *out, size_t n) {
   backing__weak_random(out, n, 0x9E3779B97F4A7C15ull);
 }
+BACKING__OSFN void backing__os_on_fault(int (*fn)(void *addr)) {
+  (void)fn;
+}
 
 #elif !defined(_WIN32) /* ------------------------------------------------------- POSIX */
 #include <fcntl.h>
@@ -1808,6 +1811,11 @@ BACKING__OSFN void backing__os_on_fork(void (*prepare)(void), void (*parent)(voi
 #else
   (void)prepare, (void)parent, (void)child;
 #endif
+}
+/* Views run past the file's end here: an access to an arena another process added never
+   faults, so there is nothing to catch. */
+BACKING__OSFN void backing__os_on_fault(int (*fn)(void *addr)) {
+  (void)fn;
 }
 
 BACKING__OSFN void backing__os_random(uint8_t *out, size_t n) {
@@ -2235,6 +2243,21 @@ BACKING__OSFN int backing__os_alive(uint32_t pid, uint32_t tid) {
 BACKING__OSFN void backing__os_on_fork(void (*prepare)(void), void (*parent)(void),
                                        void (*child)(void)) {
   (void)prepare, (void)parent, (void)child; /* no fork */
+}
+/* A view ends at its file's end here, so an access to an arena that another process
+   added faults until this process maps it: fn(addr) maps it if addr is in a store's
+   range (1), and the access is made again. Any other fault goes on as it would. */
+static int (*backing__os_fault_fn)(void *addr);
+static LONG CALLBACK backing__os_fault(PEXCEPTION_POINTERS e) {
+  if (e->ExceptionRecord->ExceptionCode == EXCEPTION_ACCESS_VIOLATION &&
+      e->ExceptionRecord->NumberParameters >= 2 && backing__os_fault_fn &&
+      backing__os_fault_fn((void *)e->ExceptionRecord->ExceptionInformation[1]))
+    return EXCEPTION_CONTINUE_EXECUTION;
+  return EXCEPTION_CONTINUE_SEARCH;
+}
+BACKING__OSFN void backing__os_on_fault(int (*fn)(void *addr)) {
+  backing__os_fault_fn = fn;
+  AddVectoredExceptionHandler(1, backing__os_fault);
 }
 BACKING__OSFN void backing__os_random(uint8_t *out, size_t n) {
   LARGE_INTEGER t;
@@ -3775,10 +3798,28 @@ static void backing__fork_child(void) {
   backing__os_forget_pid();
   backing__spin_unlock(&backing__handles_lock);
 }
+/* Where views end at the file's end (>>view), an address in an arena that another
+   process added faults in an inline accessor until this process maps the arena: the OS
+   layer hands the fault here, and the arena is attached like any call would. */
+static int backing__fault(void *addr) {
+  unsigned char *p = (unsigned char *)addr;
+  backing *s;
+  int done = 0;
+  backing__spin_lock(&backing__handles_lock);
+  for (s = backing__handles; s && !done; s = s->next_all)
+    if (!s->forked && s->view.base && p >= s->view.base + BACKING__LD(s->view.limit) &&
+        p < s->view.base + s->reserve)
+      done = backing__arena_ready(s, (uint32_t)((uint64_t)(p - s->view.base) >> s->shift)) == 0 &&
+             p < s->view.base + BACKING__LD(s->view.limit);
+  backing__spin_unlock(&backing__handles_lock);
+  return done;
+}
 static void backing__watch_forks(void) {
   static int done;
-  if (!BACKING__AXCHG(&done, 1, BACKING__ACQ_REL))
+  if (!BACKING__AXCHG(&done, 1, BACKING__ACQ_REL)) {
     backing__os_on_fork(backing__fork_prepare, backing__fork_parent, backing__fork_child);
+    backing__os_on_fault(backing__fault);
+  }
 }
 #else
 #define backing__watch_forks() ((void)0)

@@ -1320,6 +1320,47 @@ static void t_rdonly_setter_faults(void) {
   }
 }
 
+/* Another process grows the store and publishes an address in a new arena: this
+   process's open handle reads it with the inline accessor at once, with no call that would
+   map the new arena first (on Windows a view ends at its file's end, so the access faults
+   and the library's fault handler maps the arena). */
+static int child_grow(const char *dir) {
+  backing_config c = mmap_cfg(dir, "grow", 64 * KIB);
+  backing *s = NULL;
+  backing_addr a = 0;
+  int i;
+  if (backing_open(&s, &c) != 0) return 3;
+  for (i = 0; i < 8; i++) /* about one arena each */
+    if (!(a = backing_alloc(s, 40000))) return 4;
+  backing_set_u64(s, a, 0xfeedbeefull);
+  if (backing_root_set(s, "far", a) != 0) return 5;
+  return backing_close(s) ? 6 : 0;
+}
+
+static void t_grown_arena_seen_by_accessor(void) {
+  backing_config c = mmap_cfg(wt_tmp_dir, "grow", 64 * KIB);
+  backing *s = OPEN(&c);
+  const char *args[] = {"--child", "grow", wt_tmp_dir, NULL};
+  backing_stats before;
+  backing_addr a;
+  wt_proc p;
+  int code;
+  if (!s) return;
+  before = stat_of(s);
+  if (!CHECK(wt_spawn(&p, args) == 0)) return;
+  code = wt_wait(&p, 60000);
+  if (!CHECKF(code == 0, "the child that grows the store: exit %d", code)) {
+    CLOSE(s);
+    return;
+  }
+  a = backing_root_get(s, "far");
+  CHECKF(a >> 16 >= before.arena_count + 2, "the child's address %llu is not in a new arena",
+         (unsigned long long)a);
+  CHECK_EQ(backing_get_u64(s, a), 0xfeedbeefull); /* no call maps the arena before this */
+  CHECK_STORE(s);
+  CLOSE(s);
+}
+
 /* ---- refused files -------------------------------------------------------------------- */
 
 /* Writes img as <dir>/bad.backing, requires open to return `want` and leave it as it was. */
@@ -1892,6 +1933,7 @@ static const struct wt_test tests[] = {
     {"mapping_advise_incore", t_mapping_advise_incore},
     {"rdonly_handle", t_rdonly_handle},
     {"rdonly_setter_faults", t_rdonly_setter_faults},
+    {"grown_arena_seen_by_accessor", t_grown_arena_seen_by_accessor},
     {"corrupt_file_refused", t_corrupt_file_refused},
     {"share_two_processes", t_share_two_processes},
     {"kill_busy_child", t_kill_busy_child},
@@ -1920,6 +1962,7 @@ int main(int argc, char **argv) {
     if (!strcmp(argv[2], "busy"))
       return child_busy(argv[3], argc >= 5 ? argv[4] : NULL, argc >= 6 ? argv[5] : NULL);
     if (!strcmp(argv[2], "rdonly-set")) return child_rdonly_set(argv[3]);
+    if (!strcmp(argv[2], "grow")) return child_grow(argv[3]);
     fprintf(stderr, "t_win: unknown child role %s\n", argv[2]);
     return 2;
   }
