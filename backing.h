@@ -1596,7 +1596,8 @@ extern int mincore(void *addr, size_t length, unsigned char *vec);
 #endif
 #endif
 #define BACKING__OS_MAPS_PAST_EOF 1
-#define BACKING__OS_SYNC_WAITS 1 /* msync(MS_SYNC) waits for the disk */
+#define BACKING__OS_SYNC_WAITS 1  /* msync(MS_SYNC) waits for the disk */
+#define BACKING__OS_PROBE_TAKES 0 /* os_locked asks without taking the byte */
 
 BACKING__OSFN uint64_t backing__os_pagesize(void) {
   long p = sysconf(_SC_PAGESIZE);
@@ -1864,6 +1865,7 @@ BACKING__OSFN int backing__os_boot_id(uint8_t out[16]) {
 #endif
 #define BACKING__OS_MAPS_PAST_EOF 0 /* a view ends at its section's end */
 #define BACKING__OS_SYNC_WAITS 0    /* FlushViewOfFile does not wait for the disk */
+#define BACKING__OS_PROBE_TAKES 1   /* os_locked takes the byte for a moment to ask */
 
 /* The nearest errno value of a Windows error. */
 static int backing__os_err(void) {
@@ -1987,16 +1989,21 @@ BACKING__OSFN int backing__os_map_fixed(void *at, uint64_t len, void *end, backi
       v = mvf3(sec, GetCurrentProcess(), at, off, (SIZE_T)len, MEM_REPLACE_PLACEHOLDER,
                writable ? PAGE_READWRITE : PAGE_READONLY, NULL, 0);
   } else {
-    int tries;
-    for (tries = 0; !v && tries < 200; tries++) { /* a thread that took the hole may end */
+    int tries, err = 0;
+    for (tries = 0; !v && !err && tries < 200; tries++) { /* a thread in the hole may end */
       if (tries) Sleep(1);
       if (!backing__os_unreserve((unsigned char *)at, tail, (unsigned char *)end)) continue;
       v = MapViewOfFileEx(sec, acc, (DWORD)(off >> 32), (DWORD)off, (SIZE_T)len, at);
-      if (v != at) { /* the hole was taken before the view was in place */
+      if (v != at) { /* the hole was taken before the view was in place, or another error */
+        if (!v && GetLastError() != ERROR_INVALID_ADDRESS) err = backing__os_err();
         if (v) UnmapViewOfFile(v);
         v = NULL;
         VirtualAlloc(at, (SIZE_T)len, MEM_RESERVE, PAGE_NOACCESS); /* as it was, if free */
       }
+    }
+    if (err) {
+      CloseHandle(sec);
+      return err;
     }
   }
   CloseHandle(sec);
@@ -2033,10 +2040,12 @@ BACKING__OSFN void backing__os_release(void *base, uint64_t len) {
   unsigned char *p = (unsigned char *)base, *end = p + len;
   MEMORY_BASIC_INFORMATION mi;
   while (base && p < end && VirtualQuery(p, &mi, sizeof mi)) {
+    /* only what the library made: its views, and reservations it made (no access at
+       first); a thread's stack or heap that took a hole during a growth stays */
     if (mi.State != MEM_FREE && (unsigned char *)mi.AllocationBase >= (unsigned char *)base) {
       if (mi.Type == MEM_MAPPED)
         UnmapViewOfFile(mi.AllocationBase);
-      else
+      else if (mi.AllocationProtect == PAGE_NOACCESS)
         VirtualFree(mi.AllocationBase, 0, MEM_RELEASE);
     }
     p = (unsigned char *)mi.BaseAddress + mi.RegionSize;
@@ -2222,19 +2231,22 @@ BACKING__OSFN uint32_t backing__os_tid(void) {
   return (uint32_t)GetCurrentThreadId();
 }
 #endif
-/* Is thread tid of process pid alive? Another process is asked by its handle; a thread
-   of this process by its id (kept to 22 bits in a lock word: a thread whose id is larger,
-   rare on Windows, is taken for alive). */
+/* Is thread tid of process pid alive? Another process is asked by its handle (its thread
+   is not asked: thread ids are system-wide, and one may belong to someone else by now);
+   a thread of this process by its id, which must still be one of this process's threads.
+   (A lock word keeps 22 bits of the id; ids that large are far beyond what Windows hands
+   out in practice.) */
 BACKING__OSFN int backing__os_alive(uint32_t pid, uint32_t tid) {
   HANDLE h;
   DWORD w;
+  int mine = pid == GetCurrentProcessId();
   if (!pid || !tid) return 0;
-  if (pid == GetCurrentProcessId()) {
-    h = OpenThread(SYNCHRONIZE, FALSE, tid);
-    if (!h) return GetLastError() == ERROR_INVALID_PARAMETER ? 0 : 1;
-  } else {
-    h = OpenProcess(SYNCHRONIZE, FALSE, pid);
-    if (!h) return GetLastError() == ERROR_INVALID_PARAMETER ? 0 : 1; /* no such process */
+  h = mine ? OpenThread(SYNCHRONIZE | THREAD_QUERY_LIMITED_INFORMATION, FALSE, tid)
+           : OpenProcess(SYNCHRONIZE, FALSE, pid);
+  if (!h) return GetLastError() == ERROR_INVALID_PARAMETER ? 0 : 1; /* none such: dead */
+  if (mine && GetProcessIdOfThread(h) != pid) {
+    CloseHandle(h);
+    return 0; /* the id is another process's thread now: ours is gone */
   }
   w = WaitForSingleObject(h, 0);
   CloseHandle(h);
@@ -3200,6 +3212,10 @@ static int backing__mmap_attach(backing *s, uint64_t size) {
 }
 static int backing__mmap_sync(backing *s, uint64_t a, uint64_t len, int flags) {
   int r = backing_msync(s->view.base + a, len, flags);
+  /* arena 0's header pages are closed in the user's view: written through the library's
+     (>>view), and flushed from there (Windows flushes view by view) */
+  if (!r && s->ar0 != s->view.base && a < s->view.floor)
+    r = backing_msync(s->ar0, s->view.floor, flags);
   if (!r && !BACKING__OS_SYNC_WAITS && !(flags & BACKING_SYNC_ASYNC)) r = backing__os_fsync(s->fd);
   return r;
 }
@@ -5800,7 +5816,9 @@ static backing__seg *backing__mlocked(backing *s, backing__maph *h, uint64_t has
         *err = r;
         return NULL;
       }
-      if (dead) backing__obj_retire(s, a);
+      /* (only if it still holds its reference: a writer, not the splitter, may be the one
+         that died here, after the splitter gave it back) */
+      if (dead && backing__obj_at(s, a, BACKING__T_SEG, NULL, 0)) backing__obj_retire(s, a);
       continue;
     }
     dir = backing__mdir(s, h, &gd);
@@ -6553,8 +6571,11 @@ static int backing__join(backing *s) {
   backing__store *st = backing__st(s);
   int rdonly = !!(s->flags & BACKING_RDONLY), first, r = 0, k;
   uint8_t boot[16];
-  r = backing__os_lock(s->fd, BACKING__LK_OPEN,
-                       BACKING__LOCK_WAIT | (rdonly ? BACKING__LOCK_SHARED : BACKING__LOCK_EXCL));
+  /* (readers join side by side, unless asking whether a byte is held takes it) */
+  r = backing__os_lock(
+      s->fd, BACKING__LK_OPEN,
+      BACKING__LOCK_WAIT |
+          (rdonly && !BACKING__OS_PROBE_TAKES ? BACKING__LOCK_SHARED : BACKING__LOCK_EXCL));
   if (r) return r;
   first = !backing__os_locked(s->fd, BACKING__LK_PRESENCE);
   backing__boot_id(boot);
@@ -6587,17 +6608,21 @@ static int backing__join(backing *s) {
       if (first) { /* nobody else is attached: every slot's owner is gone */
         int j;
         for (j = 0; j < BACKING__SLOTS; j++) st->slots[j].state = 0;
+      } else if (st->slots[k].state) {
+        backing__reclaim_slot(s, k); /* its last owner died: repair before reuse */
+      }
+      if (!BACKING__ALOAD(&st->dirty, BACKING__ACQUIRE)) {
+        /* the session's first writer, alone or beside readers (who hold PRESENCE too) */
         memcpy(st->boot_id, boot, 16);
         st->file_dev = s->dev;
         st->file_ino = s->ino;
         BACKING__ASTORE(&st->dirty, 1, BACKING__RELEASE);
-      } else if (st->slots[k].state) {
-        backing__reclaim_slot(s, k); /* its last owner died: repair before reuse */
       }
       st->slots[k].state = 1;
     }
   }
-  if (!r) r = backing__os_lock(s->fd, BACKING__LK_PRESENCE, BACKING__LOCK_SHARED);
+  if (!r)
+    r = backing__os_lock(s->fd, BACKING__LK_PRESENCE, BACKING__LOCK_SHARED | BACKING__LOCK_WAIT);
   backing__os_lock(s->fd, BACKING__LK_OPEN, BACKING__LOCK_FREE);
   return r;
 }

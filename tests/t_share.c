@@ -743,3 +743,38 @@ TEST(share_rdonly_after_writer_and_reader_close) {
   CHECKF(e == 0, "read-only open of a cleanly closed store: %s", err_name(e));
   if (r2) CLOSE(r2);
 }
+
+/* A writer that joins while only readers are attached is still the session's first
+   writer: it marks the store dirty (with the boot id and the file), so that its death is
+   repaired and a machine crash is noticed. It used to do so only when nobody at all was
+   attached, and a writer that joined at its first change, after a reader had opened,
+   left the store marked clean for its whole session. */
+TEST(share_writer_beside_reader_marks_dirty) {
+  char dir[512];
+  int order;
+  for (order = 0; order < 2; order++) {
+    backing_config c = mmap_cfg(test_path(dir, sizeof dir, order ? "rw" : "wr"), "d", 64 * KIB);
+    backing_config cr = c;
+    backing *w = NULL, *r = NULL;
+    cr.flags = BACKING_RDONLY;
+    w = OPEN(&c);
+    if (!w) return;
+    CHECK(backing_alloc(w, 10) != 0);
+    CLOSE(w);         /* a clean store */
+    if (order == 0) { /* the writer opens first (and joins at its first change) */
+      w = OPEN(&c);
+      r = OPEN(&cr);
+    } else { /* a reader is attached before the writer opens */
+      r = OPEN(&cr);
+      w = OPEN(&c);
+    }
+    if (!w || !r) return;
+    CHECK_EQ(backing__st(r)->dirty, 0); /* nobody has changed anything yet */
+    CHECK(backing_alloc(w, 100) != 0);
+    CHECKF(backing__st(w)->dirty == 1, "%s: a writer beside a reader left the store clean",
+           order ? "reader first" : "writer first");
+    CLOSE(w);
+    CHECK_EQ(backing__st(r)->dirty, 0); /* the last writer left: clean again */
+    CLOSE(r);
+  }
+}

@@ -1361,6 +1361,42 @@ static void t_grown_arena_seen_by_accessor(void) {
   CLOSE(s);
 }
 
+/* Read-only opens in several processes at once all succeed (on Windows, asking whether
+   a lock byte is held takes it for a moment, which once made a reader's join fail with
+   EAGAIN when another reader asked at the same time). */
+static int child_ro_opens(const char *dir) {
+  backing_config c = mmap_cfg(dir, "ro3", 64 * KIB);
+  backing *s;
+  int i, bad = 0;
+  c.flags = BACKING_RDONLY;
+  for (i = 0; i < 100; i++) {
+    s = NULL;
+    if (backing_open(&s, &c) != 0 || backing_get_u64(s, backing_root_get(s, "v")) != 7) bad++;
+    if (s) backing_close(s);
+  }
+  return bad > 100 ? 100 : bad;
+}
+
+static void t_rdonly_opens_in_three_processes(void) {
+  backing_config c = mmap_cfg(wt_tmp_dir, "ro3", 64 * KIB);
+  backing *s = OPEN(&c);
+  const char *args[] = {"--child", "ro-opens", wt_tmp_dir, NULL};
+  wt_proc p[3];
+  int i, started[3], code;
+  backing_addr a;
+  if (!s) return;
+  a = backing_alloc(s, 8);
+  backing_set_u64(s, a, 7);
+  CHECK_OK(backing_root_set(s, "v", a));
+  CLOSE(s);
+  for (i = 0; i < 3; i++) started[i] = CHECK(wt_spawn(&p[i], args) == 0);
+  for (i = 0; i < 3; i++)
+    if (started[i]) {
+      code = wt_wait(&p[i], 120000);
+      CHECKF(code == 0, "reader process %d: %d of 100 read-only opens failed", i, code);
+    }
+}
+
 /* ---- refused files -------------------------------------------------------------------- */
 
 /* Writes img as <dir>/bad.backing, requires open to return `want` and leave it as it was. */
@@ -1934,6 +1970,7 @@ static const struct wt_test tests[] = {
     {"rdonly_handle", t_rdonly_handle},
     {"rdonly_setter_faults", t_rdonly_setter_faults},
     {"grown_arena_seen_by_accessor", t_grown_arena_seen_by_accessor},
+    {"rdonly_opens_in_three_processes", t_rdonly_opens_in_three_processes},
     {"corrupt_file_refused", t_corrupt_file_refused},
     {"share_two_processes", t_share_two_processes},
     {"kill_busy_child", t_kill_busy_child},
@@ -1963,6 +2000,7 @@ int main(int argc, char **argv) {
       return child_busy(argv[3], argc >= 5 ? argv[4] : NULL, argc >= 6 ? argv[5] : NULL);
     if (!strcmp(argv[2], "rdonly-set")) return child_rdonly_set(argv[3]);
     if (!strcmp(argv[2], "grow")) return child_grow(argv[3]);
+    if (!strcmp(argv[2], "ro-opens")) return child_ro_opens(argv[3]);
     fprintf(stderr, "t_win: unknown child role %s\n", argv[2]);
     return 2;
   }
