@@ -2434,6 +2434,77 @@ static void backing__damaged(backing *s, backing__arena *ar, uint64_t off, const
 static int backing__off_ok(backing *s, uint64_t o) {
   return !(o & 15) && o - s->hdr_size <= s->mask - 31 - s->hdr_size;
 }
+/* Is x, read from the store, where a slab's slots may start? */
+static int backing__slab_ok(backing *s, uint32_t x) {
+  return !(x & (BACKING__SLAB - 1)) && x - s->hdr_size <= s->mask - s->hdr_size;
+}
+
+/* The arena's three doubly linked lists over 32-bit arena offsets, one implementation:
+     FREE  free blocks of one size class (TLSF); links in the block's first user bytes
+     SLAB  slabs of one class with a free slot; links in their slab table entries
+     WAIT  GC blocks at count 0; links in their GC headers
+   Every link read from the store is checked before it is followed; one that does not
+   hold together damages the arena (what names the list, with its invariant) and the list
+   is left as it was. */
+enum { BACKING__L_FREE, BACKING__L_SLAB, BACKING__L_WAIT };
+
+/* Member off's next (which 0) or previous (which 1) link. */
+BACKING__INLINE uint32_t *backing__link(backing__arena *ar, int kind, uint32_t off, int which) {
+  switch (kind) {
+  case BACKING__L_FREE:
+    return backing__u32(ar, (uint64_t)off + 16 + 4u * (unsigned)which);
+  case BACKING__L_SLAB: {
+    backing__slab *sl = backing__slabtab(ar, off >> BACKING__SLAB_SHIFT);
+    return which ? &sl->prev : &sl->next;
+  }
+  default: /* a GC header: {prev, next, count, type} */
+    return backing__u32(ar, (uint64_t)off + 4u * (unsigned)!which);
+  }
+}
+BACKING__INLINE int backing__link_ok(backing *s, int kind, uint32_t o) {
+  return kind == BACKING__L_SLAB ? backing__slab_ok(s, o) : backing__off_ok(s, o);
+}
+
+/* Put off at the front (at_tail 0) or the back of the list with these ends (tail NULL:
+   a list with a head only). */
+BACKING__INLINE void backing__olist_add(backing *s, backing__arena *ar, int kind, uint32_t off,
+                                        uint32_t *head, uint32_t *tail, int at_tail,
+                                        const char *what) {
+  uint32_t *end = at_tail ? tail : head, e = *end;
+  if (e && !backing__link_ok(s, kind, e)) {
+    backing__damaged(s, ar, e, what);
+    e = 0;
+  }
+  *backing__link(ar, kind, off, 0) = at_tail ? 0 : e;
+  *backing__link(ar, kind, off, 1) = at_tail ? e : 0;
+  if (e)
+    *backing__link(ar, kind, e, at_tail ? 0 : 1) = off;
+  else if (at_tail)
+    *head = off;
+  else if (tail)
+    *tail = off;
+  *end = off;
+}
+
+/* Take off out of its list; 0, or 1 (nothing changed) when its links do not hold. */
+BACKING__INLINE int backing__olist_take(backing *s, backing__arena *ar, int kind, uint32_t off,
+                                        uint32_t *head, uint32_t *tail, const char *what) {
+  uint32_t next = *backing__link(ar, kind, off, 0), prev = *backing__link(ar, kind, off, 1);
+  if ((next && !backing__link_ok(s, kind, next)) || (prev && !backing__link_ok(s, kind, prev))) {
+    backing__damaged(s, ar, off, what);
+    return 1;
+  }
+  if (next)
+    *backing__link(ar, kind, next, 1) = prev;
+  else if (tail)
+    *tail = prev;
+  if (prev)
+    *backing__link(ar, kind, prev, 0) = next;
+  else
+    *head = next;
+  return 0;
+}
+
 static uint64_t backing__round16(uint64_t n) {
   return (n + 15) & ~(uint64_t)15;
 }
@@ -2483,39 +2554,24 @@ static void backing__mapping(uint64_t size, unsigned *fl, unsigned *sl) {
 
 static void backing__list_insert(backing *s, backing__arena *ar, uint64_t off, uint32_t size) {
   unsigned fl, sl;
-  uint32_t head;
   backing__mapping(size, &fl, &sl);
-  head = ar->heads[fl][sl];
-  if (head && !backing__off_ok(s, head)) {
-    backing__damaged(s, ar, head, "free list head");
-    head = 0;
-  }
-  *backing__u32(ar, off + 16) = head;
-  *backing__u32(ar, off + 20) = 0;
-  if (head) *backing__u32(ar, head + 20) = (uint32_t)off;
-  ar->heads[fl][sl] = (uint32_t)off;
+  backing__olist_add(s, ar, BACKING__L_FREE, (uint32_t)off, &ar->heads[fl][sl], NULL, 0,
+                     "I8 free list head");
   ar->fl_map |= 1u << fl;
   ar->sl_map[fl] |= 1u << sl;
 }
-
 static void backing__list_remove(backing *s, backing__arena *ar, uint64_t off, uint32_t size) {
   unsigned fl, sl;
-  uint32_t next = *backing__u32(ar, off + 16), prev = *backing__u32(ar, off + 20);
   backing__mapping(size, &fl, &sl);
-  if ((next && !backing__off_ok(s, next)) || (prev && !backing__off_ok(s, prev)) ||
-      fl >= BACKING__FL) {
-    backing__damaged(s, ar, off, "free list link");
+  if (fl >= BACKING__FL) {
+    backing__damaged(s, ar, off, "I8 free list link");
     return;
   }
-  if (next) *backing__u32(ar, next + 20) = prev;
-  if (prev)
-    *backing__u32(ar, prev + 16) = next;
-  else {
-    ar->heads[fl][sl] = next;
-    if (!next) {
-      ar->sl_map[fl] &= ~(1u << sl);
-      if (!ar->sl_map[fl]) ar->fl_map &= ~(1u << fl);
-    }
+  if (backing__olist_take(s, ar, BACKING__L_FREE, (uint32_t)off, &ar->heads[fl][sl], NULL,
+                          "I8 free list link") == 0 &&
+      !ar->heads[fl][sl]) { /* emptied: its bitmaps say so */
+    ar->sl_map[fl] &= ~(1u << sl);
+    if (!ar->sl_map[fl]) ar->fl_map &= ~(1u << fl);
   }
 }
 
@@ -2713,48 +2769,22 @@ static backing__slab *backing__slab_at(backing__arena *ar, uint64_t x) {
    in front rather than taking a slab off and putting it back at every other call (that
    cut the instructions of a churn by 5%). */
 
-/* Is x, read from the store, where a slab's slots may start? */
-static int backing__slab_ok(backing *s, uint32_t x) {
-  return !(x & (BACKING__SLAB - 1)) && x - s->hdr_size <= s->mask - s->hdr_size;
-}
-
 /* Put slab x on its class's partial list: at the head (a new slab, taken from first) or
    at the tail (a full slab that got a slot back: older slabs fill up first). */
 static void backing__partial_add(backing *s, backing__arena *ar, uint32_t x, backing__slab *sl,
                                  int at_tail) {
   unsigned li = sl->cls; /* its list: class, + 28 for GC slabs */
-  uint32_t *end = at_tail ? &ar->partial_tail[li] : &ar->partial[li];
-  uint32_t e = *end;
-  if (e && !backing__slab_ok(s, e)) {
-    backing__damaged(s, ar, e, "I10 partial slab list end");
-    e = 0;
-  }
-  sl->next = at_tail ? 0 : e;
-  sl->prev = at_tail ? e : 0;
-  if (!e)
-    *(at_tail ? &ar->partial[li] : &ar->partial_tail[li]) = x;
-  else if (at_tail)
-    backing__slab_at(ar, e)->next = x;
-  else
-    backing__slab_at(ar, e)->prev = x;
-  *end = x;
+  backing__olist_add(s, ar, BACKING__L_SLAB, x, &ar->partial[li], &ar->partial_tail[li], at_tail,
+                     "I10 partial slab list end");
 }
-
-static void backing__partial_remove(backing *s, backing__arena *ar, backing__slab *sl) {
-  unsigned li = sl->cls; /* its list: class, + 28 for GC slabs */
-  if ((sl->next && !backing__slab_ok(s, sl->next)) ||
-      (sl->prev && !backing__slab_ok(s, sl->prev)) || li >= BACKING__NLIST) {
-    backing__damaged(s, ar, 0, "partial slab list link");
+static void backing__partial_remove(backing *s, backing__arena *ar, uint32_t x, backing__slab *sl) {
+  unsigned li = sl->cls;
+  if (li >= BACKING__NLIST) {
+    backing__damaged(s, ar, x, "I10 partial slab list link");
     return;
   }
-  if (sl->next)
-    backing__slab_at(ar, sl->next)->prev = sl->prev;
-  else
-    ar->partial_tail[li] = sl->prev;
-  if (sl->prev)
-    backing__slab_at(ar, sl->prev)->next = sl->next;
-  else
-    ar->partial[li] = sl->next;
+  backing__olist_take(s, ar, BACKING__L_SLAB, x, &ar->partial[li], &ar->partial_tail[li],
+                      "I10 partial slab list link");
 }
 
 static uint32_t backing__new_slab(backing *s, backing__arena *ar, unsigned cls, uint32_t kind) {
@@ -2822,7 +2852,7 @@ BACKING__INLINE uint32_t backing__slab_take(backing *s, backing__arena *ar, uint
   backing__slab *sl = backing__slab_at(ar, x);
   uint32_t slot = backing__slab_pop(s, ar, sl, x, cls);
   if (BACKING__UNLIKELY(!slot)) return backing__slab_bad(s, ar, x);
-  if (++sl->used == sl->nslots) backing__partial_remove(s, ar, sl);
+  if (++sl->used == sl->nslots) backing__partial_remove(s, ar, x, sl);
   return slot;
 }
 
@@ -2872,7 +2902,7 @@ backing__slot_free_edge(backing *s, backing__arena *ar, backing__slab *sl, uint3
   if (sl->used-- == sl->nslots) backing__partial_add(s, ar, x, sl, 1);
   if (BACKING__UNLIKELY(sl->used == 0)) {
     backing__blk *h = backing__hdr(ar, x - BACKING__HDR);
-    backing__partial_remove(s, ar, sl);
+    backing__partial_remove(s, ar, x, sl);
     BACKING__CRASH(BACKING__CP_SLAB_EMPTIED);
     BACKING__SET(sl->magic, 0u);
     backing__release(s, ar, x - BACKING__HDR, BACKING__SLAB, h->size & BACKING__PREV_FREE, h->prev);
@@ -4192,7 +4222,8 @@ __attribute__((noinline))
 static backing_addr
 backing__alloc_filled(backing *s, backing__arena *ar, backing__slab *sl, uint32_t cur,
                       uint32_t slot) {
-  if (++sl->used == sl->nslots) backing__partial_remove(s, ar, sl);
+  uint32_t x = slot & ~(BACKING__SLAB - 1); /* the slab it came from */
+  if (++sl->used == sl->nslots) backing__partial_remove(s, ar, x, sl);
   backing__unlock(&ar->lock);
   backing__last_err = 0;
   return ((uint64_t)cur << s->shift) | slot;
@@ -4540,33 +4571,16 @@ static int32_t backing__gc_load(backing__gch *g) {
 
 /* The waiting list of an arena (callers hold the GC lock). */
 static void backing__wait_push(backing *s, backing__arena *ar, uint32_t o, backing__gch *g) {
-  uint32_t tail = ar->gc_tail;
-  if (tail && !backing__off_ok(s, tail)) {
-    backing__damaged(s, ar, tail, "I11 waiting list tail");
-    tail = 0;
-  }
-  g->next = 0;
-  g->prev = tail;
-  if (tail)
-    backing__gch_at(ar, tail)->next = o;
-  else
-    ar->gc_head = o;
-  ar->gc_tail = o;
+  (void)g;
+  backing__olist_add(s, ar, BACKING__L_WAIT, o, &ar->gc_head, &ar->gc_tail, 1,
+                     "I11 waiting list tail");
   ar->gc_count++;
 }
 static void backing__wait_remove(backing *s, backing__arena *ar, backing__gch *g) {
-  if ((g->prev && !backing__off_ok(s, g->prev)) || (g->next && !backing__off_ok(s, g->next))) {
-    backing__damaged(s, ar, 0, "I11 waiting list link");
+  uint32_t o = (uint32_t)((unsigned char *)g - (unsigned char *)ar);
+  if (backing__olist_take(s, ar, BACKING__L_WAIT, o, &ar->gc_head, &ar->gc_tail,
+                          "I11 waiting list link"))
     return;
-  }
-  if (g->prev)
-    backing__gch_at(ar, g->prev)->next = g->next;
-  else
-    ar->gc_head = g->next;
-  if (g->next)
-    backing__gch_at(ar, g->next)->prev = g->prev;
-  else
-    ar->gc_tail = g->prev;
   g->prev = g->next = 0;
   ar->gc_count--;
 }
