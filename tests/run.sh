@@ -322,6 +322,11 @@ else
   export WINEPREFIX WINEDEBUG WINEDLLOVERRIDES
   if { [ -f "$WINEPREFIX/system.reg" ] || limit 300 wineboot -i >"$B/wineboot.log" 2>&1; } &&
     limit 120 wine cmd /c exit >>"$B/wineboot.log" 2>&1; then
+    # One wineserver for the whole stage: one that exits between two programs (it does a
+    # few seconds after its last client) can reset the next one's connection mid-run.
+    wineserver -k >/dev/null 2>&1
+    wineserver -w >/dev/null 2>&1
+    wineserver -p >/dev/null 2>&1
     echo "---- windows: wine $B/t_win.exe"
     limit 900 wine "$B/t_win.exe" 2>&1 | tr -d '\r' | tee "$B/windows.log"
     last=$(tail -n 1 "$B/windows.log")
