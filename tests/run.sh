@@ -328,7 +328,10 @@ else
     wineserver -w >/dev/null 2>&1
     wineserver -p >/dev/null 2>&1
     echo "---- windows: wine $B/t_win.exe"
-    limit 900 wine "$B/t_win.exe" 2>&1 | tr -d '\r' | tee "$B/windows.log"
+    # (to a file, not a pipe: the persistent server's helper processes inherit the
+    # program's output and would hold a pipe open after it ends)
+    limit 900 wine "$B/t_win.exe" >"$B/windows.raw" 2>&1
+    tr -d '\r' <"$B/windows.raw" | tee "$B/windows.log"
     last=$(tail -n 1 "$B/windows.log")
     n=$(echo "$last" | sed -n 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1/p')
     m=$(echo "$last" | sed -n 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\2/p')
