@@ -1596,8 +1596,9 @@ extern int mincore(void *addr, size_t length, unsigned char *vec);
 #endif
 #endif
 #define BACKING__OS_MAPS_PAST_EOF 1
-#define BACKING__OS_SYNC_WAITS 1  /* msync(MS_SYNC) waits for the disk */
-#define BACKING__OS_PROBE_TAKES 0 /* os_locked asks without taking the byte */
+#define BACKING__OS_SYNC_WAITS 1    /* msync(MS_SYNC) waits for the disk */
+#define BACKING__OS_PROBE_TAKES 0   /* os_locked asks without taking the byte */
+#define BACKING__OS_SYNC_PER_VIEW 0 /* msync(MS_SYNC) syncs the file range, any view */
 
 BACKING__OSFN uint64_t backing__os_pagesize(void) {
   long p = sysconf(_SC_PAGESIZE);
@@ -1866,6 +1867,7 @@ BACKING__OSFN int backing__os_boot_id(uint8_t out[16]) {
 #define BACKING__OS_MAPS_PAST_EOF 0 /* a view ends at its section's end */
 #define BACKING__OS_SYNC_WAITS 0    /* FlushViewOfFile does not wait for the disk */
 #define BACKING__OS_PROBE_TAKES 1   /* os_locked takes the byte for a moment to ask */
+#define BACKING__OS_SYNC_PER_VIEW 1 /* FlushViewOfFile writes one view's pages */
 
 /* The nearest errno value of a Windows error. */
 static int backing__os_err(void) {
@@ -3242,9 +3244,9 @@ static int backing__mmap_attach(backing *s, uint64_t size) {
 }
 static int backing__mmap_sync(backing *s, uint64_t a, uint64_t len, int flags) {
   int r = backing_msync(s->view.base + a, len, flags);
-  /* arena 0's header pages are closed in the user's view: written through the library's
-     (>>view), and flushed from there (Windows flushes view by view) */
-  if (!r && s->ar0 != s->view.base && a < s->view.floor)
+  /* arena 0's header pages are closed in the user's view and written through the
+     library's (>>view): where a flush covers one view, they are flushed from there too */
+  if (!r && BACKING__OS_SYNC_PER_VIEW && s->ar0 != s->view.base && a < s->view.floor)
     r = backing_msync(s->ar0, s->view.floor, flags);
   if (!r && !BACKING__OS_SYNC_WAITS && !(flags & BACKING_SYNC_ASYNC)) r = backing__os_fsync(s->fd);
   return r;
@@ -3528,17 +3530,6 @@ static int backing__lock_arena(backing *s, backing__arena *ar, uint32_t i) {
     return r ? r : BACKING_ECORRUPT;
   }
   return 0;
-}
-
-/* The same for the fast paths: an uncontended lock is taken inline; anything else (a
-   holder to wait for, a dead owner to recover from) goes through backing__lock_arena. */
-BACKING__INLINE int backing__lock_arena_fast(backing *s, backing__arena *ar, uint32_t i) {
-  if (BACKING__LIKELY(backing__trylock(s, &ar->lock))) {
-    if (BACKING__LIKELY(!ar->quarantined)) return 0;
-    backing__unlock(&ar->lock);
-    return BACKING_ECORRUPT;
-  }
-  return backing__lock_arena(s, ar, i);
 }
 
 /* For calls that only read: a read-only handle cannot write a lock word, and reads
