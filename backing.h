@@ -112,7 +112,7 @@
      BACKING_VERSION_MINOR      minor (1)
      BACKING_VERSION_PATCH      patch (0)
      BACKING_VERSION_STRING     "0.1.0"
-     BACKING_FORMAT_VERSION     on-disk format version (1); another one is EVERSION
+     BACKING_FORMAT_VERSION     on-disk format version (2); another one is EVERSION
      BACKING_API                decoration of every public function (chapter 2)
 
    Errors
@@ -389,7 +389,7 @@
 #define BACKING_VERSION_MINOR 1
 #define BACKING_VERSION_PATCH 0
 #define BACKING_VERSION_STRING "0.1.0"
-#define BACKING_FORMAT_VERSION 1
+#define BACKING_FORMAT_VERSION 2
 
 #ifndef BACKING_API
 #if defined(BACKING_STATIC) && (defined(__GNUC__) || defined(__clang__))
@@ -1112,7 +1112,7 @@ void backing_test_crash_point(int n);
 #endif
 /* The crash points, and what is true when a process dies at each (the crash-point sweep
    in tests/crashpoints.c kills a process at every one, iterating over this list; recovery
-   must put each right). The numbers are the points' names in test reports; 1 and 5 are
+   must put each right). The numbers are the points' names in test reports; 5 is
    retired. */
 #define BACKING__CRASH_POINTS(X)                                                  \
   X(CARVE_TOP, 2, "a block from the top: its header is past top, unseen")         \
@@ -1143,7 +1143,8 @@ void backing_test_crash_point(int n);
   X(GC_INIT, 28, "a new GC block's header written, its count not")                \
   X(REBUILD_CLEARED, 29, "recovery: the derived lists cleared, not rebuilt")      \
   X(REBUILD_WALKED, 30, "recovery: the truth walked, the rebuild begun")          \
-  X(MAP_SLOT, 31, "a map put or delete: the entry written, its slot not")
+  X(MAP_SLOT, 31, "a map put or delete: the entry written, its slot not")         \
+  X(MAP_STALE, 1, "a map writer read the directory, not yet locked the segment")
 #define BACKING__CP_ENUM(name, n, what) BACKING__CP_##name = n,
 enum backing__crash_point { BACKING__CRASH_POINTS(BACKING__CP_ENUM) BACKING__NCRASH = 32 };
 #undef BACKING__CP_ENUM
@@ -2318,6 +2319,7 @@ struct backing {
   int ro;        /* BACKING_RDONLY: mapped read-only, takes no locks, changes nothing */
   int forked;    /* set in a child process by the fork handler: every call refuses */
   int repairing; /* a full repair's check: derived counts are put right, not refused */
+  int judging;   /* a full repair's first pass: the store is read, nothing is written */
   uint64_t uid;  /* unique per handle in this process, never reused */
   uint64_t mask;
   uint32_t hdr_size;  /* H: slab table end, where arena 0 keeps its store state */
@@ -3553,7 +3555,7 @@ static int backing__lock_store(backing *s) {
 static void backing__check_heads(backing *s, uint32_t i) {
   backing__arena *ar = backing__ar(s, i);
   unsigned c;
-  for (c = 0; !s->ro && c < BACKING__NLIST; c++)
+  for (c = 0; !s->ro && !s->judging && c < BACKING__NLIST; c++)
     if ((ar->partial[c] && !backing__slab_ok(s, ar->partial[c])) ||
         (ar->partial_tail[c] && !backing__slab_ok(s, ar->partial_tail[c]))) {
       backing__damaged(s, ar, 0, "I10 partial slab list head");
@@ -5388,10 +5390,11 @@ BACKING_API int backing_vec_free(backing *s, backing_addr va) {
 }
 
 /* ---- the map: an extendible hash table.
-   header   {magic, seed, lock, dir, spare, splits}: dir is the directory's address; lock
-            guards the directory; splits counts splits and rebuilds (segments moved).
+   header   {magic, seed, lock, dir, spare, splits; stripe[64]}: dir is the directory's
+            address; lock guards the directory; splits counts splits and rebuilds (segments
+            moved); the stripes are the segments' lock words, one per cache line.
    dir      {depth; seg[2^depth]}: the segment of a hash is seg[hash >> (64 - depth)].
-   segment  {lock, ver, depth, prefix, live, used, split[2]; slot[506]}: the keys whose
+   segment  {busy, ver, depth, prefix, live, used, split[2]; slot[506]}: the keys whose
             hash starts with `prefix` (depth bits), by linear probing from (u32)hash * 506
             >> 32. A slot is 0 (empty), 1 (deleted) or tag << 48 | entry address; it changes
             by one 8-byte store, and a key never moves to another slot of its segment.
@@ -5399,14 +5402,18 @@ BACKING_API int backing_vec_free(backing *s, backing_addr va) {
    A segment that is 3/4 full splits in two (or, if mostly deleted slots, is rebuilt): the
    halves are built complete, recorded in split[] (the old segment is retired from then
    on and never changes again), then the directory entries that named it are pointed at
-   them one by one; a reader that finds the old one still finds every key it held. A
-   writer that locks a retired segment (its splitter died) finishes that last step. What
-   the map gives back (old entries, retired segments and directories) is unref'd: the GC
-   frees it `lifetime` cycles later, which is what keeps views from get safe. A process
-   stalled for longer than that may read a segment or an entry that was given back and
-   reused: so a get's miss counts only if neither its segment's `ver` nor `splits` moved
-   meanwhile, and a writer takes only a lock word that is a segment's (it looks again
-   from the directory when what it read has moved). */
+   them one by one, and the old one is given back, all under its stripe; a reader that
+   finds the old one still finds every key it held. A writer that finds a retired segment
+   still held (its splitter died) finishes the last two steps. What the map gives back
+   (old entries, retired segments and directories) is unref'd: the GC frees it `lifetime`
+   cycles later, which is what keeps views from get safe.
+   A process stalled for longer than that may hold an address that was given back and
+   reused as something else. So a writer locks nothing inside a segment: it takes the
+   segment's stripe, a word of the map header (which lives as long as the map), and only
+   then checks that the address is a segment in use and current; under the stripe it stays
+   so. A writer marks a segment `busy` while it changes it: one that finds it busy (its
+   writer died) counts it again from the slots. A get's miss counts only if neither its
+   segment's `ver` nor `splits` moved meanwhile. */
 
 #define BACKING__MAP_MAGIC 0x3150414d4b4342ull /* "BCKMAP1" */
 #define BACKING__NSLOT 506u
@@ -5417,6 +5424,7 @@ BACKING_API int backing_vec_free(backing *s, backing_addr va) {
    probe does not either (the low 32), so a tag that matches is rarely another key's. */
 #define BACKING__TAG(hash) ((hash) >> 32 & 0xffffu)
 
+#define BACKING__MSTRIPES 64u
 typedef struct backing__maph {
   uint64_t magic;
   uint64_t seed;
@@ -5424,17 +5432,29 @@ typedef struct backing__maph {
   uint64_t dir;
   uint64_t spare; /* (keys are counted per segment: exact after any crash) */
   uint64_t splits;
+  uint64_t pad[2];
+  struct {
+    uint64_t w, pad[7];
+  } stripe[BACKING__MSTRIPES]; /* the segments' locks: backing__mstripe */
 } backing__maph;
+BACKING__AT(backing__maph, magic, 0);
+BACKING__AT(backing__maph, lock, 16);
+BACKING__AT(backing__maph, dir, 24);
+BACKING__AT(backing__maph, splits, 40);
+BACKING__AT(backing__maph, stripe, 64);
+BACKING__STATIC_ASSERT(sizeof(backing__maph) == 64 + 64 * BACKING__MSTRIPES, map_header_size);
 
 typedef struct backing__seg {
-  uint64_t lock;
-  uint32_t ver; /* bumped after every slot change: a reader that missed looks again */
+  uint64_t busy; /* nonzero while a writer changes slots or counts */
+  uint32_t ver;  /* bumped after every slot change: a reader that missed looks again */
   uint32_t depth;
   uint64_t prefix;
   uint32_t live, used;
   uint64_t split[2];
   uint64_t slot[BACKING__NSLOT];
 } backing__seg;
+BACKING__AT(backing__seg, busy, 0);
+BACKING__AT(backing__seg, slot, 48);
 BACKING__STATIC_ASSERT(sizeof(backing__seg) == 4096, segment_is_4096_bytes);
 
 typedef struct backing__ent {
@@ -5597,23 +5617,38 @@ static int backing__mfind(backing *s, backing__seg *g, uint64_t hash, const void
   return -1;
 }
 
-/* Lock segment g; a lock taken from a dead writer puts the segment right first: counts
-   from the slots. A retired one is left to the caller (its split is finished by
-   backing__mforward). */
-static void backing__mrepair(backing__seg *g) {
-  uint32_t j, live = 0, used = 0;
-  for (j = 0; j < BACKING__NSLOT; j++) {
-    uint64_t w = g->slot[j];
-    live += w > BACKING__TOMB;
-    used += w != 0;
-  }
-  g->live = live;
-  g->used = used;
+/* The lock word of the segment at address a: a stripe of the map header. */
+BACKING__INLINE uint64_t *backing__mstripe(backing__maph *h, backing_addr a) {
+  return &h->stripe[(a * 0x9E3779B97F4A7C15ull) >> 58].w;
 }
-static int backing__mlock(backing *s, backing__seg *g) {
-  int r = backing__lock(s, &g->lock);
-  if (r == BACKING__STOLEN) backing__mrepair(g), r = 0;
-  return r;
+BACKING__STATIC_ASSERT(BACKING__MSTRIPES == 64, stripe_index_takes_6_bits);
+
+/* Take the stripe of the segment at a, then check that a is a segment in use that can hold
+   hash (it stays so while the stripe is held: giving it back takes the stripe). 1 and *g
+   (the stripe held); 0 (not held): not a segment in use, or the lock failed (*err). A
+   segment a writer died changing is counted again from its slots. */
+static int backing__mtake(backing *s, backing__maph *h, backing_addr a, uint64_t hash,
+                          backing__seg **g, int *err) {
+  uint64_t *lk = backing__mstripe(h, a);
+  int r = backing__lock(s, lk);
+  *err = 0;
+  if (r != 0 && r != BACKING__STOLEN) return *err = r, 0;
+  if (!backing__obj_at(s, a, BACKING__T_SEG, NULL, 0) || !(*g = backing__mseg(s, a, hash))) {
+    backing__unlock(lk);
+    return 0;
+  }
+  if (BACKING__ALOAD(&(*g)->busy, BACKING__ACQUIRE)) {
+    uint32_t j, live = 0, used = 0;
+    for (j = 0; j < BACKING__NSLOT; j++) {
+      uint64_t w = (*g)->slot[j];
+      live += w > BACKING__TOMB;
+      used += w != 0;
+    }
+    (*g)->live = live;
+    (*g)->used = used;
+    BACKING__ASTORE(&(*g)->busy, 0, BACKING__RELEASE);
+  }
+  return 1;
 }
 
 /* Point every directory entry that names retired segment `old` at its successor (idempotent,
@@ -5665,7 +5700,7 @@ static backing_addr backing__mseg_new(backing *s, uint64_t seed, const backing__
   return a;
 }
 
-/* Split (or rebuild) locked segment g at address ga, then unlock it. */
+/* Split (or rebuild) segment g at address ga, its stripe held; then let the stripe go. */
 static int backing__msplit(backing *s, backing__maph *h, backing_addr ga, backing__seg *g) {
   int rebuild = g->live < BACKING__NSLOT / 2, r = 0;
   uint32_t d = g->depth;
@@ -5679,7 +5714,7 @@ static int backing__msplit(backing *s, backing__maph *h, backing_addr ga, backin
     a = 0;
   }
   if (!a) {
-    backing__unlock(&g->lock);
+    backing__unlock(backing__mstripe(h, ga));
     return backing_last_error() ? backing_last_error() : BACKING_ENOSPACE;
   }
   if (!rebuild) { /* the directory must tell the halves apart */
@@ -5705,7 +5740,7 @@ static int backing__msplit(backing *s, backing__maph *h, backing_addr ga, backin
     if (r) {
       backing__obj_free(s, a);
       backing__obj_free(s, b);
-      backing__unlock(&g->lock);
+      backing__unlock(backing__mstripe(h, ga));
       return r;
     }
   }
@@ -5713,8 +5748,10 @@ static int backing__msplit(backing *s, backing__maph *h, backing_addr ga, backin
   BACKING__AADD(&h->splits, 1, BACKING__ACQ_REL);     /* (readers: the segments moved) */
   BACKING__ASTORE(&g->split[0], a, BACKING__RELEASE); /* retired from here on */
   r = backing__mforward(s, h, ga, g);
-  backing__unlock(&g->lock);
-  if (!r) backing__obj_retire(s, ga);
+  if (!r)
+    backing__obj_retire(s, ga); /* (under the stripe: a writer that takes it next sees
+                                   the segment given back, or its splitter dead) */
+  backing__unlock(backing__mstripe(h, ga));
   return r;
 }
 
@@ -5784,7 +5821,7 @@ static backing_addr backing__ent_new(backing *s, const void *key, uint64_t klen,
   return a;
 }
 
-/* The segment of hash, locked, current (not retired, still in the directory). */
+/* The segment of hash, its stripe held, current (not retired, still in the directory). */
 static backing__seg *backing__mlocked(backing *s, backing__maph *h, uint64_t hash, backing_addr *ga,
                                       int *err) {
   uint32_t tries;
@@ -5795,35 +5832,22 @@ static backing__seg *backing__mlocked(backing *s, backing__maph *h, uint64_t has
     backing__seg *g = NULL;
     int r;
     if (dir) a = BACKING__ALOAD(&dir[backing__dir_index(hash, gd)], BACKING__ACQUIRE);
-    /* only a segment's own lock word is ever taken: what a stale directory names may have
-       been given back and reused as something else by now */
-    if (!dir || !(g = backing__mseg(s, a, hash)) ||
-        !backing__obj_at(s, a, BACKING__T_SEG, NULL, 1)) {
-      if (tries < 1000 && BACKING__ALOAD(&h->splits, BACKING__ACQUIRE) != sp) continue;
-      *err = BACKING_ECORRUPT;
+    BACKING__CRASH(BACKING__CP_MAP_STALE);
+    if (!dir || !backing__mtake(s, h, a, hash, &g, err)) {
+      /* (a directory read as it was given back: again; one that keeps naming no segment in
+         use is damaged) */
+      if (dir && !*err && (tries < 1000 || BACKING__ALOAD(&h->splits, BACKING__ACQUIRE) != sp))
+        continue;
+      if (!*err) *err = BACKING_ECORRUPT;
       return NULL;
     }
-    r = backing__lock(s, &g->lock);
-    if (r == BACKING__STOLEN) backing__mrepair(g);
-    if (r != 0 && r != BACKING__STOLEN) {
-      *err = r;
-      return NULL;
-    }
-    if (g->split[0]) { /* retired */
-      /* A splitter that died holding the lock (its lock was taken over) left the directory
-         and the retiring to us. One that lives does both itself: giving the segment back
-         a second time here would take a reference from whatever the GC has reused it
-         for by now. */
-      int dead = r == BACKING__STOLEN;
-      r = backing__mforward(s, h, a, g); /* (a no-op unless the directory names it still) */
-      backing__unlock(&g->lock);
+    if (g->split[0]) { /* retired, still held: its splitter died before it gave it back */
+      if ((r = backing__mforward(s, h, a, g)) == 0) backing__obj_retire(s, a);
+      backing__unlock(backing__mstripe(h, a));
       if (r) {
         *err = r;
         return NULL;
       }
-      /* (only if it still holds its reference: a writer, not the splitter, may be the one
-         that died here, after the splitter gave it back) */
-      if (dead && backing__obj_at(s, a, BACKING__T_SEG, NULL, 0)) backing__obj_retire(s, a);
       continue;
     }
     dir = backing__mdir(s, h, &gd);
@@ -5831,7 +5855,7 @@ static backing__seg *backing__mlocked(backing *s, backing__maph *h, uint64_t has
       *ga = a;
       return g;
     }
-    backing__unlock(&g->lock); /* split meanwhile: again */
+    backing__unlock(backing__mstripe(h, a)); /* split meanwhile: again */
   }
 }
 
@@ -5865,6 +5889,7 @@ BACKING_API int backing_map_put(backing *s, backing_addr m, const void *key, uin
       if ((r = backing__msplit(s, h, ga, g)) != 0) break; /* (it unlocked g) */
       continue;
     }
+    BACKING__ASTORE(&g->busy, 1, BACKING__RELAXED);
     if (at >= 0) {
       old = g->slot[at];
       BACKING__CRASH(BACKING__CP_MAP_SLOT);
@@ -5877,7 +5902,8 @@ BACKING_API int backing_map_put(backing *s, backing_addr m, const void *key, uin
       BACKING__ASTORE(&g->ver, g->ver + 1, BACKING__RELEASE);
       g->live++;
     }
-    backing__unlock(&g->lock);
+    BACKING__ASTORE(&g->busy, 0, BACKING__RELEASE);
+    backing__unlock(backing__mstripe(h, ga));
     if (old) backing__obj_retire(s, BACKING__ADDR(old));
     return backing__err(0);
   }
@@ -5898,15 +5924,17 @@ BACKING_API int backing_map_del(backing *s, backing_addr m, const void *key, uin
   hash = backing__hash(h->seed, key, klen);
   if (!(g = backing__mlocked(s, h, hash, &ga, &r))) return backing__err(r);
   if ((at = backing__mfind(s, g, hash, key, klen, &free_at)) < 0) {
-    backing__unlock(&g->lock);
+    backing__unlock(backing__mstripe(h, ga));
     return backing__err(BACKING_ENOTFOUND);
   }
   old = g->slot[at];
+  BACKING__ASTORE(&g->busy, 1, BACKING__RELAXED);
   BACKING__CRASH(BACKING__CP_MAP_SLOT);
   BACKING__ASTORE(&g->slot[at], (uint64_t)BACKING__TOMB, BACKING__RELEASE); /* publish */
   BACKING__ASTORE(&g->ver, g->ver + 1, BACKING__RELEASE);
   g->live--;
-  backing__unlock(&g->lock);
+  BACKING__ASTORE(&g->busy, 0, BACKING__RELEASE);
+  backing__unlock(backing__mstripe(h, ga));
   backing__obj_retire(s, BACKING__ADDR(old));
   return backing__err(0);
 }
@@ -6164,12 +6192,20 @@ static int backing__mcheck_seg(backing *s, backing__seg *g, backing_addr ga, bac
 
 static int backing__mcheck_fn(backing *s, backing__seg *g, backing_addr ga, void *ctx) {
   backing__mcheck *k = (backing__mcheck *)ctx;
+  uint64_t hash = g->depth ? g->prefix << (64 - g->depth) : 0;
   int r;
-  if (!backing__obj_at(s, ga, BACKING__T_SEG, NULL, 1))
+  if (s->ro) {
+    if (!backing__obj_at(s, ga, BACKING__T_SEG, NULL, 1))
+      return k->where = ga, k->why = "a directory entry is not a segment", BACKING_ECORRUPT;
+    return backing__mcheck_seg(s, g, ga, k);
+  }
+  if (!backing__mtake(s, k->h, ga, hash, &g, &r)) {
+    if (r) return k->where = ga, k->why = "lock", r;
+    if (backing__obj_at(s, ga, BACKING__T_SEG, NULL, 1)) return 0; /* given back meanwhile */
     return k->where = ga, k->why = "a directory entry is not a segment", BACKING_ECORRUPT;
-  if (!s->ro && (r = backing__mlock(s, g)) != 0) return k->where = ga, k->why = "lock", r;
+  }
   r = backing__mcheck_seg(s, g, ga, k);
-  if (!s->ro) backing__unlock(&g->lock);
+  backing__unlock(backing__mstripe(k->h, ga));
   return r;
 }
 
@@ -6469,8 +6505,11 @@ static int backing__recover_all(backing *s, int full) {
   backing__store *st = backing__st(s);
   int r;
   n = BACKING__LD(s->count);
-  for (i = 0; i < n; i++)
-    if (i >= BACKING__LD(s->valid) && (r = backing__arena_ready(s, i)) != 0) return r;
+  s->judging = full; /* (a store refused is left as it was: not even a quarantine mark) */
+  for (i = 0, r = 0; !r && i < n; i++)
+    if (i >= BACKING__LD(s->valid)) r = backing__arena_ready(s, i);
+  s->judging = 0;
+  if (r) return r;
   if (full) {
     for (i = 0; i < n; i++) {
       if (backing__ar(s, i)->quarantined) return backing__corrupt(s, i, 0, "I12 arena quarantined");

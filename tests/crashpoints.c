@@ -30,7 +30,7 @@
 
 /* The crash points, as backing.h lists them (BACKING__CRASH_POINTS: name, number, what is
    true there). Two are inside recovery, reached by crashing a recovering process; the
-   map's point is the instruction sweep's (tests/sweep.c), not this workload's. */
+   map's points are the instruction sweep's (tests/sweep.c), not this workload's. */
 #define CP_ROW(name, n, what) {n, #name, what},
 static const struct cp_point {
   int n;
@@ -40,7 +40,7 @@ static const struct cp_point {
 #define CP_NPOINTS ((int)(sizeof cp_points / sizeof cp_points[0]))
 #define CP_REC0 BACKING__CP_REBUILD_CLEARED /* the first of the two inside recovery */
 #define CP_IN_RECOVERY(n) ((n) == BACKING__CP_REBUILD_CLEARED || (n) == BACKING__CP_REBUILD_WALKED)
-#define CP_NOT_HERE(n) ((n) == BACKING__CP_MAP_SLOT)
+#define CP_NOT_HERE(n) ((n) == BACKING__CP_MAP_SLOT || (n) == BACKING__CP_MAP_STALE)
 
 /* ---- the hook ------------------------------------------------------------------------------ */
 
@@ -48,8 +48,11 @@ static int cp_armed, cp_n, cp_k, cp_hang_fd = -1;
 static int cp_hits[BACKING__NCRASH + 1];
 static int *cp_count; /* shared with the parent: hits per point (the dry run) */
 
+static void (*cp_on)(int n); /* a test's own use of the points (section 7) */
+
 void backing_test_crash_point(int n);
 void backing_test_crash_point(int n) {
+  if (cp_on) cp_on(n);
   if (!cp_armed || n < 0 || n > BACKING__NCRASH) return;
   cp_hits[n]++;
   if (cp_count) cp_count[n]++;
@@ -528,6 +531,96 @@ TEST(crash_rdonly_open_needs_a_writer_first) {
     CLOSE(s);
     CHECK_EQ(rdonly_open_rc(dir, "cp"), 0);
   }
+}
+
+/* ---- 7. a map writer stalled past the GC's grace ------------------------------------------ */
+
+/* A map writer reads the directory, then stalls (descheduled, stopped in a debugger) while
+   others split the segment it read, the GC frees it and the block is reused, here as a
+   4 KiB entry. When it goes on, it must write nothing into that block. It used to lock a
+   word inside the segment and write the counts there: the entry's key length and kind
+   became a lock word, and a settled key vanished or its bytes changed (1 run in 20 of
+   cont_map_random_kills under ASan). The writer now locks a stripe of the map header and
+   checks the segment under it. The stall is played in the hook at MAP_STALE, by the same
+   handle (it holds no lock there). */
+static struct {
+  backing *s;
+  backing_addr m, seg, big;
+  int done, reused;
+  unsigned char before[4096];
+} cp_st;
+
+static void cp_stall(int n) {
+  backing__maph *h;
+  backing_value v;
+  static unsigned char bytes[4096];
+  uint64_t sp;
+  uint32_t i;
+  char key[32];
+  if (n != BACKING__CP_MAP_STALE || cp_st.done) return;
+  cp_st.done = 1;
+  h = (backing__maph *)backing_ptr(cp_st.s, cp_st.m);
+  cp_st.seg = ((uint64_t *)backing_ptr(cp_st.s, h->dir))[1]; /* what the writer read */
+  sp = h->splits;
+  v.kind = BACKING_VALUE_I64;
+  for (i = 0; h->splits == sp && i < 10000; i++) { /* meanwhile: it splits */
+    snprintf(key, sizeof key, "fill%u", i);
+    v.i64 = i;
+    if (backing_map_put(cp_st.s, cp_st.m, key, strlen(key), &v) != 0) return;
+  }
+  for (i = 0; i < 4; i++) backing_gc_cycle(cp_st.s); /* it is freed */
+  memset(bytes, 0x5a, sizeof bytes);
+  memset(&v, 0, sizeof v);
+  v.kind = BACKING_VALUE_BYTES; /* its block reused: a 16 + 3 + 1 + 4075 + 1 byte entry */
+  v.data = bytes;
+  v.len = 4096 - 16 - 3 - 1 - 1;
+  if (backing_map_put(cp_st.s, cp_st.m, "big", 3, &v) != 0) return;
+  cp_st.reused = backing__obj_at(cp_st.s, cp_st.seg, BACKING__T_ENT, NULL, 0) != NULL;
+  if (cp_st.reused) memcpy(cp_st.before, backing_ptr(cp_st.s, cp_st.seg), 4096);
+}
+
+TEST(map_writer_stalled_past_the_gc_grace) {
+  backing *s = OPEN_MEMORY(1 * MIB, 0);
+  backing_value v, got;
+  uint32_t i;
+  char key[32];
+  if (!s) return;
+  memset(&cp_st, 0, sizeof cp_st);
+  cp_st.s = s;
+  cp_st.m = backing_map_new(s, 0);
+  if (!CHECK(cp_st.m != 0)) goto out;
+  v.kind = BACKING_VALUE_I64;
+  for (i = 0; i < 10; i++) {
+    snprintf(key, sizeof key, "settled%u", i);
+    v.i64 = i;
+    CHECK_OK(backing_map_put(s, cp_st.m, key, strlen(key), &v));
+  }
+  cp_on = cp_stall;
+  v.i64 = 42;
+  CHECK_OK(backing_map_put(s, cp_st.m, "late", 4, &v));
+  cp_on = NULL;
+  if (!CHECKF(cp_st.done && cp_st.reused,
+              "setup: the segment's block was not reused as an entry (stall played: %d)",
+              cp_st.done))
+    goto out;
+  CHECKF(memcmp(backing_ptr(s, cp_st.seg), cp_st.before, 4096) == 0,
+         "the stalled writer wrote into the block its segment became");
+  memset(&got, 0, sizeof got);
+  CHECK_OK(backing_map_get(s, cp_st.m, "late", 4, &got));
+  CHECK_EQ(got.i64, 42);
+  CHECK_OK(backing_map_get(s, cp_st.m, "big", 3, &got));
+  CHECK_EQ(got.len, 4096 - 21);
+  for (i = 0; i < 10; i++) {
+    snprintf(key, sizeof key, "settled%u", i);
+    memset(&got, 0, sizeof got);
+    CHECKF(backing_map_get(s, cp_st.m, key, strlen(key), &got) == 0 && got.i64 == (int64_t)i, "%s",
+           key);
+  }
+  CHECK_OK(backing_map_check(s, cp_st.m));
+  CHECK_STORE(s);
+out:
+  cp_on = NULL;
+  CHECK_CLOSE(s);
 }
 
 int main(int argc, char **argv) {

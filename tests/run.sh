@@ -226,12 +226,14 @@ else
   echo "SKIP 32-bit run: gcc -m32 cannot link (install gcc-multilib)"
 fi
 
-echo "==== fuzz) libFuzzer harnesses, 30 s each (tests/fuzz/)"
+echo "==== fuzz) libFuzzer harnesses, about 30 s each (tests/fuzz/)"
 # Each harness (store bytes, API sequences with a shadow model, the mapping layer) is
-# built with clang -fsanitize=fuzzer,address,undefined and run from its seed corpus for
-# 30 s: one pass or fail each (a crash, a model violation or a hang over 10 s fails and
-# names the input libFuzzer saved). Saved crashes, tests/fuzz/crashes/<harness>-*, are
-# replayed first: one pass or fail per harness. Skipped when clang cannot link a fuzzer.
+# built with clang -fsanitize=fuzzer,address,undefined and run from its seed corpus for a
+# fixed number of inputs from a fixed seed (FUZZ_SEED, 1 unless set), so that a commit's
+# result is the same on every machine: one pass or fail each (a crash, a model violation
+# or a hang over 10 s fails and names the input libFuzzer saved). `make fuzz` explores
+# from random seeds for as long as asked. Saved crashes, tests/fuzz/crashes/<harness>-*,
+# are replayed first: one pass or fail per harness. Skipped when clang cannot link one.
 if command -v clang >/dev/null 2>&1 &&
   printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' \
     >"$B/fuzz-probe.c" &&
@@ -253,11 +255,11 @@ if command -v clang >/dev/null 2>&1 &&
     fi
     rm -rf "$B/fuzz-corpus-$h" "$B/fuzz-crash-$h"
     mkdir -p "$B/fuzz-corpus-$h" "$B/fuzz-crash-$h"
-    case $h in store) len=262144 ;; ops) len=4096 ;; *) len=1024 ;; esac
-    if limit 120 "$B/fuzz_$h" -max_total_time=30 -timeout=10 -max_len=$len -rss_limit_mb=2048 \
+    case $h in store) len=262144 runs=12000 ;; ops) len=4096 runs=20000 ;; *) len=1024 runs=150000 ;; esac
+    if limit 300 "$B/fuzz_$h" -seed="${FUZZ_SEED:-1}" -runs=$runs -timeout=10 -max_len=$len -rss_limit_mb=2048 \
       -artifact_prefix="$B/fuzz-crash-$h/" "$B/fuzz-corpus-$h" "tests/fuzz/corpus/$h" \
       >"$B/fuzz-$h.log" 2>&1; then
-      echo "ok   fuzz_$h 30 s: $(grep -E '^Done [0-9]+ runs' "$B/fuzz-$h.log" | tail -n 1)"
+      echo "ok   fuzz_$h seed ${FUZZ_SEED:-1}: $(grep -E '^Done [0-9]+ runs' "$B/fuzz-$h.log" | tail -n 1)"
       pass
     else
       grep -m 5 -E 'violation|ERROR: (AddressSanitizer|UndefinedBehavior|libFuzzer)|SUMMARY|runtime error' \

@@ -413,8 +413,10 @@ static void fo_step(unsigned op) {
                 (unsigned long long)align);
       fo_add(a, size, 0, 0, 0, 0, align, 1);
     } else if (align && align <= 4096 && !(align & (align - 1))) {
-      /* the padding to the alignment comes out of the largest block */
-      fo_alloc_failed("alloc_aligned", size, fo_max_block() - align);
+      /* the padding to the alignment comes out of the largest block: align + 32 bytes
+         above 16 (README, "largest block") */
+      fo_alloc_failed("alloc_aligned", size,
+                      align > 16 ? fo_max_block() - align - BACKING__MIN_BLOCK : fo_max_block());
     } else if (backing_last_error() != BACKING_EINVAL) {
       fo_fail("alloc_aligned with align %llu: want EINVAL", (unsigned long long)align);
     }

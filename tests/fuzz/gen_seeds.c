@@ -3,6 +3,8 @@
      cc -std=c11 -I. -o build/fuzz-gen-seeds tests/fuzz/gen_seeds.c
      build/fuzz-gen-seeds tests/fuzz/corpus
 
+     build/fuzz-gen-seeds --reseal FILE...
+
    store/: store images with 64 KiB arenas made through the API on a BUFFER source, trailing
    zeros left out (fuzz_store pads them back). ops/ and map/: short operation sequences in
    the byte codes of fuzz_ops.c and fuzz_map.c. */
@@ -144,10 +146,40 @@ static void maps(const char *dir) {
   put(dir, "edges", edges, sizeof edges);
 }
 
+/* --reseal: carries saved inputs (tests/fuzz/crashes/store-*) over a format version bump, so
+   that they go on testing what they found: every arena header of the old version whose
+   checksum was right gets this version, sealed again; the rest stays as it was. */
+static int reseal(const char *path) {
+  static unsigned char img[64u * 65536];
+  FILE *f = fopen(path, "rb");
+  size_t n, off;
+  int changed = 0;
+  if (!f) return perror(path), 1;
+  n = fread(img, 1, sizeof img, f);
+  fclose(f);
+  for (off = 0; off + sizeof(backing__ident) <= n; off += ARENA) {
+    backing__ident *id = (backing__ident *)(void *)(img + off);
+    if (id->magic != BACKING__MAGIC || id->format != BACKING_FORMAT_VERSION - 1 ||
+        id->checksum != backing__fnv(id, offsetof(backing__ident, checksum)))
+      continue;
+    id->format = BACKING_FORMAT_VERSION;
+    backing__seal(id);
+    changed++;
+  }
+  if (changed) put(".", path, img, n);
+  printf("%s: %d arena headers resealed\n", path, changed);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   char d[400];
+  if (argc >= 3 && strcmp(argv[1], "--reseal") == 0) {
+    int i, r = 0;
+    for (i = 2; i < argc; i++) r |= reseal(argv[i]);
+    return r;
+  }
   if (argc != 2) {
-    fprintf(stderr, "usage: %s <corpus dir>\n", argv[0]);
+    fprintf(stderr, "usage: %s <corpus dir> | --reseal FILE...\n", argv[0]);
     return 2;
   }
   buf = (unsigned char *)aligned_alloc(4096, ROOM * ARENA);
