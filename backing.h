@@ -1319,7 +1319,8 @@ typedef struct backing__store {
   uint8_t boot_id[16]; /* the machine's boot id when it was set dirty */
   uint64_t file_dev;   /* the file the store lived in when it was set dirty: another one */
   uint64_t file_ino;   /* means a copy, taken while the store was in use */
-  uint64_t reserved[25];
+  uint64_t roots_ver;  /* odd while a root's name is written (readers look again) */
+  uint64_t reserved[24];
   backing__root roots[BACKING_ROOT_MAX];
   struct {
     uint32_t gen;   /* claims of this process slot so far */
@@ -1378,6 +1379,7 @@ BACKING__AT(backing__store, dirty, 16);
 BACKING__AT(backing__store, boot_id, 24);
 BACKING__AT(backing__store, file_dev, 40);
 BACKING__AT(backing__store, file_ino, 48);
+BACKING__AT(backing__store, roots_ver, 56);
 BACKING__AT(backing__store, roots, 256);
 BACKING__AT(backing__store, slots, 4096);
 BACKING__AT(backing__root, addr, 56);
@@ -3543,11 +3545,18 @@ static void backing__runlock(backing *s, backing__arena *ar) {
   if (!s->ro) backing__unlock(&ar->lock);
 }
 
-/* The store lock guards growth and the roots; both publish with one 8-byte store, so a
-   dead owner leaves nothing to repair. */
+/* The store lock guards growth and the roots; both publish with one 8-byte store. A dead
+   owner may have left the roots' sequence count odd (a name half written, >>roots): it is
+   made even again, and the entry stays free. */
 static int backing__lock_store(backing *s) {
-  int r = backing__lock(s, &backing__st(s)->lock);
-  return r == BACKING__STOLEN ? 0 : r;
+  backing__store *st = backing__st(s);
+  int r = backing__lock(s, &st->lock);
+  if (r == BACKING__STOLEN) {
+    uint64_t v = BACKING__ALOAD(&st->roots_ver, BACKING__RELAXED);
+    if (v & 1) BACKING__ASTORE(&st->roots_ver, v + 1, BACKING__RELEASE);
+    r = 0;
+  }
+  return r;
 }
 
 /* At an arena's first use: the partial slab lists' heads, which the allocation fast path
@@ -4492,62 +4501,107 @@ static int backing__name_ok(const char *name) {
   return n >= 1 && n <= BACKING_ROOT_NAME_MAX;
 }
 
-static backing__root *backing__root_find(backing *s, const char *name) {
+/* Roots are looked up without a lock. A name is written only into a free entry (address
+   0), and the store's `roots_ver` is odd while that happens and one more when it is done (a
+   sequence lock): a lookup that began at an odd count, or ended at another, looks again.
+   Names are compared as the table holds them, zero-padded to 7 words, each loaded
+   atomically. */
+typedef struct backing__rkey {
+  uint64_t w[7];
+} backing__rkey;
+BACKING__STATIC_ASSERT(sizeof(backing__rkey) == sizeof(((backing__root *)0)->name), root_key);
+
+static void backing__rkey_of(const char *name, backing__rkey *k) {
+  memset(k, 0, sizeof *k);
+  memcpy(k, name, strlen(name)); /* (backing__name_ok: 1 to 55 bytes) */
+}
+static backing__root *backing__root_find(backing *s, const backing__rkey *k) {
   backing__root *r = backing__st(s)->roots;
-  int i;
-  for (i = 0; i < BACKING_ROOT_MAX; i++)
-    if (r[i].addr && strncmp(r[i].name, name, sizeof r[i].name) == 0) return &r[i];
+  int i, j;
+  for (i = 0; i < BACKING_ROOT_MAX; i++) {
+    uint64_t *w = (uint64_t *)(void *)r[i].name;
+    if (!BACKING__ALOAD(&r[i].addr, BACKING__ACQUIRE)) continue;
+    for (j = 0; j < 7 && BACKING__ALOAD(&w[j], BACKING__ACQUIRE) == k->w[j]; j++) {
+    }
+    if (j == 7) return &r[i];
+  }
   return NULL;
 }
 
 BACKING_API int backing_root_set(backing *s, const char *name, backing_addr a) {
+  backing__store *st;
   backing__root *r;
-  int i;
-  int e;
+  backing__rkey k;
+  int i, e;
   BACKING__ENTER_INT(s);
   if (!backing__name_ok(name) || a == 0 || a >= BACKING__LD(s->view.limit))
     return backing__err(BACKING_EINVAL);
   if (s->ro) return backing__err(BACKING_ERDONLY);
   if ((e = backing__lock_store(s)) != 0) return backing__err(e);
-  r = backing__root_find(s, name);
-  if (!r) {
-    backing__root *t = backing__st(s)->roots;
+  st = backing__st(s);
+  backing__rkey_of(name, &k);
+  if ((r = backing__root_find(s, &k)) != NULL) {
+    BACKING__ASTORE(&r->addr, a, BACKING__RELEASE); /* one 8-byte store replaces it */
+  } else {
+    uint64_t v = BACKING__ALOAD(&st->roots_ver, BACKING__RELAXED), *w;
     for (i = 0; i < BACKING_ROOT_MAX && !r; i++)
-      if (!t[i].addr) r = &t[i];
+      if (!BACKING__ALOAD(&st->roots[i].addr, BACKING__ACQUIRE)) r = &st->roots[i];
     if (!r) {
-      backing__unlock(&backing__st(s)->lock);
+      backing__unlock(&st->lock);
       return backing__err(BACKING_EFULL);
     }
-    memset(r->name, 0, sizeof r->name);
-    memcpy(r->name, name, strlen(name));
+    w = (uint64_t *)(void *)r->name;
+    BACKING__ASTORE(&st->roots_ver, v + 1, BACKING__RELAXED); /* odd: a name changes */
+    for (i = 0; i < 7; i++) BACKING__ASTORE(&w[i], k.w[i], BACKING__RELEASE);
+    BACKING__CRASH(BACKING__CP_ROOT_NAMED);
+    BACKING__ASTORE(&r->addr, a, BACKING__RELEASE); /* one 8-byte store publishes the root */
+    BACKING__ASTORE(&st->roots_ver, v + 2, BACKING__RELEASE);
   }
-  BACKING__CRASH(BACKING__CP_ROOT_NAMED);
-  BACKING__ASTORE(&r->addr, a, BACKING__RELEASE); /* one 8-byte store publishes the root */
-  backing__unlock(&backing__st(s)->lock);
+  backing__unlock(&st->lock);
   return 0;
 }
 
+/* No lock, no write: a handle that only reads never joins the store's session. */
 BACKING_API backing_addr backing_root_get(backing *s, const char *name) {
+  backing__store *st;
   backing__root *r;
+  backing__rkey k;
   backing_addr a = 0;
+  uint32_t tries;
   int e;
   BACKING__ENTER_VAL(s);
   if (!backing__name_ok(name)) return BACKING__FAIL(BACKING_EINVAL);
-  if (!s->ro && (e = backing__lock_store(s)) != 0) return BACKING__FAIL(e); /* names change */
-  r = backing__root_find(s, name);
-  if (r) a = BACKING__ALOAD(&r->addr, BACKING__ACQUIRE);
-  if (!s->ro) backing__unlock(&backing__st(s)->lock);
+  st = backing__st(s);
+  backing__rkey_of(name, &k);
+  for (tries = 0; tries < 200; tries++) {
+    uint64_t v = BACKING__ALOAD(&st->roots_ver, BACKING__ACQUIRE);
+    if (!(v & 1)) {
+      r = backing__root_find(s, &k);
+      a = r ? BACKING__ALOAD(&r->addr, BACKING__ACQUIRE) : 0;
+      if (BACKING__ALOAD(&st->roots_ver, BACKING__RELAXED) == v)
+        return a ? a : BACKING__FAIL(BACKING_ENOTFOUND);
+    }
+    if (tries >= 8) backing__os_yield();
+  }
+  /* a name still being written: its writer may have died; a read-write handle takes the
+     lock (and so the writer's place), a read-only one reads as things are */
+  if (!s->ro && (e = backing__lock_store(s)) != 0) return BACKING__FAIL(e);
+  r = backing__root_find(s, &k);
+  a = r ? BACKING__ALOAD(&r->addr, BACKING__ACQUIRE) : 0;
+  if (!s->ro) backing__unlock(&st->lock);
   return a ? a : BACKING__FAIL(BACKING_ENOTFOUND);
 }
 
 BACKING_API int backing_root_del(backing *s, const char *name) {
   backing__root *r;
+  backing__rkey k;
   int e;
   BACKING__ENTER_INT(s);
   if (!backing__name_ok(name)) return backing__err(BACKING_EINVAL);
   if (s->ro) return backing__err(BACKING_ERDONLY);
   if ((e = backing__lock_store(s)) != 0) return backing__err(e);
-  r = backing__root_find(s, name);
+  backing__rkey_of(name, &k);
+  r = backing__root_find(s, &k);
   if (r) BACKING__ASTORE(&r->addr, 0, BACKING__RELEASE);
   backing__unlock(&backing__st(s)->lock);
   return r ? 0 : backing__err(BACKING_ENOTFOUND);
@@ -6528,6 +6582,7 @@ static int backing__recover_all(backing *s, int full) {
     }
   }
   BACKING__ASTORE(&st->lock, 0, BACKING__RELEASE);
+  if (st->roots_ver & 1) st->roots_ver++; /* (a root's writer died: backing__lock_store) */
   for (i = 0; i < n; i++) {
     backing__arena *ar = backing__ar(s, i);
     if (!full && BACKING__ALOAD(&ar->lock, BACKING__ACQUIRE) == 0) continue;

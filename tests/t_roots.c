@@ -120,3 +120,86 @@ TEST(roots_survive_reopen) {
   }
   CHECK_CLOSE(s);
 }
+
+/* A read-write handle that only looks things up never joins the store's session: it marks
+   nothing dirty, so its death leaves no recovery to the next opener (open to the first
+   read is then an open, two mappings and a read). root_get used to take the store lock,
+   and with it the session. */
+TEST(roots_get_does_not_join_the_session) {
+  backing_config c = mmap_cfg(test_dir(), "rj", 64 * KIB);
+  backing *s = OPEN(&c);
+  backing_addr a;
+  if (!s) return;
+  a = backing_alloc(s, 8);
+  backing_set_u64(s, a, 77);
+  CHECK_OK(backing_root_set(s, "v", a));
+  CLOSE(s);
+  s = OPEN(&c);
+  if (!s) return;
+  CHECK_EQ(backing_root_get(s, "v"), a);
+  CHECK_EQ(backing_get_u64(s, a), 77);
+  EXPECT_FAIL0(backing_root_get(s, "missing"), BACKING_ENOTFOUND);
+  CHECKF(BACKING__ALOAD(&backing__st(s)->dirty, BACKING__ACQUIRE) == 0,
+         "a handle that only read marked the store dirty (it joined the session)");
+  CHECK_EQ(s->slot, -1);
+  CHECK_OK(backing_root_set(s, "w", a)); /* the first change joins */
+  CHECK_EQ(BACKING__ALOAD(&backing__st(s)->dirty, BACKING__ACQUIRE), 1);
+  CHECK_CLOSE(s);
+}
+
+/* Lookups take no lock while other threads add and remove roots, reusing table entries:
+   a lookup never returns another name's address (each root's address is a block whose
+   first word names it), and a root that is never removed is always found. */
+struct rt_race {
+  backing *s;
+  backing_addr blk[8];
+  int stop, bad;
+  long gets;
+};
+static void *rt_changer(void *p) {
+  struct rt_race *r = (struct rt_race *)p;
+  char name[16];
+  unsigned i = 0;
+  while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+    unsigned k = 1 + i++ % 7;
+    snprintf(name, sizeof name, "churn%u", k);
+    if (backing_root_set(r->s, name, r->blk[k]) != 0)
+      __atomic_store_n(&r->bad, 1, __ATOMIC_RELEASE);
+    if (i % 3 == 0) (void)backing_root_del(r->s, name);
+  }
+  return NULL;
+}
+static void *rt_reader(void *p) {
+  struct rt_race *r = (struct rt_race *)p;
+  char name[16];
+  unsigned i = 0;
+  while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+    unsigned k = i++ % 8;
+    backing_addr a;
+    snprintf(name, sizeof name, k ? "churn%u" : "fixed", k);
+    a = backing_root_get(r->s, name);
+    if ((a && a != r->blk[k]) || (!k && !a)) __atomic_store_n(&r->bad, 2, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&r->gets, 1, __ATOMIC_RELAXED);
+  }
+  return NULL;
+}
+TEST(roots_threads_lookups_race_changes) {
+  backing *s = OPEN_MEMORY(1 * MIB, 0);
+  struct rt_race r;
+  pthread_t t[3];
+  unsigned k;
+  if (!s) return;
+  memset(&r, 0, sizeof r);
+  r.s = s;
+  for (k = 0; k < 8; k++) r.blk[k] = backing_alloc(s, 16);
+  CHECK_OK(backing_root_set(s, "fixed", r.blk[0]));
+  CHECK(pthread_create(&t[0], NULL, rt_changer, &r) == 0);
+  CHECK(pthread_create(&t[1], NULL, rt_reader, &r) == 0);
+  CHECK(pthread_create(&t[2], NULL, rt_reader, &r) == 0);
+  sleep_ns(300000000);
+  __atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+  for (k = 0; k < 3; k++) pthread_join(t[k], NULL);
+  CHECKF(r.bad == 0, "%s", r.bad == 1 ? "a root_set failed" : "a lookup returned a wrong address");
+  CHECK(r.gets > 1000);
+  CHECK_CLOSE(s);
+}
