@@ -4016,6 +4016,21 @@ typedef struct backing__loc {
   uint32_t kind; /* BACKING__GC or 0 */
 } backing__loc;
 
+/* The size word of the large block whose user data is at arena offset off, if a header is
+   there (its check word matches, its size fits the arena's used part); else 0. The one
+   test of a large block's header from an address, for locate and the GC fast path. */
+BACKING__INLINE uint32_t backing__blk_word(backing *s, backing__arena *ar, uint64_t off) {
+  backing__blk *h = backing__hdr(ar, off - BACKING__HDR);
+  uint32_t word = BACKING__GET(h->size), size = word & ~BACKING__FLAGS;
+  if (BACKING__GET(h->check) != backing__check_of(s, off - BACKING__HDR, word) ||
+      size < BACKING__MIN_BLOCK || size > BACKING__GET(ar->top) - (off - BACKING__HDR))
+    return 0;
+  return word;
+}
+
+/* Where the block at user address a lives: the one lookup of an address (callers hold its
+   arena's lock; backing__plain_locate and backing__gc_locate_held add the kind the caller
+   wants, and the lock-free fast paths repeat its slot and header tests inline). */
 static int backing__locate(backing *s, backing_addr a, backing__loc *L) {
   uint64_t i = a >> s->shift, off = a & s->mask;
   backing__arena *ar;
@@ -4039,19 +4054,15 @@ static int backing__locate(backing *s, backing_addr a, backing__loc *L) {
     L->usable = backing__slot_size[L->sl->cls];
     L->kind = L->sl->kind;
   } else {
-    backing__blk *h = backing__hdr(ar, off - BACKING__HDR);
-    uint32_t word, size, check;
+    uint32_t word;
     if (BACKING__POISONED(s, ar, off - 8)) return BACKING_EFREED; /* inside free space */
-    word = BACKING__GET(h->size), size = word & ~BACKING__FLAGS, check = h->check;
-    if (check != backing__check_of(s, off - BACKING__HDR, word) || size < BACKING__MIN_BLOCK ||
-        size > ar->top - (off - BACKING__HDR))
-      return BACKING_EBADADDR;
+    if ((word = backing__blk_word(s, ar, off)) == 0) return BACKING_EBADADDR;
     if (!(word & BACKING__USED)) return BACKING_EFREED;
     if (word & BACKING__SLABBLK) return BACKING_EBADADDR;
     L->sl = NULL;
-    L->h = h;
-    L->usable = size - BACKING__HDR;
-    L->kind = h->size & BACKING__GC;
+    L->h = backing__hdr(ar, off - BACKING__HDR);
+    L->usable = (word & ~BACKING__FLAGS) - BACKING__HDR;
+    L->kind = word & BACKING__GC;
   }
   return 0;
 }
@@ -4660,18 +4671,10 @@ BACKING__INLINE backing__gch *backing__gc_fast(backing *s, backing_addr a) {
     if (!sl->kind || backing__slot_in(sl, (uint32_t)off & ~(BACKING__SLAB - 1), off, &idx) != 0)
       return NULL;
   } else {
-    backing__blk *h;
-    uint32_t size;
-    if (off < 4096 + BACKING__HDR) return NULL; /* below any arena's first block */
-    uint32_t word;
-    h = backing__hdr(ar, off - BACKING__HDR);
+    if (off < 4096 + BACKING__HDR) return NULL;         /* below any arena's first block */
     if (BACKING__POISONED(s, ar, off - 8)) return NULL; /* inside free space */
-    word = BACKING__GET(h->size);
-    size = word & ~BACKING__FLAGS;
-    if ((word & (BACKING__USED | BACKING__GC | BACKING__SLABBLK)) !=
-            (BACKING__USED | BACKING__GC) ||
-        BACKING__GET(h->check) != backing__check_of(s, off - BACKING__HDR, word) ||
-        size > BACKING__GET(ar->top) - (off - BACKING__HDR))
+    if ((backing__blk_word(s, ar, off) & (BACKING__USED | BACKING__GC | BACKING__SLABBLK)) !=
+        (BACKING__USED | BACKING__GC))
       return NULL;
   }
   return backing__gch_at(ar, off);
