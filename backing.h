@@ -6213,7 +6213,7 @@ static int backing__mcheck_seg(backing *s, backing__seg *g, backing_addr ga, bac
   k->where = ga;
   if (g->split[0]) return 0; /* retired since the directory was read: its halves are there */
   if (!(dir = backing__mdir(s, k->h, &gd)) || d > gd)
-    return k->why = "a directory entry is not a segment", BACKING_ECORRUPT;
+    return k->why = "M1 a directory entry is not a segment", BACKING_ECORRUPT;
   lo = d ? g->prefix << (gd - d) : 0;
   hi = lo + ((uint64_t)1 << (gd - d));
   for (x = lo; x < hi; x++) { /* its range names it, or the segment it was split from (a
@@ -6221,7 +6221,7 @@ static int backing__mcheck_seg(backing *s, backing__seg *g, backing_addr ga, bac
     uint64_t o = BACKING__ALOAD(&dir[x], BACKING__ACQUIRE);
     backing__seg *p = o == ga ? NULL : (backing__seg *)backing__mref(s, o, sizeof *p);
     if (o != ga && (!p || (p->split[0] != ga && p->split[1] != ga)))
-      return k->why = "a segment's directory range", BACKING_ECORRUPT;
+      return k->why = "M1 a segment's directory range", BACKING_ECORRUPT;
   }
   for (j = 0; j < BACKING__NSLOT; j++) {
     uint64_t w = BACKING__ALOAD(&g->slot[j], BACKING__ACQUIRE);
@@ -6237,11 +6237,11 @@ static int backing__mcheck_seg(backing *s, backing__seg *g, backing_addr ga, bac
         continue; /* a read-only look cannot stop writers, nor the GC giving back
                      what they unlinked (the entry, or this segment, may be reused
                      by now): only a read-write check judges slots */
-      return k->why = "a slot names no entry of this segment", BACKING_ECORRUPT;
+      return k->why = "M2 a slot names no entry of this segment", BACKING_ECORRUPT;
     }
   }
   if (!busy && (live != g->live || used != g->used)) {
-    if (!s->repairing) return k->why = "segment counts", BACKING_ECORRUPT;
+    if (!s->repairing) return k->why = "M3 segment counts", BACKING_ECORRUPT;
     g->live = live, g->used = used; /* derived: a full repair puts them right */
   }
   return 0;
@@ -6253,13 +6253,13 @@ static int backing__mcheck_fn(backing *s, backing__seg *g, backing_addr ga, void
   int r;
   if (s->ro) {
     if (!backing__obj_at(s, ga, BACKING__T_SEG, NULL, 1))
-      return k->where = ga, k->why = "a directory entry is not a segment", BACKING_ECORRUPT;
+      return k->where = ga, k->why = "M1 a directory entry is not a segment", BACKING_ECORRUPT;
     return backing__mcheck_seg(s, g, ga, k);
   }
   if (!backing__mtake(s, k->h, ga, hash, &g, &r)) {
     if (r) return k->where = ga, k->why = "lock", r;
     if (backing__obj_at(s, ga, BACKING__T_SEG, NULL, 1)) return 0; /* given back meanwhile */
-    return k->where = ga, k->why = "a directory entry is not a segment", BACKING_ECORRUPT;
+    return k->where = ga, k->why = "M1 a directory entry is not a segment", BACKING_ECORRUPT;
   }
   r = backing__mcheck_seg(s, g, ga, k);
   backing__unlock(backing__mstripe(k->h, ga));
@@ -6379,6 +6379,15 @@ static int backing__names_map(backing *s, backing_addr a) {
    Store (arena 0):
      S1   the arena count is at least 1 and every counted arena is in the file
      S2   every root is a NUL-terminated name with the address of a live block
+     S3   the roots' sequence count is even, except while a root's name is written; a
+          lock taken from a dead owner makes it even again
+   Maps (backing_map_check, for every map a root names):
+     M1   every directory entry names a segment in use covering exactly its range, or a
+          retired one (split[] recorded) whose halves do
+     M2   every slot is empty, deleted, or a live entry whose hash fits its segment's
+          prefix and the slot's tag
+     M3   a segment's counts match its slots unless it is busy (its writer died); whoever
+          takes its stripe next counts them again (derived)
    BACKING_DEBUG builds assert I1 and I2 for each block the allocator hands out or takes
    back (backing__debug_block). */
 
