@@ -3426,6 +3426,7 @@ static uint32_t backing__tid(void) {
 }
 
 static int backing__join_late(backing *s);
+static void backing__check_heads(backing *s, uint32_t i);
 
 static inline int backing__trylock(backing *s, uint64_t *w) {
   uint64_t v = 0;
@@ -3512,6 +3513,7 @@ static int backing__join_late(backing *s) {
     r = s->ops->join(s);
     BACKING__ASTORE(&s->joiner, 0u, BACKING__RELEASE);
     if (!r) {
+      backing__check_heads(s, 0);
       BACKING__ASTORE(&s->slow, s->ro || s->forked, BACKING__RELEASE);
       BACKING__ASTORE(&s->lazy, 0, BACKING__RELEASE);
     }
@@ -3811,7 +3813,9 @@ static int backing__open(backing **out, const backing_config *cfg) {
       backing__free_handle(s);
       return r;
     }
-    backing__check_heads(s, 0); /* (only now: a refused store is not written) */
+    /* (only now: a refused store is not written; a lazy handle, at its join: until then
+       its fast paths step aside, and a handle that only reads never needs it) */
+    if (!s->lazy) backing__check_heads(s, 0);
     s->detail[0] = 0;
     s->refs = 1;
     s->slow = s->ro || s->lazy;
