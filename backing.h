@@ -157,6 +157,7 @@
      BACKING_NOCREATE           a missing store is ENOENT, not created
      BACKING_EXCL               an existing store is EEXIST
      BACKING_VERIFY             full backing_check at open; ECORRUPT, store untouched
+     BACKING_HUGE               this handle may allocate blocks larger than an arena
      backing_config             what to open; all-zero fields mean defaults:
        .name                    file name stem for MMAP (default "store")
        .dirname                 directory for MMAP, created if missing
@@ -460,7 +461,8 @@ enum backing_open_flags {
   BACKING_RDONLY = 1,   /* MMAP only: map read-only; every change is BACKING_ERDONLY */
   BACKING_NOCREATE = 2, /* a missing store is ENOENT, not created */
   BACKING_EXCL = 4,     /* an existing store is EEXIST */
-  BACKING_VERIFY = 8    /* run backing_check before returning: ECORRUPT, store untouched */
+  BACKING_VERIFY = 8,   /* run backing_check before returning: ECORRUPT, store untouched */
+  BACKING_HUGE = 16     /* a block larger than an arena takes a span of whole arenas */
 };
 
 /* Callbacks that hand the store its memory. The store asks for one reservation at open
@@ -1112,7 +1114,7 @@ void backing_test_crash_point(int n);
 #endif
 /* The crash points, and what is true when a process dies at each (the crash-point sweep
    in tests/crashpoints.c kills a process at every one, iterating over this list; recovery
-   must put each right). The numbers are the points' names in test reports; 5 is
+   must put each right). The numbers are the points' names in test reports; 1 and 5 are
    retired. */
 #define BACKING__CRASH_POINTS(X)                                                  \
   X(CARVE_TOP, 2, "a block from the top: its header is past top, unseen")         \
@@ -1144,9 +1146,9 @@ void backing_test_crash_point(int n);
   X(REBUILD_CLEARED, 29, "recovery: the derived lists cleared, not rebuilt")      \
   X(REBUILD_WALKED, 30, "recovery: the truth walked, the rebuild begun")          \
   X(MAP_SLOT, 31, "a map put or delete: the entry written, its slot not")         \
-  X(MAP_STALE, 1, "a map writer read the directory, not yet locked the segment")
+  X(MAP_STALE, 32, "a map writer read the directory, not yet locked the segment")
 #define BACKING__CP_ENUM(name, n, what) BACKING__CP_##name = n,
-enum backing__crash_point { BACKING__CRASH_POINTS(BACKING__CP_ENUM) BACKING__NCRASH = 32 };
+enum backing__crash_point { BACKING__CRASH_POINTS(BACKING__CP_ENUM) BACKING__NCRASH = 33 };
 #undef BACKING__CP_ENUM
 
 #if defined(__cplusplus)
@@ -1281,7 +1283,8 @@ typedef struct backing__arena {
   uint32_t gc_doomed;   /* blocks a cycle has taken off the list and is about to free */
   uint64_t lock;        /* the arena's lock word (see >>locks) */
   uint32_t quarantined; /* damaged beyond repair: never allocated from again */
-  uint32_t pad;
+  uint32_t span;        /* > 1: the first of `span` arenas that hold one block (the others
+                           have no header: a huge block's bytes run through them) */
 } backing__arena;
 
 typedef struct backing__blk {
@@ -1369,6 +1372,7 @@ BACKING__AT(backing__arena, partial_tail, 2000);
 BACKING__AT(backing__arena, gc_head, 2224);
 BACKING__AT(backing__arena, lock, 2240);
 BACKING__AT(backing__arena, quarantined, 2248);
+BACKING__AT(backing__arena, span, 2252);
 BACKING__AT(backing__blk, prev, 0);
 BACKING__AT(backing__blk, check, 4);
 BACKING__AT(backing__blk, size, 8);
@@ -2362,7 +2366,10 @@ struct backing {
   backing *next_all;  /* every handle of this process (marked by the fork handler) */
   /* GC, process-local */
   uint32_t gc_turn;
-  int dtor_lock; /* the destructor table may grow while a cycle on another thread reads it */
+  int dtor_lock;   /* the destructor table may grow while a cycle on another thread reads it */
+  uint32_t *inner; /* a bit per arena inside a span (no header of its own); NULL: none seen.
+                      Set under attach_lock before `valid` passes the span; never cleared:
+                      a span stays one for the store's life */
   uint32_t ndtors, dtor_cap;
   struct backing__dtor *dtors;
 };
@@ -3553,7 +3560,8 @@ static void backing__runlock(backing *s, backing__arena *ar) {
 static int backing__lock_store(backing *s) {
   backing__store *st = backing__st(s);
   int r = backing__lock(s, &st->lock);
-  if (r == BACKING__STOLEN) {
+  if (r == 0 || r == BACKING__STOLEN) { /* odd under the lock: its writer died (also when
+                                           backing__reclaim_slot let the lock go) */
     uint64_t v = BACKING__ALOAD(&st->roots_ver, BACKING__RELAXED);
     if (v & 1) BACKING__ASTORE(&st->roots_ver, v + 1, BACKING__RELEASE);
     r = 0;
@@ -3579,6 +3587,44 @@ static void backing__set_valid(backing *s, uint32_t n) {
   BACKING__ASTORE(&s->valid_limit, (uint64_t)n << s->shift, BACKING__RELEASE);
 }
 
+/* Spans. A block larger than an arena (BACKING_HUGE) takes whole arenas: the first (the
+   head) is an arena like any other whose one block runs to its end, and its `span` says
+   how many follow without a header of their own (inner arenas: the block's bytes). A
+   span is made by growth and stays one: freed, its head is an empty arena that only a
+   huge block may take again. So a handle learns spans once, in order, as it validates
+   arenas, and nothing it learned goes stale. Inner arenas are skipped wherever arenas are
+   walked, and an address in one is EBADADDR (the fast paths test the bit first). */
+BACKING__INLINE int backing__inner(const backing *s, uint64_t i) {
+  const uint32_t *b = s->inner;
+  return BACKING__UNLIKELY(b != NULL) &&
+         (BACKING__ALOAD(&b[i >> 5], BACKING__RELAXED) >> (i & 31) & 1);
+}
+/* The bytes a block of arena ar that ends at `end` (an arena offset) has beyond the
+   arena: the rest of its span, if ar is a head and the block runs to its end. */
+BACKING__INLINE uint64_t backing__span_tail(backing *s, backing__arena *ar, uint64_t end) {
+  uint32_t n = BACKING__GET(ar->span);
+  return n > 1 && end == ((uint64_t)1 << s->shift) ? (uint64_t)(n - 1) << s->shift : 0;
+}
+/* Head v of n arenas, just validated (the caller holds attach_lock): mark the inner ones.
+   I13: a span starts past arena 0 and ends inside the store. */
+static int backing__span_seen(backing *s, uint32_t v, uint32_t n) {
+  uint32_t j;
+  if (v == 0 || n > BACKING__LD(s->count) - v)
+    return backing__corrupt(s, v, 0, "I13 span out of the store");
+  if (!s->inner) {
+    uint64_t words = ((s->reserve >> s->shift) + 32) / 32;
+    uint32_t *b = (uint32_t *)BACKING_MALLOC((size_t)(words * 4), s->alloc_ctx);
+    if (!b) return BACKING_ENOMEM;
+    memset(b, 0, (size_t)(words * 4));
+    BACKING__ASTORE(&s->inner, b, BACKING__RELEASE);
+  }
+  for (j = v + 1; j < v + n; j++) { /* (the only writer: readers test bits below valid) */
+    uint32_t w = BACKING__ALOAD(&s->inner[j >> 5], BACKING__RELAXED);
+    BACKING__ASTORE(&s->inner[j >> 5], w | 1u << (j & 31), BACKING__RELEASE);
+  }
+  return 0;
+}
+
 /* Make arena i usable by this handle: known and validated. Arenas are validated in order,
    once per handle, when first used (so open reads one header whatever the store's size);
    every address below valid_limit is in a validated arena. */
@@ -3597,8 +3643,11 @@ static int backing__arena_ready(backing *s, uint32_t i) {
     }
   }
   while (!r && s->valid <= i) {
-    r = backing__validate_arena(s, s->valid);
-    if (!r) backing__check_heads(s, s->valid), backing__set_valid(s, s->valid + 1);
+    uint32_t v = s->valid, n = 1;
+    r = backing__validate_arena(s, v);
+    if (!r && backing__ar(s, v)->span > 1)
+      r = backing__span_seen(s, v, n = backing__ar(s, v)->span);
+    if (!r) backing__check_heads(s, v), backing__set_valid(s, v + n);
   }
   backing__spin_unlock(&s->attach_lock);
   return r;
@@ -3610,32 +3659,57 @@ static int backing__extend(backing *s, uint64_t old_size, uint64_t new_size) {
   return s->ops->extend(s, old_size, new_size);
 }
 
-/* Add one arena, or pick up the ones another handle or process added. 0 or an error
-   (ENOSPACE at max_size, an errno such as ENOSPC from the OS). */
+/* Add n arenas at the end (the caller holds the store lock): made, formatted (the first as
+   the head of a span when n > 1), then counted with one store. 0 or an error (ENOSPACE at
+   max_size, an errno such as ENOSPC from the OS). */
+static int backing__add_arenas(backing *s, uint32_t n) {
+  uint64_t a = (uint64_t)1 << s->shift, old, add = (uint64_t)n << s->shift;
+  uint32_t first;
+  int r;
+  backing__spin_lock(&s->attach_lock);
+  first = s->count;
+  old = (uint64_t)first << s->shift;
+  if (add > s->reserve || old + add > s->max_bytes || old + add > s->reserve)
+    r = BACKING_ENOSPACE;
+  else if ((r = backing__extend(s, old, old + add)) == 0) {
+    BACKING__CRASH(BACKING__CP_GROW_EXTENDED);
+    backing__format_arena(s, first, backing__ar(s, 0)->ident.id);
+    if (n > 1) backing__ar(s, first)->span = n;
+    BACKING__CRASH(BACKING__CP_GROW_FORMATTED);
+    BACKING__ASTORE(&s->count, first + n, BACKING__RELEASE);
+    BACKING__ASTORE(&s->view.limit, old + add, BACKING__RELEASE);
+    if (s->valid == first && (n == 1 || (r = backing__span_seen(s, first, n)) == 0))
+      backing__set_valid(s, first + n);
+    BACKING__ASTORE(&backing__st(s)->arena_count, (uint64_t)first + n, BACKING__RELEASE);
+  }
+  (void)a;
+  backing__spin_unlock(&s->attach_lock);
+  return r;
+}
+
+/* Add one arena, or pick up the ones another handle or process added. */
 static int backing__grow(backing *s) {
-  uint64_t a = (uint64_t)1 << s->shift, old, shared;
+  uint64_t shared;
   int r = backing__lock_store(s);
   if (r) return r;
   shared = BACKING__ALOAD(&backing__st(s)->arena_count, BACKING__ACQUIRE);
-  if (shared > s->count && shared <= 0xffffffffu) {
+  if (shared > s->count && shared <= 0xffffffffu)
     r = backing__arena_ready(s, (uint32_t)shared - 1);
-    backing__unlock(&backing__st(s)->lock);
-    return r;
-  }
-  backing__spin_lock(&s->attach_lock);
-  old = (uint64_t)s->count << s->shift;
-  if (old + a > s->max_bytes || old + a > s->reserve)
-    r = BACKING_ENOSPACE;
-  else if ((r = backing__extend(s, old, old + a)) == 0) {
-    BACKING__CRASH(BACKING__CP_GROW_EXTENDED);
-    backing__format_arena(s, s->count, backing__ar(s, 0)->ident.id);
-    BACKING__CRASH(BACKING__CP_GROW_FORMATTED);
-    BACKING__ASTORE(&s->count, s->count + 1, BACKING__RELEASE);
-    BACKING__ASTORE(&s->view.limit, old + a, BACKING__RELEASE);
-    if (s->valid == s->count - 1) backing__set_valid(s, s->count);
-    BACKING__ASTORE(&backing__st(s)->arena_count, (uint64_t)s->count, BACKING__RELEASE);
-  }
-  backing__spin_unlock(&s->attach_lock);
+  else
+    r = backing__add_arenas(s, 1);
+  backing__unlock(&backing__st(s)->lock);
+  return r;
+}
+
+/* Add a span of n arenas for a huge block, after the ones others added; its head in *head. */
+static int backing__grow_span(backing *s, uint32_t n, uint32_t *head) {
+  uint64_t shared;
+  int r = backing__lock_store(s);
+  if (r) return r;
+  shared = BACKING__ALOAD(&backing__st(s)->arena_count, BACKING__ACQUIRE);
+  if (shared > s->count && shared <= 0xffffffffu) r = backing__arena_ready(s, (uint32_t)shared - 1);
+  *head = BACKING__LD(s->count);
+  if (!r) r = backing__add_arenas(s, n);
   backing__unlock(&backing__st(s)->lock);
   return r;
 }
@@ -3647,7 +3721,8 @@ static int backing__check_config(const backing_config *c) {
   if (c->arena_size && (c->arena_size < ((uint64_t)1 << BACKING__MIN_SHIFT) ||
                         c->arena_size > ((uint64_t)1 << BACKING__MAX_SHIFT)))
     return BACKING_EINVAL;
-  if (c->flags & ~(BACKING_NOCREATE | BACKING_EXCL | BACKING_RDONLY | BACKING_VERIFY))
+  if (c->flags &
+      ~(BACKING_NOCREATE | BACKING_EXCL | BACKING_RDONLY | BACKING_VERIFY | BACKING_HUGE))
     return BACKING_EINVAL;
   if (c->name && (strchr(c->name, '/') || !strcmp(c->name, ".") || !strcmp(c->name, "..")))
     return BACKING_EINVAL; /* a hidden or misplaced file */
@@ -3742,6 +3817,7 @@ static void backing__free_handle(backing *s) {
   if (s->path) BACKING_FREE(s->path, s->alloc_ctx);
   if (s->tmp_path) BACKING_FREE(s->tmp_path, s->alloc_ctx);
   if (s->dtors) BACKING_FREE(s->dtors, s->alloc_ctx);
+  if (s->inner) BACKING_FREE(s->inner, s->alloc_ctx);
   BACKING_FREE(s, s->alloc_ctx);
 }
 
@@ -4044,6 +4120,7 @@ static int backing__locate(backing *s, backing_addr a, backing__loc *L) {
     r = backing__arena_ready(s, (uint32_t)i);
     if (r) return r;
   }
+  if (backing__inner(s, i)) return BACKING_EBADADDR; /* inside a huge block */
   ar = backing__ar(s, (uint32_t)i);
   L->x = L->idx = 0;
   if ((off & 15) || off < backing__data_start(s, (uint32_t)i) + BACKING__HDR)
@@ -4065,7 +4142,8 @@ static int backing__locate(backing *s, backing_addr a, backing__loc *L) {
     if (word & BACKING__SLABBLK) return BACKING_EBADADDR;
     L->sl = NULL;
     L->h = backing__hdr(ar, off - BACKING__HDR);
-    L->usable = (word & ~BACKING__FLAGS) - BACKING__HDR;
+    L->usable = (word & ~BACKING__FLAGS) - BACKING__HDR +
+                backing__span_tail(s, ar, off - BACKING__HDR + (word & ~BACKING__FLAGS));
     L->kind = word & BACKING__GC;
   }
   return 0;
@@ -4073,12 +4151,13 @@ static int backing__locate(backing *s, backing_addr a, backing__loc *L) {
 
 /* Usable bytes of the live block whose user data is at arena offset off (no checks: the caller
    owns it, so it cannot change). */
-static uint64_t backing__usable_at(backing__arena *ar, uint64_t off) {
+static uint64_t backing__usable_at(backing *s, backing__arena *ar, uint64_t off) {
   backing__slab *sl = backing__slab_at(ar, off);
+  uint64_t size;
   if (BACKING__ALOAD(&sl->magic, BACKING__ACQUIRE) == BACKING__SLAB_MAGIC)
     return backing__slot_size[sl->cls];
-  return (BACKING__GET(backing__hdr(ar, off - BACKING__HDR)->size) & ~BACKING__FLAGS) -
-         BACKING__HDR;
+  size = BACKING__GET(backing__hdr(ar, off - BACKING__HDR)->size) & ~BACKING__FLAGS;
+  return size - BACKING__HDR + backing__span_tail(s, ar, off - BACKING__HDR + size);
 }
 
 /* locate for the plain API: a GC block, found at a or 16 bytes before it, is ETYPE. */
@@ -4146,7 +4225,9 @@ static void backing__gc_init(backing *s, backing__arena *ar, uint64_t off,
                              const backing__gcinit *gi);
 
 /* Allocate in arena i under its lock; `wait` 0 gives up at once if another holds it, and
-   says so in *busy. */
+   says so in *busy. A span's head takes only a huge block (kind | BACKING__HUGEREQ), and
+   a huge block only a span's head. */
+#define BACKING__HUGEREQ 0x100u
 static uint64_t backing__alloc_locked(backing *s, uint32_t i, uint64_t size, uint64_t align,
                                       uint32_t kind, int wait, const backing__gcinit *gi,
                                       int *busy) {
@@ -4158,6 +4239,7 @@ static uint64_t backing__alloc_locked(backing *s, uint32_t i, uint64_t size, uin
     return 0; /* (join first: a try below would take the session for a busy arena) */
 #endif
   if (i >= BACKING__LD(s->valid) && backing__arena_ready(s, i) != 0) return 0;
+  if (backing__inner(s, i)) return 0;
   ar = backing__ar(s, i);
   if (wait) {
     if (backing__lock_arena(s, ar, i) != 0) return 0;
@@ -4168,7 +4250,11 @@ static uint64_t backing__alloc_locked(backing *s, uint32_t i, uint64_t size, uin
     backing__unlock(&ar->lock);
     return 0;
   }
-  off = backing__alloc_in(s, i, size, align, kind);
+  if ((ar->span > 1) != !!(kind & BACKING__HUGEREQ)) { /* a span's head: huge blocks only */
+    backing__unlock(&ar->lock);
+    return 0;
+  }
+  off = backing__alloc_in(s, i, size, align, kind & ~BACKING__HUGEREQ);
   if (off && gi) backing__gc_init(s, ar, off, gi);
   backing__unlock(&ar->lock);
   return off;
@@ -4179,12 +4265,48 @@ static uint64_t backing__alloc_locked(backing *s, uint32_t i, uint64_t size, uin
    BACKING__SPREAD arenas), so threads stop queueing on one lock; a thread with one waits
    for it (whoever holds it is freeing a block into it, briefly). Only when its arena is
    full does a thread move on: to another with room, else to a new one. */
+/* A huge block (BACKING_HUGE): the one block of a span's head, which runs on through the
+   span. A free span of n to 2n arenas is taken again, else the store grows by a new one.
+   Aligned only to 16 (what its head's first block start gives). */
+static backing_addr backing__alloc_huge(backing *s, uint64_t size, uint32_t kind,
+                                        const backing__gcinit *gi) {
+  uint64_t a = (uint64_t)1 << s->shift, off, n64;
+  uint64_t room = a - s->hdr_size - BACKING__HDR - (kind ? 16u : 0u); /* its head's part */
+  uint32_t n, i, head, tries;
+  int busy, r = 0;
+  n64 = 1 + (size - room + a - 1) / a; /* (size > room) */
+  if (n64 > (s->reserve >> s->shift)) return BACKING__FAIL(BACKING_ENOSPACE);
+  n = (uint32_t)n64;
+  for (tries = 0; tries < 4; tries++) {
+    uint32_t count = BACKING__LD(s->count);
+    for (i = 1; i < count; i++) {
+      backing__arena *ar;
+      uint32_t span;
+      if (i >= BACKING__LD(s->valid) && backing__arena_ready(s, i) != 0) break;
+      if (backing__inner(s, i)) continue;
+      ar = backing__ar(s, i);
+      span = BACKING__GET(ar->span);
+      if (span < n || span / 2 > n || BACKING__GET(ar->top) != backing__data_start(s, i))
+        continue; /* (a look without the lock: alloc_locked decides) */
+      off = backing__alloc_locked(s, i, room, 16, kind | BACKING__HUGEREQ, 1, gi, &busy);
+      if (off) return ((uint64_t)i << s->shift) | off;
+    }
+    if ((r = backing__grow_span(s, n, &head)) != 0) break;
+    off = backing__alloc_locked(s, head, room, 16, kind | BACKING__HUGEREQ, 1, gi, &busy);
+    if (off) return ((uint64_t)head << s->shift) | off;
+  }
+  BACKING__AADD(&s->alloc_failures, 1, BACKING__RELAXED);
+  return BACKING__FAIL(r ? r : BACKING_ENOSPACE);
+}
+
 static backing_addr backing__alloc(backing *s, uint64_t size, uint64_t align, uint32_t kind,
                                    const backing__gcinit *gi) {
   uint32_t cur = backing__cur(s), n, pass, i;
   int own = backing__pref.uid == s->uid, busy, r;
   uint64_t off;
   if (s->ro) return BACKING__FAIL(BACKING_ERDONLY);
+  if (BACKING__UNLIKELY(size > backing__max_block(s) - (kind ? 16u : 0u)))
+    return align > 16 ? BACKING__FAIL(BACKING_ETOOBIG) : backing__alloc_huge(s, size, kind, gi);
   for (;;) {
     uint32_t count = BACKING__LD(s->count);
     off = backing__alloc_locked(s, cur, size, align, kind, own, gi, &busy);
@@ -4223,6 +4345,7 @@ static backing_addr backing__alloc(backing *s, uint64_t size, uint64_t align, ui
 static int backing__size_ok(backing *s, uint64_t size, uint64_t align) {
   uint64_t max = backing__max_block(s);
   if (align > 16) max -= align + BACKING__MIN_BLOCK;
+  if (size > max && (s->flags & BACKING_HUGE) && align <= 16 && size <= s->reserve) return 1;
   if (size > max) {
     BACKING__AADD(&s->alloc_failures, 1, BACKING__RELAXED);
     backing__err(BACKING_ETOOBIG);
@@ -4308,7 +4431,7 @@ BACKING_API backing_addr backing_calloc(backing *s, uint64_t size) {
   backing_addr a = backing_alloc(s, size);
   if (a) { /* ours now: its size cannot change under us, no lock needed to read it */
     backing__arena *ar = backing__ar(s, (uint32_t)(a >> s->shift));
-    memset(s->view.base + a, 0, (size_t)backing__usable_at(ar, a & s->mask));
+    memset(s->view.base + a, 0, (size_t)backing__usable_at(s, ar, a & s->mask));
   }
   return a;
 }
@@ -4324,6 +4447,7 @@ static int backing__lock_addr(backing *s, backing_addr a, backing__arena **arp, 
     r = backing__arena_ready(s, (uint32_t)i);
     if (r) return r;
   }
+  if (backing__inner(s, i)) return BACKING_EBADADDR; /* inside a huge block */
   *arp = backing__ar(s, (uint32_t)i);
   return write ? backing__lock_arena(s, *arp, (uint32_t)i) : backing__rlock(s, *arp, (uint32_t)i);
 }
@@ -4363,8 +4487,8 @@ backing__free_edge(backing *s, backing__arena *ar, backing__slab *sl, uint32_t x
 /* The fast path calls nothing but in tail position (no stack frame): a lock that is not
    free at once, like every other case, goes to backing__free_slow. */
 BACKING_API uint64_t backing_free(backing *s, backing_addr a) {
-  if (BACKING__LIKELY(s != NULL && a < BACKING__LD(s->valid_limit) &&
-                      !BACKING__GET(s->slow))) { /* fast path: a slot */
+  if (BACKING__LIKELY(s != NULL && a < BACKING__LD(s->valid_limit) && !BACKING__GET(s->slow) &&
+                      !backing__inner(s, a >> s->shift))) { /* fast path: a slot */
     backing__arena *ar = backing__ar(s, (uint32_t)(a >> s->shift));
     uint64_t off = a & s->mask;
     backing__slab *sl = backing__slab_at(ar, off);
@@ -4471,7 +4595,9 @@ BACKING_API backing_addr backing_realloc(backing *s, backing_addr a, uint64_t si
       backing__unlock(&ar->lock);
       return r ? BACKING__FAIL(r) : 0;
     }
-    done = L.sl ? size <= L.usable : backing__resize_in_place(s, &L, size);
+    done = L.sl || L.usable > backing__max_block(s) /* (a huge block: not in place) */
+               ? size <= L.usable
+               : backing__resize_in_place(s, &L, size);
     backing__unlock(&ar->lock);
     if (done) return a;
   }
@@ -4665,7 +4791,8 @@ BACKING__INLINE backing__gch *backing__gc_fast(backing *s, backing_addr a) {
   uint64_t b = a - 16, off;
   backing__arena *ar;
   backing__slab *sl;
-  if (!s || BACKING__GET(s->slow) || a < 16 || (a & 15) || b >= BACKING__LD(s->valid_limit))
+  if (!s || BACKING__GET(s->slow) || a < 16 || (a & 15) || b >= BACKING__LD(s->valid_limit) ||
+      backing__inner(s, b >> s->shift))
     return NULL;
   ar = backing__ar(s, (uint32_t)(b >> s->shift));
   off = b & s->mask;
@@ -4716,7 +4843,7 @@ static int backing__dtor_of(backing *s, uint32_t type, struct backing__dtor *out
 static void backing__gc_init(backing *s, backing__arena *ar, uint64_t off,
                              const backing__gcinit *gi) {
   backing__gch *g = backing__gch_at(ar, off);
-  if (gi->zero) memset(g + 1, 0, (size_t)(backing__usable_at(ar, off) - 16));
+  if (gi->zero) memset(g + 1, 0, (size_t)(backing__usable_at(s, ar, off) - 16));
   g->type = gi->type;
   g->prev = g->next = 0;
   BACKING__CRASH(BACKING__CP_GC_INIT);
@@ -4731,7 +4858,7 @@ static backing_addr backing__gc_new(backing *s, uint64_t size, uint32_t type, ui
   BACKING__ENTER_VAL(s);
   if (refs > (uint32_t)INT32_MAX) return BACKING__FAIL(BACKING_EINVAL);
   if (s->ro) return BACKING__FAIL(BACKING_ERDONLY);
-  if (size > backing__max_block(s) - 16) {
+  if (size > backing__max_block(s) - 16 && !((s->flags & BACKING_HUGE) && size <= s->reserve)) {
     BACKING__AADD(&s->alloc_failures, 1, BACKING__RELAXED);
     return BACKING__FAIL(BACKING_ETOOBIG);
   }
@@ -4983,9 +5110,10 @@ BACKING_API uint64_t backing_gc_cycle(backing *s) {
   if (s->ro) return BACKING__FAIL(BACKING_ERDONLY);
   n = BACKING__LD(s->count);
   for (i = 0; i < n; i++) /* age everything first: destructors' unrefs wait for the next */
-    if (i < BACKING__LD(s->valid) || backing__arena_ready(s, i) == 0) backing__gc_age(s, i);
+    if ((i < BACKING__LD(s->valid) || backing__arena_ready(s, i) == 0) && !backing__inner(s, i))
+      backing__gc_age(s, i);
   for (i = 0; i < n; i++)
-    if (i < BACKING__LD(s->valid)) freed += backing__gc_reap_all(s, i);
+    if (i < BACKING__LD(s->valid) && !backing__inner(s, i)) freed += backing__gc_reap_all(s, i);
   return freed;
 }
 
@@ -4998,6 +5126,7 @@ BACKING_API uint64_t backing_gc_step(backing *s) {
     i = turn % n; /* round robin, also when threads step at once */
   }
   if (i >= BACKING__LD(s->valid) && backing__arena_ready(s, i) != 0) return 0;
+  if (backing__inner(s, i)) return backing__err(0);
   backing__gc_age(s, i);
   return backing__gc_reap_all(s, i);
 }
@@ -5047,7 +5176,7 @@ static uint64_t backing__gc_free(backing *s, backing_addr a, int own) {
 BACKING_API uint64_t backing_gc_free(backing *s, backing_addr a) {
   uint64_t b = a - 16;
   if (BACKING__LIKELY(s != NULL && !BACKING__GET(s->slow) && a >= 16 && !(a & 15) &&
-                      b < BACKING__LD(s->valid_limit))) {
+                      b < BACKING__LD(s->valid_limit) && !backing__inner(s, b >> s->shift))) {
     backing__arena *ar = backing__ar(s, (uint32_t)(b >> s->shift));
     uint64_t off = b & s->mask;
     backing__slab *sl = backing__slab_at(ar, off);
@@ -5181,7 +5310,7 @@ static unsigned char *backing__obj_at(backing *s, backing_addr a, uint32_t type,
   if (g) {
     if (n) {
       uint64_t b = a - 16;
-      L.usable = backing__usable_at(backing__ar(s, (uint32_t)(b >> s->shift)), b & s->mask);
+      L.usable = backing__usable_at(s, backing__ar(s, (uint32_t)(b >> s->shift)), b & s->mask);
     }
   } else {
     if ((r = backing__gc_locate(s, a, &L)) != 0) return backing__err(r), (unsigned char *)NULL;
@@ -5698,6 +5827,19 @@ static int backing__mtake(backing *s, backing__maph *h, backing_addr a, uint64_t
     backing__unlock(lk);
     return 0;
   }
+  { /* this map's: its directory names a at hash's entry, or names there the retired
+       segment a is a half of (stable while a's stripe is held) */
+    uint32_t gd;
+    uint64_t *dir = backing__mdir(s, h, &gd), o = 0;
+    backing__seg *p;
+    if (dir) o = BACKING__ALOAD(&dir[backing__dir_index(hash, gd)], BACKING__ACQUIRE);
+    if (o != a && (!dir || !(p = backing__mseg(s, o, hash)) ||
+                   (BACKING__ALOAD(&p->split[0], BACKING__ACQUIRE) != a &&
+                    BACKING__ALOAD(&p->split[1], BACKING__ACQUIRE) != a))) {
+      backing__unlock(lk);
+      return 0;
+    }
+  }
   if (BACKING__ALOAD(&(*g)->busy, BACKING__ACQUIRE)) {
     uint32_t j, live = 0, used = 0;
     for (j = 0; j < BACKING__NSLOT; j++) {
@@ -5892,6 +6034,7 @@ static backing__seg *backing__mlocked(backing *s, backing__maph *h, uint64_t has
     uint64_t *dir = backing__mdir(s, h, &gd), a = 0;
     backing__seg *g = NULL;
     int r;
+    *err = 0;
     if (dir) a = BACKING__ALOAD(&dir[backing__dir_index(hash, gd)], BACKING__ACQUIRE);
     BACKING__CRASH(BACKING__CP_MAP_STALE);
     if (!dir || !backing__mtake(s, h, a, hash, &g, err)) {
@@ -5902,7 +6045,9 @@ static backing__seg *backing__mlocked(backing *s, backing__maph *h, uint64_t has
       if (!*err) *err = BACKING_ECORRUPT;
       return NULL;
     }
-    if (g->split[0]) { /* retired, still held: its splitter died before it gave it back */
+    dir = backing__mdir(s, h, &gd); /* (mtake: it names a, or a's retired parent) */
+    if (g->split[0] && dir &&
+        BACKING__ALOAD(&dir[backing__dir_index(hash, gd)], BACKING__ACQUIRE) == a) {
       if ((r = backing__mforward(s, h, a, g)) == 0) backing__obj_retire(s, a);
       backing__unlock(backing__mstripe(h, a));
       if (r) {
@@ -5911,8 +6056,8 @@ static backing__seg *backing__mlocked(backing *s, backing__maph *h, uint64_t has
       }
       continue;
     }
-    dir = backing__mdir(s, h, &gd);
-    if (dir && BACKING__ALOAD(&dir[backing__dir_index(hash, gd)], BACKING__ACQUIRE) == a) {
+    if (dir && !g->split[0] &&
+        BACKING__ALOAD(&dir[backing__dir_index(hash, gd)], BACKING__ACQUIRE) == a) {
       *ga = a;
       return g;
     }
@@ -6126,7 +6271,14 @@ static int backing__mvisit(backing *s, backing__maph *h, backing__mseg_fn fn, vo
 
 static int backing__mlen_fn(backing *s, backing__seg *g, backing_addr ga, void *ctx) {
   (void)s, (void)ga;
-  *(uint64_t *)ctx += BACKING__ALOAD(&g->live, BACKING__RELAXED);
+  if (BACKING__ALOAD(&g->busy, BACKING__ACQUIRE)) { /* a writer in it, or one that died */
+    uint32_t j, live = 0;
+    for (j = 0; j < BACKING__NSLOT; j++)
+      live += BACKING__ALOAD(&g->slot[j], BACKING__RELAXED) > BACKING__TOMB;
+    *(uint64_t *)ctx += live;
+  } else {
+    *(uint64_t *)ctx += BACKING__ALOAD(&g->live, BACKING__RELAXED);
+  }
   return 0;
 }
 
@@ -6253,7 +6405,8 @@ static int backing__mcheck_seg(backing *s, backing__seg *g, backing_addr ga, bac
 
 static int backing__mcheck_fn(backing *s, backing__seg *g, backing_addr ga, void *ctx) {
   backing__mcheck *k = (backing__mcheck *)ctx;
-  uint64_t hash = g->depth ? g->prefix << (64 - g->depth) : 0;
+  uint32_t d = BACKING__ALOAD(&g->depth, BACKING__RELAXED);
+  uint64_t hash = d && d <= 48 ? g->prefix << (64 - d) : 0; /* (checked again under the lock) */
   int r;
   if (s->ro) {
     if (!backing__obj_at(s, ga, BACKING__T_SEG, NULL, 1))
@@ -6262,7 +6415,14 @@ static int backing__mcheck_fn(backing *s, backing__seg *g, backing_addr ga, void
   }
   if (!backing__mtake(s, k->h, ga, hash, &g, &r)) {
     if (r) return k->where = ga, k->why = "lock", r;
-    if (backing__obj_at(s, ga, BACKING__T_SEG, NULL, 1)) return 0; /* given back meanwhile */
+    if (backing__obj_at(s, ga, BACKING__T_SEG, NULL, 1)) { /* given back meanwhile? */
+      uint32_t gd;
+      uint64_t *dir = backing__mdir(s, k->h, &gd);
+      if (!dir || BACKING__ALOAD(&dir[backing__dir_index(hash, gd)], BACKING__ACQUIRE) != ga)
+        return 0; /* yes: the directory has moved on (map_check looks again) */
+      return k->where = ga, k->why = "M1 the directory names a segment given back",
+             BACKING_ECORRUPT;
+    }
     return k->where = ga, k->why = "M1 a directory entry is not a segment", BACKING_ECORRUPT;
   }
   r = backing__mcheck_seg(s, g, ga, k);
@@ -6582,6 +6742,7 @@ static int backing__recover_all(backing *s, int full) {
   if (r) return r;
   if (full) {
     for (i = 0; i < n; i++) {
+      if (backing__inner(s, i)) continue;
       if (backing__ar(s, i)->quarantined) return backing__corrupt(s, i, 0, "I12 arena quarantined");
       if ((r = backing__rebuild(s, i, 0)) != 0) return r;
     }
@@ -6598,9 +6759,11 @@ static int backing__recover_all(backing *s, int full) {
     }
   }
   BACKING__ASTORE(&st->lock, 0, BACKING__RELEASE);
-  if (st->roots_ver & 1) st->roots_ver++; /* (a root's writer died: backing__lock_store) */
+  if (st->roots_ver & 1) /* (a root's writer died: backing__lock_store) */
+    BACKING__ASTORE(&st->roots_ver, st->roots_ver + 1, BACKING__RELEASE);
   for (i = 0; i < n; i++) {
     backing__arena *ar = backing__ar(s, i);
+    if (backing__inner(s, i)) continue;
     if (!full && BACKING__ALOAD(&ar->lock, BACKING__ACQUIRE) == 0) continue;
     BACKING__ASTORE(&ar->lock, s->lock_id | backing__tid(), BACKING__RELEASE); /* all dead */
     r = backing__recover_arena(s, i);
@@ -6624,6 +6787,7 @@ static void backing__reclaim_slot(backing *s, int k) {
   for (i = 0; i < BACKING__LD(s->count); i++) {
     backing__arena *ar = backing__ar(s, i);
     if (i >= BACKING__LD(s->valid) && backing__arena_ready(s, i) != 0) break;
+    if (backing__inner(s, i)) continue;
     v = BACKING__ALOAD(&ar->lock, BACKING__ACQUIRE);
     if (v && !(v & BACKING__LK_PID) && (v >> BACKING__LK_SLOT_SHIFT) == (uint64_t)k + 1 &&
         BACKING__ACAS(&ar->lock, &v, s->lock_id | backing__tid(), 0, BACKING__ACQUIRE,
@@ -6633,8 +6797,13 @@ static void backing__reclaim_slot(backing *s, int k) {
     }
   }
   v = BACKING__ALOAD(&st->lock, BACKING__ACQUIRE); /* the store lock leaves nothing half done */
-  if (v && !(v & BACKING__LK_PID) && (v >> BACKING__LK_SLOT_SHIFT) == (uint64_t)k + 1)
-    BACKING__ACAS(&st->lock, &v, 0, 0, BACKING__ACQ_REL, BACKING__RELAXED);
+  if (v && !(v & BACKING__LK_PID) && (v >> BACKING__LK_SLOT_SHIFT) == (uint64_t)k + 1 &&
+      BACKING__ACAS(&st->lock, &v, s->lock_id | backing__tid(), 0, BACKING__ACQUIRE,
+                    BACKING__RELAXED)) {
+    if (st->roots_ver & 1) /* (a root's name half written: >>roots) */
+      BACKING__ASTORE(&st->roots_ver, st->roots_ver + 1, BACKING__RELEASE);
+    backing__unlock(&st->lock);
+  }
 }
 
 /* >>session ------------------------------------------------------------------------ */
@@ -7160,7 +7329,8 @@ static int backing__visit_arena(backing *s, uint32_t i, backing__visit *v) {
       if (v->st) v->st->slabs++;
       r = backing__visit_slab(s, i, ar, (uint32_t)off + BACKING__HDR, v);
     } else {
-      r = backing__emit_live(v, s, i, ar, off + BACKING__HDR, size - BACKING__HDR,
+      r = backing__emit_live(v, s, i, ar, off + BACKING__HDR,
+                             size - BACKING__HDR + backing__span_tail(s, ar, off + size),
                              h->size & BACKING__GC);
     }
     if (r) return r;
@@ -7175,8 +7345,9 @@ static int backing__visit_arena(backing *s, uint32_t i, backing__visit *v) {
     r = backing__check_lists(s, i, ar, v);
     if (r) return r;
   }
-  if (top < arena_size)
-    return backing__emit(v, s, base + top, arena_size - top, BACKING_BLOCK_FREE);
+  if (top < arena_size) /* (a free span's head: its inner arenas too) */
+    return backing__emit(v, s, base + top, arena_size - top + backing__span_tail(s, ar, arena_size),
+                         BACKING_BLOCK_FREE);
   return 0;
 }
 
@@ -7194,6 +7365,7 @@ static int backing__visit_all(backing *s, backing__visit *v) {
   for (i = 0; i < BACKING__LD(s->count); i++) {
     backing__arena *ar = backing__ar(s, i);
     if (i >= BACKING__LD(s->valid) && (r = backing__arena_ready(s, i)) != 0) return r;
+    if (backing__inner(s, i)) continue; /* (its head reports the huge block) */
     if (v->full && ar->quarantined) return backing__corrupt(s, i, 0, "I12 arena quarantined");
     if ((r = backing__rlock(s, ar, i)) != 0) return r;
     if (v->full && (r = backing__validate_arena(s, i)) != 0) { /* again, fully */

@@ -623,6 +623,233 @@ out:
   CHECK_CLOSE(s);
 }
 
+/* ---- 8. a stalled writer of map A meets a segment of map B at its stale address ---------- */
+
+/* Stripes are per map, and a segment's block may be reused by another map: a writer of A
+   stalled past the grace period comes back to an address that is now B's segment. It
+   holds A's stripe, not B's, so it must write nothing there: it checks that A's directory
+   names the address (or A's retired segment whose half it is) before it touches the
+   segment. Played in the hook: B's segment left busy by B's writer (mode 0), or retired
+   by B's splitter that died before it was done (mode 1); mode 2 is the control (found by
+   a review: before the check, mode 0 recounted B's segment under A's stripe and mode 1
+   gave B's segment back and broke B's directory). */
+static struct {
+  backing *s;
+  backing_addr a, b, seg;
+  int done, reused, mode; /* mode 0: B's segment busy; 1: B's splitter gave up after split[0] */
+  int bput;
+  unsigned char before[4096];
+} xr;
+
+static void xr_stall(int n) {
+  backing__maph *ha, *hb;
+  backing_value v;
+  uint64_t sp, *bdir;
+  uint32_t i;
+  char key[32];
+  if (n != BACKING__CP_MAP_STALE || xr.done) return;
+  xr.done = 1;
+  ha = (backing__maph *)backing_ptr(xr.s, xr.a);
+  xr.seg = ((uint64_t *)backing_ptr(xr.s, ha->dir))[1]; /* what A's writer read */
+  sp = ha->splits;
+  v.kind = BACKING_VALUE_I64;
+  for (i = 0; ha->splits == sp && i < 10000; i++) { /* A splits: seg retired */
+    snprintf(key, sizeof key, "fill%u", i);
+    v.i64 = i;
+    if (backing_map_put(xr.s, xr.a, key, strlen(key), &v) != 0) return;
+  }
+  for (i = 0; i < 4; i++) backing_gc_cycle(xr.s); /* seg freed */
+  xr.b = backing_map_new(xr.s, 0);                /* map B: its one segment */
+  if (!xr.b) return;
+  hb = (backing__maph *)backing_ptr(xr.s, xr.b);
+  bdir = (uint64_t *)backing_ptr(xr.s, hb->dir);
+  xr.reused = bdir[1] == xr.seg;
+  if (!xr.reused) return;
+  for (i = 0; i < 50; i++) {
+    snprintf(key, sizeof key, "b%u", i);
+    v.i64 = i;
+    if (backing_map_put(xr.s, xr.b, key, strlen(key), &v) != 0) return;
+  }
+  if (xr.mode == 0) {
+    /* B's writer is between busy = 1 and busy = 0 (its count update still to come) */
+    backing__seg *g = (backing__seg *)backing_ptr(xr.s, xr.seg);
+    g->busy = 1;
+    g->live += 7; /* (marks the counts so that a recount shows) */
+  } else {
+    /* B's splitter stops after split[0] (its mforward fails: the thread holds B's directory
+       lock; a SIGKILL there leaves the same state, with B's stripe held by a dead owner) */
+    backing__seg *g = (backing__seg *)backing_ptr(xr.s, xr.seg);
+    for (i = 0; i < 2000; i++) { /* used near 3/4, live low: the next miss rebuilds */
+      snprintf(key, sizeof key, "t%u", i);
+      v.i64 = i;
+      if (g->used >= 379) break;
+      if (backing_map_put(xr.s, xr.b, key, strlen(key), &v) != 0) return;
+      if (i % 4) backing_map_del(xr.s, xr.b, key, strlen(key));
+    }
+    hb->lock = xr.s->lock_id | backing__tid();
+    sp = hb->splits;
+    for (i = 0; hb->splits == sp && i < 2000; i++) {
+      snprintf(key, sizeof key, "u%u", i);
+      v.i64 = i;
+      xr.bput = backing_map_put(xr.s, xr.b, key, strlen(key), &v);
+    }
+    hb->lock = 0;
+    if (xr.mode == 2) { /* control: B's own next writer finishes the split */
+      v.i64 = 7;
+      xr.bput = backing_map_put(xr.s, xr.b, "after", 5, &v);
+      test_note("control: B's next put (no stalled A writer): %s; count %d", err_name(xr.bput),
+                ((backing__gch *)backing_ptr(xr.s, xr.seg - 16))->count);
+      xr.reused = 0;
+      return;
+    }
+  }
+  memcpy(xr.before, backing_ptr(xr.s, xr.seg), 4096);
+}
+
+static void xr_run(int mode) {
+  backing *s = OPEN_MEMORY(1 * MIB, 0);
+  backing_value v, got;
+  backing__gch *gh;
+  uint32_t i;
+  int r;
+  char key[32];
+  if (!s) return;
+  memset(&xr, 0, sizeof xr);
+  xr.s = s;
+  xr.mode = mode;
+  xr.a = backing_map_new(s, 0);
+  v.kind = BACKING_VALUE_I64;
+  for (i = 0; i < 10; i++) {
+    snprintf(key, sizeof key, "settled%u", i);
+    v.i64 = i;
+    CHECK_OK(backing_map_put(s, xr.a, key, strlen(key), &v));
+  }
+  cp_on = xr_stall;
+  v.i64 = 42;
+  CHECK_OK(backing_map_put(s, xr.a, "late", 4, &v));
+  cp_on = NULL;
+  if (mode == 2) { /* the control: B's own next writer finished B's split */
+    CHECKF(xr.done && xr.bput == 0, "control: B's next put: %s", err_name(xr.bput));
+    CHECK_OK(backing_map_check(s, xr.b));
+    goto out;
+  }
+  if (!CHECKF(xr.done && xr.reused, "setup: B's segment not at the stale address")) goto out;
+  gh = (backing__gch *)backing_ptr(s, xr.seg - 16);
+  test_note("mode %d: B's put in the hook returned %s; B segment count now %d, split[0]=%llu", mode,
+            err_name(xr.bput), gh->count,
+            (unsigned long long)((backing__seg *)backing_ptr(s, xr.seg))->split[0]);
+  CHECKF(memcmp(backing_ptr(s, xr.seg), xr.before, 4096) == 0,
+         "A's stalled writer wrote into map B's segment");
+  CHECKF(gh->count == 1, "A's stalled writer took map B's segment's reference (count %d)",
+         gh->count);
+  if (mode == 1) {
+    v.i64 = 7;
+    r = backing_map_put(s, xr.b, "after", 5, &v);
+    CHECKF(r == 0, "B's next put: %s", err_name(r));
+    for (i = 0; i < 4; i++) backing_gc_cycle(s);
+    r = backing_map_check(s, xr.b);
+    CHECKF(r == 0, "map B check after GC: %s (%s)", err_name(r), s->detail);
+    test_note("after GC: S block count %d (B's directory still names it: %d)", gh->count,
+              ((uint64_t *)backing_ptr(s, ((backing__maph *)backing_ptr(s, xr.b))->dir))[1] ==
+                  xr.seg);
+    {
+      static char z[4075];
+      backing_addr str;
+      memset(z, 'Z', sizeof z);
+      str = backing_str_new(s, z, sizeof z);
+      test_note("a new string at %llu (S was %llu)", (unsigned long long)str,
+                (unsigned long long)xr.seg);
+    }
+    r = backing_map_check(s, xr.b);
+    CHECKF(r == 0, "map B check after GC: %s (%s)", err_name(r), s->detail);
+    memset(&got, 0, sizeof got);
+    r = backing_map_get(s, xr.b, "b3", 2, &got);
+    CHECKF(r == 0 && got.i64 == 3, "B get b3: %s", err_name(r));
+  }
+out:
+  cp_on = NULL;
+  CHECK_CLOSE(s);
+}
+
+TEST(map_stale_writer_of_another_map_busy) {
+  xr_run(0);
+}
+TEST(map_stale_writer_of_another_map_retired) {
+  xr_run(1);
+}
+TEST(map_stale_writer_of_another_map_control) {
+  xr_run(2);
+}
+
+/* ---- 9. a root writer killed mid-name, its slot reclaimed by the next opener ------------- */
+
+/* The reclaimer lets the dead writer's store lock go (it is not taken over), so the
+   roots' sequence count must be made even by whoever takes the store lock next, not only
+   by one that steals it: else every lookup waits out its retries, for good (found by a
+   review). */
+TEST(roots_sequence_even_after_a_reclaimed_writer) {
+  backing_config c = mmap_cfg(test_dir(), "rv", 64 * KIB);
+  backing *s1 = NULL, *s3 = NULL;
+  backing_addr a;
+  pid_t pid;
+  int st, i;
+  uint64_t v;
+  struct timespec t0, t1;
+  if (!CHECK_OK(backing_open(&s1, &c))) return;
+  a = backing_alloc(s1, 16); /* s1 joins: slot 0 */
+  CHECK_OK(backing_root_set(s1, "keep", a));
+  pid = fork();
+  if (pid == 0) {
+    backing *s = NULL;
+    if (backing_open(&s, &c) != 0) _exit(2);
+    cp_n = BACKING__CP_ROOT_NAMED;
+    cp_k = 1;
+    cp_armed = 1;
+    backing_root_set(s, "child", a);
+    _exit(3); /* not reached */
+  }
+  waitpid(pid, &st, 0);
+  CHECKF(WIFSIGNALED(st), "child was not killed (status %d)", st);
+  v = backing__st(s1)->roots_ver;
+  test_note("after the kill: roots_ver %llu, store lock slot %llu", (unsigned long long)v,
+            (unsigned long long)(backing__st(s1)->lock >> 54));
+  pid = fork();
+  if (pid == 0) { /* a second process: claims the dead child's slot */
+    backing *s = NULL;
+    if (backing_open(&s, &c) != 0) _exit(2);
+    if (backing_root_set(s, "other", a) != 0) _exit(4);
+    test_note("reclaimer: slot %d, roots_ver %llu after its root_set", s->slot,
+              (unsigned long long)backing__st(s)->roots_ver);
+    fflush(stdout);
+    backing_close(s);
+    _exit(0);
+  }
+  waitpid(pid, &st, 0);
+  CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 0, "reclaimer status %d", st);
+  v = backing__st(s1)->roots_ver;
+  CHECKF(!(v & 1), "roots_ver %llu is odd with no root writer alive", (unsigned long long)v);
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (i = 0; i < 1000; i++) CHECK_EQ(backing_root_get(s1, "keep"), a);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  test_note("1000 root_get: %.1f ms",
+            (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+  backing_close(s1);
+  s1 = NULL;
+  if (!CHECK_OK(backing_open(&s3, &c))) goto out;
+  v = backing__st(s3)->roots_ver;
+  test_note("next session, after clean closes: roots_ver %llu", (unsigned long long)v);
+  CHECKF(!(v & 1), "roots_ver still odd in the next session");
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (i = 0; i < 1000; i++) CHECK_EQ(backing_root_get(s3, "keep"), a);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  test_note("1000 root_get: %.1f ms",
+            (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+  CHECK_OK(backing_check(s3));
+out:
+  if (s3) backing_close(s3);
+  if (s1) backing_close(s1);
+}
+
 int main(int argc, char **argv) {
   return test_main(argc, argv);
 }

@@ -27,6 +27,7 @@
 #include "t_holes.c"
 #include "t_faults.c"
 #include "t_containers.c"
+#include "t_huge.c"
 
 int main(int argc, char **argv) {
   return test_main(argc, argv);

@@ -679,6 +679,41 @@ static void t_mmap_growth_many_arenas(void) {
   CLOSE(s);
 }
 
+/* Blocks larger than an arena (BACKING_HUGE): a span of arenas made in one growth,
+   contiguous in the view, whole after a reopen, taken again once freed. */
+static void t_mmap_huge_block(void) {
+  backing_config c = mmap_cfg(wt_tmp_dir, "huge", 64 * KIB);
+  backing *s;
+  backing_addr a, b;
+  uint64_t n = 400 * KIB, got, arenas;
+  c.flags |= BACKING_HUGE;
+  s = OPEN(&c);
+  if (!s) return;
+  a = backing_alloc(s, n);
+  if (!CHECKF(a != 0, "alloc(400 KiB): %s", wt_err_name(backing_last_error()))) {
+    CLOSE(s);
+    return;
+  }
+  got = backing_sizeof(s, a);
+  CHECK(got >= n);
+  fill(backing_ptr(s, a), got, 9);
+  CHECK_OK(backing_root_set(s, "huge", a));
+  CHECK_STORE(s);
+  CLOSE(s);
+  s = OPEN(&c);
+  if (!s) return;
+  CHECK_EQ(backing_root_get(s, "huge"), a);
+  CHECK_EQ(backing_sizeof(s, a), got);
+  CHECK_FILL(backing_ptr(s, a), got, 9);
+  arenas = stat_of(s).arena_count;
+  CHECK_EQ(backing_free(s, a), got);
+  b = backing_alloc(s, n - 1000); /* the same span again */
+  CHECK_EQ(b, a);
+  CHECK_EQ(stat_of(s).arena_count, arenas);
+  CHECK_STORE(s);
+  CLOSE(s);
+}
+
 /* ---- BUFFER and CUSTOM sources -------------------------------------------------------- */
 
 static void t_buffer_source(void) {
@@ -1960,6 +1995,7 @@ static const struct wt_test tests[] = {
     {"mmap_persist_reopen", t_mmap_persist_reopen},
     {"mmap_utf8_path", t_mmap_utf8_path},
     {"mmap_growth_many_arenas", t_mmap_growth_many_arenas},
+    {"mmap_huge_block", t_mmap_huge_block},
     {"buffer_source", t_buffer_source},
     {"custom_source", t_custom_source},
     {"gc_refs_and_cycles", t_gc_refs_and_cycles},

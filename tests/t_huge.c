@@ -1,0 +1,257 @@
+/* t_huge.c: blocks larger than an arena (BACKING_HUGE): spans of whole arenas. */
+
+static backing_config huge_cfg(const backing_config *base) {
+  backing_config c = *base;
+  c.flags |= BACKING_HUGE;
+  return c;
+}
+
+/* A pattern a huge block's bytes are checked against, position by position. */
+static unsigned char huge_byte(uint64_t i, unsigned seed) {
+  return (unsigned char)(mix64(i / 8 + seed) >> (8 * (i % 8)));
+}
+static void huge_fill(backing *s, backing_addr a, uint64_t n, unsigned seed) {
+  unsigned char *p = (unsigned char *)backing_ptr(s, a);
+  uint64_t i;
+  for (i = 0; i < n; i++) p[i] = huge_byte(i, seed);
+}
+static int huge_same(backing *s, backing_addr a, uint64_t n, unsigned seed) {
+  const unsigned char *p = (const unsigned char *)backing_ptr(s, a);
+  uint64_t i;
+  if (!p) return 0;
+  for (i = 0; i < n; i++)
+    if (p[i] != huge_byte(i, seed)) return 0;
+  return 1;
+}
+
+struct huge_walk {
+  backing_addr a;
+  uint64_t size;
+  int state;
+  long blocks;
+};
+static int huge_walk_cb(backing *s, backing_addr a, uint64_t size, int state, void *ctx) {
+  struct huge_walk *w = (struct huge_walk *)ctx;
+  (void)s;
+  w->blocks++;
+  if (a == w->a) w->size = size, w->state = state;
+  return 0;
+}
+
+/* The contract's default stays: without the flag, larger than an arena is ETOOBIG. */
+TEST(huge_needs_the_flag) {
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
+  if (!s) return;
+  EXPECT_FAIL0(backing_alloc(s, 200 * KIB), BACKING_ETOOBIG);
+  EXPECT_FAIL0(backing_gc_alloc(s, 200 * KIB, 1, 1), BACKING_ETOOBIG);
+  CHECK_CLOSE(s);
+}
+
+TEST(huge_alloc_use_free_reuse) {
+  backing_config base = mem_cfg(64 * KIB, 0), c = huge_cfg(&base);
+  backing *s = OPEN(&c);
+  backing_addr a, b, small[40];
+  backing_stats st;
+  struct huge_walk w;
+  uint64_t n = 200 * KIB, got, arenas;
+  unsigned i;
+  if (!s) return;
+  a = backing_alloc(s, n);
+  if (!CHECKF(a != 0, "alloc(200 KiB) with 64 KiB arenas: %s", err_name(backing_last_error())))
+    goto out;
+  got = backing_sizeof(s, a);
+  CHECKF(got >= n && got < n + 64 * KIB, "sizeof %llu for a request of %llu", ULL(got), ULL(n));
+  huge_fill(s, a, got, 1); /* every byte, through the arenas it spans */
+  CHECK(huge_same(s, a, got, 1));
+  CHECK_STORE(s);
+  memset(&w, 0, sizeof w);
+  w.a = a;
+  CHECK_OK(backing_walk(s, huge_walk_cb, &w));
+  CHECKF(w.size == got && w.state == BACKING_BLOCK_USED, "walk: size %llu state %d", ULL(w.size),
+         w.state);
+  st = stat_of(s);
+  CHECKF(st.used_bytes >= got, "stat: used bytes %llu below the huge block", ULL(st.used_bytes));
+  arenas = st.arena_count;
+  /* small blocks never land inside the span; addresses inside it are not blocks */
+  for (i = 0; i < 40; i++) {
+    small[i] = backing_alloc(s, 16 + 100 * (uint64_t)i);
+    CHECK(small[i] != 0 && (small[i] + 16 <= a || small[i] >= a + got));
+  }
+  EXPECT_FAIL0(backing_free(s, a + 64 * KIB), BACKING_EBADADDR);
+  EXPECT_FAIL0(backing_free(s, a + got - 16), BACKING_EBADADDR);
+  EXPECT_FAIL0(backing_sizeof(s, a + 128 * KIB), BACKING_EBADADDR);
+  EXPECT_FAIL0(backing_gc_ref(s, a + 128 * KIB), BACKING_EBADADDR);
+  CHECK(huge_same(s, a, got, 1)); /* none of that changed a byte */
+  /* realloc: smaller stays, larger moves with its bytes */
+  CHECK_EQ(backing_realloc(s, a, n - 1000), a);
+  b = backing_realloc(s, a, 300 * KIB);
+  if (!CHECK(b != 0)) goto out;
+  CHECK(huge_same(s, b, got, 1));
+  a = b;
+  CHECK_STORE(s);
+  /* free, and the spans are taken again by the next huge blocks (no growth) */
+  got = backing_sizeof(s, a);
+  CHECK_EQ(backing_free(s, a), got);
+  EXPECT_FAIL0(backing_free(s, a), BACKING_EFREED);
+  CHECK_STORE(s);
+  arenas = stat_of(s).arena_count;
+  b = backing_alloc(s, 250 * KIB);
+  CHECK(b != 0);
+  CHECK_EQ(stat_of(s).arena_count, arenas);
+  a = backing_calloc(s, 180 * KIB); /* the other free span, old bytes and all: zeroed */
+  if (CHECK(a != 0)) {
+    const unsigned char *p = (const unsigned char *)backing_ptr(s, a);
+    uint64_t k, nz = 0;
+    for (k = 0; k < backing_sizeof(s, a); k++) nz += p[k] != 0;
+    CHECKF(nz == 0, "calloc: %llu nonzero bytes", ULL(nz));
+  }
+  CHECK_EQ(stat_of(s).arena_count, arenas);
+  CHECK_STORE(s);
+  for (i = 0; i < 40; i++) CHECK(backing_free(s, small[i]) > 0);
+  CHECK(backing_free(s, a) > 0);
+  CHECK(backing_free(s, b) > 0);
+  CHECK_STORE(s);
+out:
+  CHECK_CLOSE(s);
+}
+
+/* A GC block larger than an arena waits and is freed by a cycle like any other. */
+TEST(huge_gc_block) {
+  backing_config base = mem_cfg(64 * KIB, 0), c = huge_cfg(&base);
+  backing *s = OPEN(&c);
+  backing_addr g, h;
+  uint64_t n = 150 * KIB, freed = 0;
+  int i;
+  if (!s) return;
+  g = backing_gc_calloc(s, n, 7, 1);
+  if (!CHECKF(g != 0, "gc_calloc(150 KiB): %s", err_name(backing_last_error()))) goto out;
+  CHECK(backing_gc_sizeof(s, g) >= n);
+  CHECK_EQ(backing_gc_type(s, g), 7);
+  huge_fill(s, g, n, 3);
+  CHECK_EQ(backing_gc_ref(s, g), 2);
+  CHECK_EQ(backing_gc_unref(s, g), 1);
+  CHECK_STORE(s);
+  CHECK_EQ(backing_gc_unref(s, g), 0);
+  CHECK_OK(backing_last_error());
+  for (i = 0; i < 3; i++) freed += backing_gc_cycle(s);
+  CHECKF(freed >= n + 16, "cycles freed %llu bytes", ULL(freed));
+  EXPECT_FAIL0(backing_gc_refcount(s, g), BACKING_EFREED);
+  CHECK_STORE(s);
+  h = backing_gc_alloc(s, n, 8, 0); /* waits from birth; gc_free frees it now */
+  if (CHECK(h != 0)) CHECK(backing_gc_free(s, h) >= n);
+  CHECK_STORE(s);
+out:
+  CHECK_CLOSE(s);
+}
+
+/* A span stays a span: reopened without the flag, in another process, its block is whole
+   and other processes' allocations keep out of it. */
+TEST(huge_persists_and_is_shared) {
+  char dir[512];
+  backing_config base = mmap_cfg(test_path(dir, sizeof dir, "hp"), "hp", 64 * KIB);
+  backing_config c = huge_cfg(&base);
+  backing *s = OPEN(&c), *t;
+  backing_addr a, x;
+  uint64_t n = 300 * KIB, got;
+  int i, st;
+  pid_t pid;
+  if (!s) return;
+  a = backing_alloc(s, n);
+  if (!CHECK(a != 0)) {
+    CLOSE(s);
+    return;
+  }
+  got = backing_sizeof(s, a);
+  huge_fill(s, a, got, 5);
+  CHECK_OK(backing_root_set(s, "big", a));
+  CLOSE(s);
+  t = OPEN(&base); /* no flag: reads and frees spans, makes none */
+  if (!t) return;
+  CHECK_STORE(t);
+  CHECK_EQ(backing_root_get(t, "big"), a);
+  CHECK_EQ(backing_sizeof(t, a), got);
+  CHECK(huge_same(t, a, got, 5));
+  pid = fork();
+  if (pid == 0) { /* another process: small blocks, none inside the span */
+    backing *u = NULL;
+    int bad = 0;
+    if (backing_open(&u, &base) != 0) _exit(2);
+    for (i = 0; i < 3000; i++) {
+      backing_addr y = backing_alloc(u, 16 + (uint64_t)(i % 700));
+      if (!y) _exit(3);
+      if (y + 16 > a && y < a + got) bad = 1;
+    }
+    if (!huge_same(u, a, got, 5)) bad = 1;
+    _exit(backing_close(u) == 0 && !bad ? 0 : 4);
+  }
+  st = wait_pid(pid);
+  CHECKF(exited_ok(st), "the other process: %s", status_str(st));
+  CHECK(huge_same(t, a, got, 5));
+  x = backing_alloc(t, 100 * KIB); /* without the flag: the contract's error */
+  CHECK(x == 0 && backing_last_error() == BACKING_ETOOBIG);
+  CHECK(backing_free(t, a) == got);
+  CHECK_STORE(t);
+  CLOSE(t);
+}
+
+/* Killed at random while making and freeing huge blocks (growth of a whole span, the
+   head's carve, the free): the next open repairs, and the store checks. */
+TEST(huge_random_kills) {
+  char dir[512];
+  backing_config base = mmap_cfg(test_path(dir, sizeof dir, "hk"), "hk", 64 * KIB);
+  backing_config c = huge_cfg(&base);
+  uint64_t rng = seed_from_env(0x4b16) | 1;
+  backing *s;
+  int k, st;
+  pid_t pid;
+  c.max_size = 256 * 64 * KIB;
+  s = OPEN(&c);
+  if (!s) return;
+  CLOSE(s);
+  for (k = 0; k < 40; k++) {
+    pid = fork();
+    if (pid == 0) {
+      backing *u = NULL;
+      backing_addr held[4] = {0, 0, 0, 0};
+      unsigned j = 0;
+      char name[8];
+      if (backing_open(&u, &c) != 0) _exit(2);
+      for (j = 0; j < 4; j++) { /* what the last one held (under roots) goes back first */
+        snprintf(name, sizeof name, "h%u", j);
+        held[j] = backing_root_get(u, name);
+      }
+      for (j = 0;;) {
+        unsigned slot = j++ % 4;
+        snprintf(name, sizeof name, "h%u", slot);
+        if (held[slot]) backing_free(u, held[slot]);
+        held[slot] = backing_alloc(u, 70 * KIB + (uint64_t)(j % 5) * 50 * KIB);
+        if (held[slot])
+          backing_root_set(u, name, held[slot]);
+        else
+          backing_root_del(u, name);
+        if (j % 3 == 0) backing_free(u, backing_alloc(u, 16 + j % 300));
+      }
+    }
+    sleep_ns(1000000 + rng_below(&rng, 6000000));
+    kill(pid, SIGKILL);
+    st = wait_pid(pid);
+    if (!CHECKF(WIFSIGNALED(st), "round %d: the child ended by itself: %s", k, status_str(st)))
+      break;
+    s = OPEN(&c);
+    if (!s) break;
+    if (!CHECK_STORE(s)) {
+      CLOSE(s);
+      break;
+    }
+    CLOSE(s);
+  }
+  s = OPEN(&base);
+  if (s) {
+    backing_stats st = stat_of(s);
+    /* each kill leaks at most the huge block being made (its span stays for reuse) */
+    CHECKF(st.arena_count < 128, "%llu arenas after %d kills: spans are not reused",
+           ULL(st.arena_count), k);
+    test_note("%d kills, %llu arenas at the end", k, ULL(st.arena_count));
+    CLOSE(s);
+  }
+}
