@@ -6536,6 +6536,9 @@ static int backing__names_map(backing *s, backing_addr a) {
           linked, its tail last
      I11  the waiting list holds exactly the GC blocks at count <= 0 that no cycle is
           freeing, doubly linked; the doomed chain holds only blocks being freed
+   Spans:
+     I13  a span's head is not arena 0 and its span ends inside the store; its inner arenas
+          are no arenas (skipped by every walk, EBADADDR to every lookup)
    Locks:
      I12  an arena's lock word is 0 or names a live owner; a word naming a dead one means
           I6-I11 may be broken, and whoever takes the lock rebuilds them before any use;
