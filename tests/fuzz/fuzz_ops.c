@@ -1,5 +1,6 @@
 /* fuzz_ops.c: libFuzzer harness, a byte-coded sequence of API calls on one MEMORY store
-   (64 KiB arenas, FO_ARENAS of them at most, so it fills) against a shadow model.
+   (64 KiB arenas, FO_ARENAS of them at most, so it fills; BACKING_HUGE, so blocks past
+   the largest one take spans) against a shadow model.
 
    The model keeps every live block (address, usable size, plain or GC, count, age, type)
    and a copy of its contents. It aborts (libFuzzer reports a crash) when:
@@ -232,6 +233,11 @@ static void fo_alloc_failed(const char *what, uint64_t size, uint64_t limit) {
   if (e == BACKING_ETOOBIG && size > limit) return;
 }
 
+/* The store is opened with BACKING_HUGE: alloc, calloc, realloc and gc_alloc past the
+   largest block take a span (two arenas of the four here), so they may run out of room
+   but are never too big (aligned ones and the containers keep to one arena). */
+#define FO_HUGE_LIMIT (UINT64_MAX / 2)
+
 static uint64_t fo_max_block(void) {
   return FO_ARENA - 4096 - 16; /* 64 KiB arenas: H = 4096 */
 }
@@ -398,7 +404,7 @@ static void fo_step(unsigned op) {
     if (a)
       fo_add(a, size, 0, 0, 0, op % 24 == 1, 16, op % 24 != 20);
     else
-      fo_alloc_failed("alloc", size, fo_max_block());
+      fo_alloc_failed("alloc", size, FO_HUGE_LIMIT);
     break;
   }
   case 2: { /* alloc_aligned: size u16, align code */
@@ -433,7 +439,7 @@ static void fo_step(unsigned op) {
     b = fo_live[i];
     n = backing_realloc(fo_s, b.a, size);
     if (!n) {
-      fo_alloc_failed("realloc", size, fo_max_block());
+      fo_alloc_failed("realloc", size, FO_HUGE_LIMIT);
       fo_verify(&fo_live[i]); /* untouched */
       if (backing_sizeof(fo_s, b.a) != b.usable) fo_fail("failed realloc changed the size");
       break;
@@ -540,7 +546,7 @@ static void fo_step(unsigned op) {
     if (a)
       fo_add(a, size, 1, refs, type, op % 24 == 21, 16, !(tr & 64));
     else
-      fo_alloc_failed("gc_alloc", size, fo_max_block() - 16);
+      fo_alloc_failed("gc_alloc", size, FO_HUGE_LIMIT);
     break;
   }
   case 8: { /* gc_ref */
@@ -1249,6 +1255,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cfg.source = BACKING_SOURCE_MEMORY;
   cfg.arena_size = FO_ARENA;
   cfg.max_size = FO_ARENAS * FO_ARENA;
+  cfg.flags = BACKING_HUGE;
   if (backing_open(&fo_s, &cfg) != 0) fo_fail("open of a MEMORY store failed");
   for (t = 1; t <= 3; t++)
     if (backing_gc_on_free(fo_s, t, fo_dtor, NULL) != 0) fo_fail("gc_on_free failed");
