@@ -3663,7 +3663,7 @@ static int backing__extend(backing *s, uint64_t old_size, uint64_t new_size) {
    the head of a span when n > 1), then counted with one store. 0 or an error (ENOSPACE at
    max_size, an errno such as ENOSPC from the OS). */
 static int backing__add_arenas(backing *s, uint32_t n) {
-  uint64_t a = (uint64_t)1 << s->shift, old, add = (uint64_t)n << s->shift;
+  uint64_t old, add = (uint64_t)n << s->shift;
   uint32_t first;
   int r;
   backing__spin_lock(&s->attach_lock);
@@ -3682,7 +3682,6 @@ static int backing__add_arenas(backing *s, uint32_t n) {
       backing__set_valid(s, first + n);
     BACKING__ASTORE(&backing__st(s)->arena_count, (uint64_t)first + n, BACKING__RELEASE);
   }
-  (void)a;
   backing__spin_unlock(&s->attach_lock);
   return r;
 }

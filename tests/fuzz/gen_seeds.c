@@ -31,7 +31,7 @@ static void put(const char *dir, const char *name, const unsigned char *p, size_
   }
 }
 
-static backing *fresh(void) {
+static backing *fresh_with(int flags) {
   backing_config cfg;
   backing *s;
   memset(buf, 0, ROOM * ARENA);
@@ -40,11 +40,15 @@ static backing *fresh(void) {
   cfg.buffer = buf;
   cfg.buffer_size = ROOM * ARENA;
   cfg.arena_size = ARENA;
+  cfg.flags = flags;
   if (backing_open(&s, &cfg) != 0) {
     fprintf(stderr, "gen_seeds: open failed: %s\n", backing_strerror(backing_last_error()));
     exit(1);
   }
   return s;
+}
+static backing *fresh(void) {
+  return fresh_with(0);
 }
 
 /* Writes the store's arenas without their trailing zeros. */
@@ -101,24 +105,14 @@ static void stores(const char *dir) {
   dump(dir, "two-arenas", s);
 
   /* a span: a huge block over arenas 1 and 2 (BACKING_HUGE), then blocks in arena 0 */
-  {
-    backing_config cfg;
-    memset(buf, 0, ROOM * ARENA);
-    memset(&cfg, 0, sizeof cfg);
-    cfg.source = BACKING_SOURCE_BUFFER;
-    cfg.buffer = buf;
-    cfg.buffer_size = ROOM * ARENA;
-    cfg.arena_size = ARENA;
-    cfg.flags = BACKING_HUGE;
-    if (backing_open(&s, &cfg) != 0) exit(1);
-    a[0] = backing_alloc(s, 70000);
-    if (!a[0]) exit(1);
-    memset(backing_ptr(s, a[0]), 0x5a, 70000);
-    a[1] = backing_alloc(s, 300);
-    a[2] = backing_gc_alloc(s, 64, 3, 0);
-    backing_root_set(s, "huge", a[0]);
-    dump(dir, "span", s);
-  }
+  s = fresh_with(BACKING_HUGE);
+  a[0] = backing_alloc(s, 70000);
+  if (!a[0]) exit(1);
+  memset(backing_ptr(s, a[0]), 0x5a, 70000);
+  a[1] = backing_alloc(s, 300);
+  a[2] = backing_gc_alloc(s, 64, 3, 0);
+  backing_root_set(s, "huge", a[0]);
+  dump(dir, "span", s);
 }
 
 static void ops(const char *dir) {
