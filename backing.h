@@ -4318,6 +4318,15 @@ static backing_addr backing__alloc(backing *s, uint64_t size, uint64_t align, ui
           return ((uint64_t)i << s->shift) | off;
         }
       }
+      /* (a store with arenas enough already: one of them, if free now; else wait here) */
+      for (n = 1; !off && n < count && n <= BACKING__SPREAD; n++) {
+        i = (cur + n) % count;
+        off = backing__alloc_locked(s, i, size, align, kind, 0, gi, &busy);
+        if (off) {
+          backing__set_cur(s, i);
+          return ((uint64_t)i << s->shift) | off;
+        }
+      }
       off = backing__alloc_locked(s, cur, size, align, kind, 1, gi, &busy);
     }
     if (off) return ((uint64_t)cur << s->shift) | off;

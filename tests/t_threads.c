@@ -103,3 +103,53 @@ TEST(threads_own_memory_stores) {
 TEST(threads_own_memory_and_mmap_stores) {
   thr_run(1);
 }
+
+/* A new thread that finds the arena it starts in busy takes another, also when the store
+   has arenas enough already. It used to wait there for good once the store had
+   BACKING__SPREAD arenas, so every later pair of threads on one handle shared one arena's
+   lock, at half the speed of two. Here the arena is held by this (live) thread while a
+   new one allocates: it must not wait for it. */
+struct thr_newcomer {
+  backing *s;
+  backing_addr a;
+  int done;
+};
+static void *thr_newcomer_main(void *p) {
+  struct thr_newcomer *t = (struct thr_newcomer *)p;
+  t->a = backing_alloc(t->s, 100);
+  __atomic_store_n(&t->done, 1, __ATOMIC_RELEASE);
+  return NULL;
+}
+TEST(threads_newcomer_takes_a_free_arena) {
+  backing *s = OPEN_MEMORY(64 * KIB, 0);
+  backing_addr big[12];
+  struct thr_newcomer t;
+  pthread_t th;
+  uint32_t cur;
+  uint64_t *lock, waited = 0;
+  int i;
+  if (!s) return;
+  for (i = 0; i < 12; i++) big[i] = backing_alloc(s, 50 * KIB); /* an arena each */
+  for (i = 0; i < 12; i++) CHECK(backing_free(s, big[i]) > 0);
+  if (!CHECK(stat_of(s).arena_count > BACKING__SPREAD)) goto out;
+  cur = BACKING__ALOAD(&s->cur, BACKING__ACQUIRE); /* where a new thread starts */
+  lock = &backing__ar(s, cur)->lock;
+  CHECK(__atomic_load_n(lock, __ATOMIC_ACQUIRE) == 0);
+  __atomic_store_n(lock, s->lock_id | backing__tid(), __ATOMIC_RELEASE); /* held, by us */
+  memset(&t, 0, sizeof t);
+  t.s = s;
+  CHECK(pthread_create(&th, NULL, thr_newcomer_main, &t) == 0);
+  while (!__atomic_load_n(&t.done, __ATOMIC_ACQUIRE) && waited < 2000) {
+    sleep_ns(1000000);
+    waited++;
+  }
+  CHECKF(__atomic_load_n(&t.done, __ATOMIC_ACQUIRE),
+         "the new thread waited for the busy arena %u (2 s) instead of taking another", cur);
+  __atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+  pthread_join(th, NULL);
+  CHECK(t.a != 0 && (uint32_t)(t.a >> s->shift) != cur);
+  CHECK(backing_free(s, t.a) > 0);
+  CHECK_STORE(s);
+out:
+  CHECK_CLOSE(s);
+}
