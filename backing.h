@@ -520,6 +520,8 @@ BACKING_API int backing_destroy(const backing_config *cfg);
 /* ------------------------------------------------------------------------------------ */
 /* The allocator. Every block is 16-byte aligned. Returns 0 on failure, with the reason  */
 /* in backing_last_error(): ETOOBIG, ENOSPACE, ENOSPC or another errno from growth.      */
+/* Past backing_stats.max_block a request is ETOOBIG, unless the handle was opened with  */
+/* BACKING_HUGE: then it takes a span of whole arenas (alignment 16 only).               */
 
 BACKING_API backing_addr backing_alloc(backing *s, uint64_t size);
 /* As alloc, with the whole usable size zeroed. */
