@@ -3383,6 +3383,9 @@ static int backing__validate_arena(backing *s, uint32_t i) {
     return backing__corrupt(s, i, 0, "I0 arena index or layout");
   if (ar->top < id->data_start || ar->top > ((uint64_t)1 << s->shift) || (ar->top & 15))
     return backing__corrupt(s, i, 0, "I1 top out of range");
+  if (i == 0 && BACKING__GET(ar->span) > 1) /* (arena 0 is validated by attach, not by
+                                               arena_ready: span_seen never sees it) */
+    return backing__corrupt(s, 0, 0, "I13 span on arena 0");
   return 0;
 }
 
@@ -3596,8 +3599,10 @@ static void backing__set_valid(backing *s, uint32_t n) {
    huge block may take again. So a handle learns spans once, in order, as it validates
    arenas, and nothing it learned goes stale. Inner arenas are skipped wherever arenas are
    walked, and an address in one is EBADADDR (the fast paths test the bit first). */
-BACKING__INLINE int backing__inner(const backing *s, uint64_t i) {
-  const uint32_t *b = s->inner;
+BACKING__INLINE int backing__inner(backing *s, uint64_t i) {
+  /* (acquire: span_seen publishes the bitmap, zeroed, while fast paths on other threads
+     read it; one that read the old valid_limit has no other ordering with the memset) */
+  const uint32_t *b = (const uint32_t *)(uintptr_t)BACKING__ALOAD(&s->inner, BACKING__ACQUIRE);
   return BACKING__UNLIKELY(b != NULL) &&
          (BACKING__ALOAD(&b[i >> 5], BACKING__RELAXED) >> (i & 31) & 1);
 }
@@ -3696,8 +3701,9 @@ static int backing__grow(backing *s) {
   shared = BACKING__ALOAD(&backing__st(s)->arena_count, BACKING__ACQUIRE);
   if (shared > s->count && shared <= 0xffffffffu)
     r = backing__arena_ready(s, (uint32_t)shared - 1);
-  else
-    r = backing__add_arenas(s, 1);
+  else if (BACKING__LD(s->valid) >= s->count || /* an arena we cannot validate: grow no */
+           (r = backing__arena_ready(s, s->count - 1)) == 0) /* more (one added past it */
+    r = backing__add_arenas(s, 1);                           /* is never usable) */
   backing__unlock(&backing__st(s)->lock);
   return r;
 }
@@ -3709,6 +3715,7 @@ static int backing__grow_span(backing *s, uint32_t n, uint32_t *head) {
   if (r) return r;
   shared = BACKING__ALOAD(&backing__st(s)->arena_count, BACKING__ACQUIRE);
   if (shared > s->count && shared <= 0xffffffffu) r = backing__arena_ready(s, (uint32_t)shared - 1);
+  if (!r && BACKING__LD(s->valid) < s->count) r = backing__arena_ready(s, s->count - 1);
   *head = BACKING__LD(s->count);
   if (!r) r = backing__add_arenas(s, n);
   backing__unlock(&backing__st(s)->lock);
@@ -4208,6 +4215,10 @@ static uint32_t backing__cur(backing *s) {
              : BACKING__ALOAD(&s->cur, BACKING__ACQUIRE);
 }
 static void backing__set_cur(backing *s, uint32_t i) {
+  /* The fast paths lock and read the current arena's header without a look at `valid` or
+     the span bits: never make that an arena not validated yet or one inside a span (after
+     a growth that picked up another's span, count - 1 is one). */
+  if (i >= BACKING__LD(s->valid) || backing__inner(s, i)) return;
   backing__pref.uid = s->uid;
   backing__pref.cur = i;
   if (BACKING__ALOAD(&s->cur, BACKING__RELAXED) != i) /* the default for new threads */
@@ -7313,7 +7324,7 @@ static int backing__check_lists(backing *s, uint32_t i, backing__arena *ar, back
 static int backing__visit_arena(backing *s, uint32_t i, backing__visit *v) {
   backing__arena *ar = backing__ar(s, i);
   uint64_t arena_size = (uint64_t)1 << s->shift, base = (uint64_t)i << s->shift;
-  uint64_t off = backing__data_start(s, i), top = ar->top, prev_size = 0;
+  uint64_t off = backing__data_start(s, i), top = ar->top, prev_size = 0, blocks = 0;
   int prev_free = 0, r;
   v->nfree = v->nslabs = v->gc_zero = 0;
   memset(v->partial, 0, sizeof v->partial);
@@ -7350,8 +7361,12 @@ static int backing__visit_arena(backing *s, uint32_t i, backing__visit *v) {
     prev_free = !(h->size & BACKING__USED);
     prev_size = size;
     off += size;
+    blocks++;
   }
   if (off != top) return backing__corrupt(s, i, off, "I1 blocks overrun top");
+  if (v->full && BACKING__GET(ar->span) > 1 && /* a head: empty, or its one block to its end */
+      (i == 0 || v->nslabs || blocks > 1 || (blocks == 1 && top != arena_size)))
+    return backing__corrupt(s, i, 0, "I13 a span's head holds more than its one block");
   if (prev_free) return backing__corrupt(s, i, off, "I7 free block not merged into top");
   if (v->st) v->st->gc_waiting += v->gc_zero;
   if (v->full) {

@@ -28,6 +28,7 @@
 #include "t_faults.c"
 #include "t_containers.c"
 #include "t_huge.c"
+#include "t_huge_hostile.c"
 
 int main(int argc, char **argv) {
   return test_main(argc, argv);
