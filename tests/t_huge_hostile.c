@@ -1,5 +1,5 @@
 /* t_huge_hostile.c: spans against damaged files and racing handles, from a review of the
-   span code (the first four failed before their fixes, the bitmap one under TSan; the map
+   span code (the first five failed before their fixes, the bitmap one under TSan; the map
    directory one shows a use the README had denied). The store files are edited in place
    with pwrite to play a damaged or hostile file. */
 
