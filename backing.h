@@ -5144,10 +5144,15 @@ BACKING_API uint64_t backing_gc_step(backing *s) {
   if (s->ro) return BACKING__FAIL(BACKING_ERDONLY);
   {
     uint32_t n = BACKING__LD(s->count), turn = BACKING__AADD(&s->gc_turn, 1, BACKING__RELAXED);
-    i = turn % n; /* round robin, also when threads step at once */
+    uint32_t tries;
+    for (tries = 0;; tries++) { /* round robin, also when threads step at once; a span's */
+      i = turn % n;             /* inner arenas pass their turn on (its head has the GC) */
+      if (i >= BACKING__LD(s->valid) && backing__arena_ready(s, i) != 0) return 0;
+      if (!backing__inner(s, i) || tries >= n) break;
+      turn = BACKING__AADD(&s->gc_turn, 1, BACKING__RELAXED);
+    }
+    if (backing__inner(s, i)) return backing__err(0);
   }
-  if (i >= BACKING__LD(s->valid) && backing__arena_ready(s, i) != 0) return 0;
-  if (backing__inner(s, i)) return backing__err(0);
   backing__gc_age(s, i);
   return backing__gc_reap_all(s, i);
 }
