@@ -29,12 +29,13 @@ static void huge_poke32(const char *dir, const char *name, uint64_t off, uint32_
    fast path locks and reads a "header" that is the huge block's user bytes. Here those
    bytes happen to look like a partial slab: backing_alloc hands out an address inside the
    live huge block. */
-TEST(huge_cur_after_growth_names_no_inner_arena) {
+static void huge_cur_case(int gc) {
   char dir[512];
-  backing_config c = mmap_cfg(test_path(dir, sizeof dir, "rv2cur"), "rc", 64 * KIB);
+  backing_config c =
+      mmap_cfg(test_path(dir, sizeof dir, gc ? "rv2gcur" : "rv2cur"), "rc", 64 * KIB);
   backing_config hc = huge_cfg(&c);
   backing *s;
-  backing_addr big, y = 0;
+  backing_addr big, y;
   uint64_t got;
   pid_t pid;
   int st, i;
@@ -48,16 +49,17 @@ TEST(huge_cur_after_growth_names_no_inner_arena) {
     backing_addr a;
     backing__arena *fake;
     backing__slab *sl;
-    unsigned cls = backing__class_of(64);
+    unsigned li = backing__class_of(64) + (gc ? BACKING__NCLASS : 0u);
     if (backing_open(&u, &hc) != 0) _exit(2);
     a = backing_alloc(u, 100 * KIB);
     if (!a || (a >> 16) != 1 || backing_sizeof(u, a) < 100 * KIB) _exit(3);
     memset(backing_ptr(u, a), 0, (size_t)backing_sizeof(u, a));
     /* user data that, read as arena 2's header, names a slab with a free slot */
     fake = (backing__arena *)backing_ptr(u, 2ull << 16);
-    fake->partial[cls] = 32768;
+    fake->partial[li] = 32768;
     sl = backing__slab_at(fake, 32768);
-    sl->cls = (uint16_t)cls;
+    sl->cls = (uint16_t)li;
+    sl->kind = gc ? BACKING__GC : 0;
     sl->nslots = 100;
     if (backing_root_set(u, "big", a) != 0) _exit(4);
     _exit(backing_close(u) == 0 ? 0 : 5);
@@ -67,66 +69,26 @@ TEST(huge_cur_after_growth_names_no_inner_arena) {
   big = backing_root_get(s, "big");
   /* fill: arena 0, then growth picks up the span, then growth fails (max_size) */
   for (i = 0; i < 100000; i++)
-    if (!backing_alloc(s, 64)) break;
+    if (!(gc ? backing_gc_alloc(s, 64, 1, 1) : backing_alloc(s, 64))) break;
   CHECKF(backing_last_error() == BACKING_ENOSPACE, "filling ended with %s",
          err_name(backing_last_error()));
   got = backing_sizeof(s, big);
   cur = backing__cur(s);
   CHECKF(!backing__inner(s, cur), "the current arena %u is inside the huge block at arena %llu",
          cur, ULL(big >> 16));
-  y = backing_alloc(s, 64);
+  y = gc ? backing_gc_alloc(s, 64, 1, 1) : backing_alloc(s, 64);
   CHECKF(y == 0 || y + 64 <= big || y >= big + got,
-         "backing_alloc returned %#llx, inside the live huge block [%#llx, %#llx)", ULL(y),
-         ULL(big), ULL(big + got));
+         "%s returned %#llx, inside the live huge block [%#llx, %#llx)",
+         gc ? "backing_gc_alloc" : "backing_alloc", ULL(y), ULL(big), ULL(big + got));
 out:
   CLOSE(s);
 }
-
+TEST(huge_cur_after_growth_names_no_inner_arena) {
+  huge_cur_case(0);
+}
 /* The GC fast path: the same current arena, the same bytes. */
 TEST(huge_gc_alloc_after_growth_names_no_inner_arena) {
-  char dir[512];
-  backing_config c = mmap_cfg(test_path(dir, sizeof dir, "rv2gcur"), "rg", 64 * KIB);
-  backing_config hc = huge_cfg(&c);
-  backing *s;
-  backing_addr big, y;
-  uint64_t got;
-  pid_t pid;
-  int st, i;
-  c.max_size = hc.max_size = 3 * 64 * KIB;
-  s = OPEN(&c);
-  if (!s) return;
-  pid = fork();
-  if (pid == 0) {
-    backing *u = NULL;
-    backing_addr a;
-    backing__arena *fake;
-    backing__slab *sl;
-    unsigned li = backing__class_of(64) + BACKING__NCLASS;
-    if (backing_open(&u, &hc) != 0) _exit(2);
-    a = backing_alloc(u, 100 * KIB);
-    if (!a || (a >> 16) != 1) _exit(3);
-    memset(backing_ptr(u, a), 0, (size_t)backing_sizeof(u, a));
-    fake = (backing__arena *)backing_ptr(u, 2ull << 16);
-    fake->partial[li] = 32768;
-    sl = backing__slab_at(fake, 32768);
-    sl->cls = (uint16_t)li;
-    sl->kind = BACKING__GC;
-    sl->nslots = 100;
-    if (backing_root_set(u, "big", a) != 0) _exit(4);
-    _exit(backing_close(u) == 0 ? 0 : 5);
-  }
-  st = wait_pid(pid);
-  if (!CHECKF(exited_ok(st), "the other process: %s", status_str(st))) goto out;
-  big = backing_root_get(s, "big");
-  for (i = 0; i < 100000; i++)
-    if (!backing_gc_alloc(s, 64, 1, 1)) break;
-  got = backing_sizeof(s, big);
-  y = backing_gc_alloc(s, 64, 1, 1);
-  CHECKF(y == 0 || y + 64 <= big || y >= big + got,
-         "backing_gc_alloc returned %#llx, inside the live huge block [%#llx, %#llx)", ULL(y),
-         ULL(big), ULL(big + got));
-out:
-  CLOSE(s);
+  huge_cur_case(1);
 }
 
 /* Arena 0 is validated by backing__attach, never by backing__arena_ready, so
