@@ -1148,9 +1148,10 @@ void backing_test_crash_point(int n);
   X(REBUILD_CLEARED, 29, "recovery: the derived lists cleared, not rebuilt")      \
   X(REBUILD_WALKED, 30, "recovery: the truth walked, the rebuild begun")          \
   X(MAP_SLOT, 31, "a map put or delete: the entry written, its slot not")         \
-  X(MAP_STALE, 32, "a map writer read the directory, not yet locked the segment")
+  X(MAP_STALE, 32, "a map writer read the directory, not yet locked the segment") \
+  X(SPAN_GROWN, 33, "realloc in place: the last span counts arenas the store does not")
 #define BACKING__CP_ENUM(name, n, what) BACKING__CP_##name = n,
-enum backing__crash_point { BACKING__CRASH_POINTS(BACKING__CP_ENUM) BACKING__NCRASH = 33 };
+enum backing__crash_point { BACKING__CRASH_POINTS(BACKING__CP_ENUM) BACKING__NCRASH = 34 };
 #undef BACKING__CP_ENUM
 
 #if defined(__cplusplus)
@@ -2371,7 +2372,8 @@ struct backing {
   int dtor_lock;   /* the destructor table may grow while a cycle on another thread reads it */
   uint32_t *inner; /* a bit per arena inside a span (no header of its own); NULL: none seen.
                       Set under attach_lock before `valid` passes the span; never cleared:
-                      a span stays one for the store's life */
+                      an inner arena stays one for the store's life */
+  uint32_t tail;   /* the head of the span that ends at `valid` (0: none); it may grow */
   uint32_t ndtors, dtor_cap;
   struct backing__dtor *dtors;
 };
@@ -3594,38 +3596,46 @@ static void backing__set_valid(backing *s, uint32_t n) {
 
 /* Spans. A block larger than an arena (BACKING_HUGE) takes whole arenas: the first (the
    head) is an arena like any other whose one block runs to its end, and its `span` says
-   how many follow without a header of their own (inner arenas: the block's bytes). A
-   span is made by growth and stays one: freed, its head is an empty arena that only a
-   huge block may take again. So a handle learns spans once, in order, as it validates
-   arenas, and nothing it learned goes stale. Inner arenas are skipped wherever arenas are
-   walked, and an address in one is EBADADDR (the fast paths test the bit first). */
+   how many arenas the block covers; the others (inner arenas) have no header of their
+   own. A span is made by growth and stays one: freed, its head is an empty arena that
+   only a huge block may take again. Only the store's last span changes, and it only
+   grows (realloc in place), by arenas added at the end under the store lock: the head's
+   span first, then the store's count. So a handle learns inner arenas once, in order, as
+   it validates arenas: an arena past the span it knows last is inner if that head's span,
+   read again, covers it. A span past the store's count is a growth in place that died
+   before counting: the span ends at the count, and the next growth trims it. Inner
+   arenas are skipped wherever arenas are walked, and an address in one is EBADADDR (the
+   fast paths test the bit first). */
 BACKING__INLINE int backing__inner(backing *s, uint64_t i) {
-  /* (acquire: span_seen publishes the bitmap, zeroed, while fast paths on other threads
+  /* (acquire: mark_inner publishes the bitmap, zeroed, while fast paths on other threads
      read it; one that read the old valid_limit has no other ordering with the memset) */
   const uint32_t *b = (const uint32_t *)(uintptr_t)BACKING__ALOAD(&s->inner, BACKING__ACQUIRE);
   return BACKING__UNLIKELY(b != NULL) &&
          (BACKING__ALOAD(&b[i >> 5], BACKING__RELAXED) >> (i & 31) & 1);
 }
+static uint64_t backing__span_reach(backing *s, uint32_t h, uint32_t n);
 /* The bytes a block of arena ar that ends at `end` (an arena offset) has beyond the
    arena: the rest of its span, if ar is a head and the block runs to its end. */
 BACKING__INLINE uint64_t backing__span_tail(backing *s, backing__arena *ar, uint64_t end) {
-  uint32_t n = BACKING__GET(ar->span);
-  return n > 1 && end == ((uint64_t)1 << s->shift) ? (uint64_t)(n - 1) << s->shift : 0;
+  uint32_t n = BACKING__ALOAD(&ar->span, BACKING__ACQUIRE), h;
+  if (BACKING__LIKELY(n < 2) || end != ((uint64_t)1 << s->shift) || ar == backing__ar(s, 0))
+    return 0;
+  h = (uint32_t)(((const unsigned char *)ar - s->view.base) >> s->shift);
+  if (BACKING__UNLIKELY(h + (uint64_t)n > BACKING__LD(s->valid)))
+    return backing__span_reach(s, h, n);
+  return (uint64_t)(n - 1) << s->shift;
 }
-/* Head v of n arenas, just validated (the caller holds attach_lock): mark the inner ones.
-   I13: a span starts past arena 0 and ends inside the store. */
-static int backing__span_seen(backing *s, uint32_t v, uint32_t n) {
+/* Mark arenas [from, to) inner (the caller holds attach_lock; `valid` passes them next). */
+static int backing__mark_inner(backing *s, uint32_t from, uint32_t to) {
   uint32_t j;
-  if (v == 0 || n > BACKING__LD(s->count) - v)
-    return backing__corrupt(s, v, 0, "I13 span out of the store");
-  if (!s->inner) {
+  if (from < to && !s->inner) {
     uint64_t words = ((s->reserve >> s->shift) + 32) / 32;
     uint32_t *b = (uint32_t *)BACKING_MALLOC((size_t)(words * 4), s->alloc_ctx);
     if (!b) return BACKING_ENOMEM;
     memset(b, 0, (size_t)(words * 4));
     BACKING__ASTORE(&s->inner, b, BACKING__RELEASE);
   }
-  for (j = v + 1; j < v + n; j++) { /* (the only writer: readers test bits below valid) */
+  for (j = from; j < to; j++) { /* (the only writer: readers test bits below valid) */
     uint32_t w = BACKING__ALOAD(&s->inner[j >> 5], BACKING__RELAXED);
     BACKING__ASTORE(&s->inner[j >> 5], w | 1u << (j & 31), BACKING__RELEASE);
   }
@@ -3650,14 +3660,40 @@ static int backing__arena_ready(backing *s, uint32_t i) {
     }
   }
   while (!r && s->valid <= i) {
-    uint32_t v = s->valid, n = 1;
-    r = backing__validate_arena(s, v);
-    if (!r && backing__ar(s, v)->span > 1)
-      r = backing__span_seen(s, v, n = backing__ar(s, v)->span);
+    uint32_t v = s->valid, n;
+    if (s->tail && v - s->tail < BACKING__ALOAD(&backing__ar(s, s->tail)->span, BACKING__ACQUIRE)) {
+      if ((r = backing__mark_inner(s, v, v + 1)) == 0) /* the last span grew in place */
+        backing__set_valid(s, v + 1);
+      continue;
+    }
+    if ((r = backing__validate_arena(s, v)) != 0) break;
+    s->tail = 0;
+    n = BACKING__ALOAD(&backing__ar(s, v)->span, BACKING__ACQUIRE);
+    if (n > 1) { /* a head (its span ends at the count, at most) */
+      s->tail = v;
+      n = n < s->count - v ? n : s->count - v;
+      r = backing__mark_inner(s, v + 1, v + n);
+    } else
+      n = 1;
     if (!r) backing__check_heads(s, v), backing__set_valid(s, v + n);
   }
   backing__spin_unlock(&s->attach_lock);
   return r;
+}
+
+/* A span that reaches past the arenas this handle has validated: it grew in place in
+   another handle, or it is a growth that died before counting. Take up what the store
+   has of it; the bytes it has beyond its head's arena. */
+static uint64_t backing__span_reach(backing *s, uint32_t h, uint32_t n) {
+  uint64_t end = BACKING__ALOAD(&backing__st(s)->arena_count, BACKING__ACQUIRE);
+  uint32_t valid;
+  if (end > h + (uint64_t)n) end = h + (uint64_t)n;
+  if (end > BACKING__LD(s->valid) && end <= 0xffffffffu)
+    (void)backing__arena_ready(s, (uint32_t)end - 1); /* (what fails stays out) */
+  valid = BACKING__LD(s->valid);
+  if (h >= valid) return 0;
+  if (n > valid - h) n = valid - h;
+  return (uint64_t)(n - 1) << s->shift;
 }
 
 /* Make [old, new) of the range a new arena's memory. */
@@ -3666,58 +3702,75 @@ static int backing__extend(backing *s, uint64_t old_size, uint64_t new_size) {
   return s->ops->extend(s, old_size, new_size);
 }
 
-/* Add n arenas at the end (the caller holds the store lock): made, formatted (the first as
-   the head of a span when n > 1), then counted with one store. 0 or an error (ENOSPACE at
-   max_size, an errno such as ENOSPC from the OS). */
-static int backing__add_arenas(backing *s, uint32_t n) {
+/* Add n arenas at the end (the caller holds the store lock, and backing__ready_all has
+   validated every arena): made, formatted, then counted with one store. With head 0 they
+   are new arenas, the first the head of a span when n > 1; else they join the span at
+   head, which must be the store's last (it grows in place: its span first, then the
+   count). 0 or an error (ENOSPACE at max_size, an errno such as ENOSPC from the OS). */
+static int backing__add_arenas(backing *s, uint32_t n, uint32_t head) {
   uint64_t old, add = (uint64_t)n << s->shift;
-  uint32_t first;
+  uint32_t first, tail;
   int r;
   backing__spin_lock(&s->attach_lock);
   first = s->count;
   old = (uint64_t)first << s->shift;
-  if (add > s->reserve || old + add > s->max_bytes || old + add > s->reserve)
+  tail = s->valid == first ? s->tail : 0; /* the store's last span */
+  if (head && head != tail)
+    r = BACKING_EINVAL;
+  else if (add > s->reserve || old + add > s->max_bytes || old + add > s->reserve)
     r = BACKING_ENOSPACE;
   else if ((r = backing__extend(s, old, old + add)) == 0) {
     BACKING__CRASH(BACKING__CP_GROW_EXTENDED);
-    backing__format_arena(s, first, backing__ar(s, 0)->ident.id);
-    if (n > 1) backing__ar(s, first)->span = n;
-    BACKING__CRASH(BACKING__CP_GROW_FORMATTED);
+    if (head) {
+      BACKING__ASTORE(&backing__ar(s, head)->span, first + n - head, BACKING__RELEASE);
+      BACKING__CRASH(BACKING__CP_SPAN_GROWN);
+    } else {
+      if (tail && BACKING__GET(backing__ar(s, tail)->span) > first - tail)
+        BACKING__ASTORE(&backing__ar(s, tail)->span, first - tail, BACKING__RELAXED); /* trim */
+      backing__format_arena(s, first, backing__ar(s, 0)->ident.id);
+      if (n > 1) backing__ar(s, first)->span = n;
+      BACKING__CRASH(BACKING__CP_GROW_FORMATTED);
+    }
     BACKING__ASTORE(&s->count, first + n, BACKING__RELEASE);
     BACKING__ASTORE(&s->view.limit, old + add, BACKING__RELEASE);
-    if (s->valid == first && (n == 1 || (r = backing__span_seen(s, first, n)) == 0))
+    if (s->valid == first &&
+        (r = backing__mark_inner(s, head ? first : first + 1, first + n)) == 0) {
+      s->tail = head ? head : n > 1 ? first : 0;
       backing__set_valid(s, first + n);
+    }
     BACKING__ASTORE(&backing__st(s)->arena_count, (uint64_t)first + n, BACKING__RELEASE);
   }
   backing__spin_unlock(&s->attach_lock);
   return r;
 }
 
+/* Under the store lock: attach and validate every arena the store has. 0, or the error
+   of an arena that fails validation (then the store grows no more through this handle:
+   an arena added past it would never be usable). *picked: there were arenas another
+   handle or process added. */
+static int backing__ready_all(backing *s, int *picked) {
+  uint64_t shared = BACKING__ALOAD(&backing__st(s)->arena_count, BACKING__ACQUIRE);
+  *picked = shared > s->count && shared <= 0xffffffffu;
+  if (*picked) return backing__arena_ready(s, (uint32_t)shared - 1);
+  return BACKING__LD(s->valid) < s->count ? backing__arena_ready(s, s->count - 1) : 0;
+}
+
 /* Add one arena, or pick up the ones another handle or process added. */
 static int backing__grow(backing *s) {
-  uint64_t shared;
-  int r = backing__lock_store(s);
+  int picked, r = backing__lock_store(s);
   if (r) return r;
-  shared = BACKING__ALOAD(&backing__st(s)->arena_count, BACKING__ACQUIRE);
-  if (shared > s->count && shared <= 0xffffffffu)
-    r = backing__arena_ready(s, (uint32_t)shared - 1);
-  else if (BACKING__LD(s->valid) >= s->count || /* an arena we cannot validate: grow no */
-           (r = backing__arena_ready(s, s->count - 1)) == 0) /* more (one added past it */
-    r = backing__add_arenas(s, 1);                           /* is never usable) */
+  if ((r = backing__ready_all(s, &picked)) == 0 && !picked) r = backing__add_arenas(s, 1, 0);
   backing__unlock(&backing__st(s)->lock);
   return r;
 }
 
 /* Add a span of n arenas for a huge block, after the ones others added; its head in *head. */
 static int backing__grow_span(backing *s, uint32_t n, uint32_t *head) {
-  uint64_t shared;
-  int r = backing__lock_store(s);
+  int picked, r = backing__lock_store(s);
   if (r) return r;
-  shared = BACKING__ALOAD(&backing__st(s)->arena_count, BACKING__ACQUIRE);
-  if (shared > s->count && shared <= 0xffffffffu) r = backing__arena_ready(s, (uint32_t)shared - 1);
-  if (!r && BACKING__LD(s->valid) < s->count) r = backing__arena_ready(s, s->count - 1);
+  r = backing__ready_all(s, &picked);
   *head = BACKING__LD(s->count);
-  if (!r) r = backing__add_arenas(s, n);
+  if (!r) r = backing__add_arenas(s, n, 0);
   backing__unlock(&backing__st(s)->lock);
   return r;
 }
@@ -4297,7 +4350,8 @@ static backing_addr backing__alloc_huge(backing *s, uint64_t size, uint32_t kind
       if (i >= BACKING__LD(s->valid) && backing__arena_ready(s, i) != 0) break;
       if (backing__inner(s, i)) continue;
       ar = backing__ar(s, i);
-      span = BACKING__GET(ar->span);
+      span = BACKING__GET(ar->span); /* (past the count: a dead growth in place's) */
+      span = span < count - i ? span : count - i;
       if (span < n || span / 2 > n || BACKING__GET(ar->top) != backing__data_start(s, i))
         continue; /* (a look without the lock: alloc_locked decides) */
       off = backing__alloc_locked(s, i, room, 16, kind | BACKING__HUGEREQ, 1, gi, &busy);
@@ -4600,6 +4654,26 @@ static int backing__resize_in_place(backing *s, backing__loc *L, uint64_t size) 
   return 1;
 }
 
+/* A huge block in the store's last span grows in place: the store grows by the arenas
+   it lacks, and they join its span. 1 if done; 0: the caller moves it. */
+static int backing__grow_in_place(backing *s, backing_addr a, uint64_t size) {
+  uint32_t h = (uint32_t)(a >> s->shift);
+  backing__arena *ar = backing__ar(s, h);
+  backing__loc L;
+  int picked, done = 0;
+  if (backing__lock_store(s) != 0) return 0; /* (the store lock, then the arena's) */
+  if (backing__ready_all(s, &picked) == 0 && s->tail == h && backing__lock_arena(s, ar, h) == 0) {
+    if (backing__plain_locate(s, a, &L) == 0) { /* (again, under the locks) */
+      uint64_t more = size <= L.usable ? 0 : (size - L.usable + s->mask) >> s->shift;
+      done = more == 0 ||
+             (more <= (s->reserve >> s->shift) && backing__add_arenas(s, (uint32_t)more, h) == 0);
+    }
+    backing__unlock(&ar->lock);
+  }
+  backing__unlock(&backing__st(s)->lock);
+  return done;
+}
+
 BACKING_API backing_addr backing_realloc(backing *s, backing_addr a, uint64_t size) {
   backing__loc L;
   backing_addr n;
@@ -4608,7 +4682,7 @@ BACKING_API backing_addr backing_realloc(backing *s, backing_addr a, uint64_t si
   if (a == 0) return backing_alloc(s, size);
   {
     backing__arena *ar;
-    int done;
+    int done, huge;
     r = backing__lock_addr(s, a, &ar, 1);
     if (r) return BACKING__FAIL(r);
     r = backing__plain_locate(s, a, &L);
@@ -4616,11 +4690,10 @@ BACKING_API backing_addr backing_realloc(backing *s, backing_addr a, uint64_t si
       backing__unlock(&ar->lock);
       return r ? BACKING__FAIL(r) : 0;
     }
-    done = L.sl || L.usable > backing__max_block(s) /* (a huge block: not in place) */
-               ? size <= L.usable
-               : backing__resize_in_place(s, &L, size);
+    huge = !L.sl && L.usable > backing__max_block(s);
+    done = L.sl || huge ? size <= L.usable : backing__resize_in_place(s, &L, size);
     backing__unlock(&ar->lock);
-    if (done) return a;
+    if (done || (huge && backing__grow_in_place(s, a, size))) return a;
   }
   n = backing__alloc(s, size, 16, 0, NULL);
   if (!n) return 0;
@@ -6563,8 +6636,10 @@ static int backing__names_map(backing *s, backing_addr a) {
      I11  the waiting list holds exactly the GC blocks at count <= 0 that no cycle is
           freeing, doubly linked; the doomed chain holds only blocks being freed
    Spans:
-     I13  a span's head is not arena 0 and its span ends inside the store; its inner arenas
-          are no arenas (skipped by every walk, EBADADDR to every lookup)
+     I13  a span's head is not arena 0 and holds one block or none; its inner arenas are
+          no arenas (skipped by every walk, EBADADDR to every lookup). A span past the
+          store's count ends at the count (a growth in place that died before counting;
+          the next growth trims it)
    Locks:
      I12  an arena's lock word is 0 or names a live owner; a word naming a dead one means
           I6-I11 may be broken, and whoever takes the lock rebuilds them before any use;

@@ -30,7 +30,8 @@
 
 /* The crash points, as backing.h lists them (BACKING__CRASH_POINTS: name, number, what is
    true there). Two are inside recovery, reached by crashing a recovering process; the
-   map's points are the instruction sweep's (tests/sweep.c), not this workload's. */
+   map's points are the instruction sweep's (tests/sweep.c), not this workload's, and a
+   span's growth in place is crash_huge_grow_in_place_points' (and the sweep's). */
 #define CP_ROW(name, n, what) {n, #name, what},
 static const struct cp_point {
   int n;
@@ -40,7 +41,8 @@ static const struct cp_point {
 #define CP_NPOINTS ((int)(sizeof cp_points / sizeof cp_points[0]))
 #define CP_REC0 BACKING__CP_REBUILD_CLEARED /* the first of the two inside recovery */
 #define CP_IN_RECOVERY(n) ((n) == BACKING__CP_REBUILD_CLEARED || (n) == BACKING__CP_REBUILD_WALKED)
-#define CP_NOT_HERE(n) ((n) == BACKING__CP_MAP_SLOT || (n) == BACKING__CP_MAP_STALE)
+#define CP_NOT_HERE(n) \
+  ((n) == BACKING__CP_MAP_SLOT || (n) == BACKING__CP_MAP_STALE || (n) == BACKING__CP_SPAN_GROWN)
 
 /* ---- the hook ------------------------------------------------------------------------------ */
 
@@ -909,6 +911,76 @@ TEST(crash_huge_span_points) {
     CHECK_STORE(s);
     CLOSE(s);
   }
+}
+
+/* Killed while realloc grows a huge block in place (the store's last span): its arenas
+   made, or its head's span raised past the store's count. The block keeps its old size
+   and bytes; the next growth either grows it again (realloc) or trims the span and adds
+   arenas after it (any other allocation), and the store checks all along. */
+TEST(crash_huge_grow_in_place_points) {
+  static const int points[] = {BACKING__CP_GROW_EXTENDED, BACKING__CP_SPAN_GROWN};
+  unsigned p, then;
+  for (p = 0; p < sizeof points / sizeof points[0]; p++)
+    for (then = 0; then < 2; then++) {
+      char dir[700], sub[32];
+      backing_config c;
+      backing *s;
+      backing_addr a, b;
+      uint64_t got;
+      pid_t pid;
+      int st;
+      snprintf(sub, sizeof sub, "hgrow%d-%u", points[p], then);
+      c = mmap_cfg(test_path(dir, sizeof dir, sub), "hg", 64 * KIB);
+      c.flags |= BACKING_HUGE;
+      s = OPEN(&c);
+      if (!s) return;
+      a = backing_alloc(s, 150 * KIB);
+      if (!CHECK(a != 0)) {
+        CLOSE(s);
+        return;
+      }
+      got = backing_sizeof(s, a);
+      fill_pattern(backing_ptr(s, a), got, 7);
+      CLOSE(s);
+      pid = fork();
+      if (pid == 0) {
+        backing *u = NULL;
+        if (backing_open(&u, &c) != 0) _exit(2);
+        cp_n = points[p];
+        cp_k = 1;
+        cp_armed = 1;
+        (void)backing_realloc(u, a, 400 * KIB);
+        _exit(4); /* not reached: killed at the point */
+      }
+      st = wait_pid(pid);
+      if (!CHECKF(cp_killed(st), "point %d: the child %s", points[p], status_str(st))) continue;
+      s = OPEN(&c);
+      if (!s) continue;
+      CHECK_STORE(s);
+      CHECKF(backing_sizeof(s, a) == got, "point %d: sizeof %llu after the crash, was %llu",
+             points[p], ULL(backing_sizeof(s, a)), ULL(got));
+      CHECK_PATTERN(backing_ptr(s, a), got, 7);
+      if (then == 0) { /* grows again */
+        CHECK_EQ(backing_realloc(s, a, 400 * KIB), a);
+        CHECK(backing_sizeof(s, a) >= 400 * KIB);
+        CHECK_PATTERN(backing_ptr(s, a), got, 7);
+      } else { /* a span after it: the dead growth's span is trimmed first */
+        b = backing_alloc(s, 100 * KIB);
+        CHECK(b != 0 && b >= a + got);
+        CHECK_EQ(backing_sizeof(s, a), got);
+        CHECK_STORE(s);
+        b = backing_realloc(s, a, 400 * KIB); /* not the last span now: it moves */
+        CHECK(b != 0 && b != a);
+        if (b) CHECK_PATTERN(backing_ptr(s, b), got, 7);
+      }
+      CHECK_STORE(s);
+      CLOSE(s);
+      s = OPEN(&c); /* and a fresh handle agrees */
+      if (s) {
+        CHECK_STORE(s);
+        CLOSE(s);
+      }
+    }
 }
 
 int main(int argc, char **argv) {

@@ -281,3 +281,109 @@ TEST(huge_gc_step_skips_inner_arenas) {
 out:
   CHECK_CLOSE(s);
 }
+
+/* realloc grows a huge block in place when its span is the store's last: the store grows
+   by the arenas it lacks, the address and bytes stay. A span with arenas after it moves. */
+TEST(huge_realloc_grows_in_place) {
+  backing_config base = mem_cfg(64 * KIB, 0), c = huge_cfg(&base);
+  backing *s = OPEN(&c);
+  backing_addr a, b, m;
+  struct huge_walk w;
+  uint64_t got, grown, arenas;
+  if (!s) return;
+  a = backing_alloc(s, 150 * KIB);
+  if (!CHECK(a != 0)) goto out;
+  got = backing_sizeof(s, a);
+  huge_fill(s, a, got, 11);
+  arenas = stat_of(s).arena_count;
+  CHECK_EQ(backing_realloc(s, a, 400 * KIB), a);
+  grown = backing_sizeof(s, a);
+  CHECKF(grown >= 400 * KIB && grown < 400 * KIB + 64 * KIB,
+         "sizeof %llu after growing in place to 400 KiB", ULL(grown));
+  CHECKF(stat_of(s).arena_count == arenas + (grown - got) / (64 * KIB),
+         "%llu arenas, %llu before: the store grew by more than the block",
+         ULL(stat_of(s).arena_count), ULL(arenas));
+  CHECK(huge_same(s, a, got, 11)); /* its old bytes, where they were */
+  huge_fill(s, a, grown, 12);      /* and every new byte is the block's */
+  CHECK(huge_same(s, a, grown, 12));
+  EXPECT_FAIL0(backing_free(s, a + got + 64), BACKING_EBADADDR); /* inside, grown part */
+  EXPECT_FAIL0(backing_sizeof(s, a + grown - 64 * KIB), BACKING_EBADADDR);
+  memset(&w, 0, sizeof w);
+  w.a = a;
+  CHECK_OK(backing_walk(s, huge_walk_cb, &w));
+  CHECKF(w.size == grown && w.state == BACKING_BLOCK_USED, "walk: size %llu", ULL(w.size));
+  CHECK_STORE(s);
+  CHECK_EQ(backing_realloc(s, a, 300 * KIB), a); /* smaller: stays */
+  CHECK_EQ(backing_sizeof(s, a), grown);
+  /* another span after it: a is no longer the last, so it moves, bytes and all */
+  m = backing_alloc(s, 100 * KIB);
+  if (!CHECK(m != 0 && m > a)) goto out;
+  b = backing_realloc(s, a, grown + 100 * KIB);
+  if (!CHECK(b != 0 && b != a)) goto out;
+  CHECK(huge_same(s, b, grown, 12));
+  CHECK_EQ(backing_realloc(s, b, grown + 200 * KIB), b); /* b's span is the last now */
+  CHECK(huge_same(s, b, grown, 12));
+  grown = backing_sizeof(s, b);
+  CHECK_STORE(s);
+  CHECK(backing_free(s, b) > 0 && backing_free(s, m) > 0);
+  /* the grown span is a span like any other: a block of its size takes it again */
+  arenas = stat_of(s).arena_count;
+  a = backing_alloc(s, grown - 16 * KIB);
+  CHECK(a != 0);
+  CHECK_EQ(stat_of(s).arena_count, arenas);
+  CHECK_STORE(s);
+out:
+  CHECK_CLOSE(s);
+}
+
+/* A process that knew the span before it grew in place elsewhere: it sees the new size,
+   reads the new bytes, finds no block inside them, and grows the store after them. */
+TEST(huge_grown_in_place_seen_by_another_process) {
+  char dir[512];
+  backing_config base = mmap_cfg(test_path(dir, sizeof dir, "hg"), "hg", 64 * KIB);
+  backing_config c = huge_cfg(&base);
+  backing *s = OPEN(&c);
+  backing_addr a;
+  uint64_t got, grown;
+  int to_child[2], to_parent[2], st;
+  char x = 0;
+  pid_t pid;
+  if (!s) return;
+  a = backing_alloc(s, 150 * KIB);
+  if (!CHECK(a != 0) || !CHECK(pipe(to_child) == 0 && pipe(to_parent) == 0)) goto out;
+  got = backing_sizeof(s, a);
+  huge_fill(s, a, got, 21);
+  pid = fork();
+  if (pid == 0) {
+    backing *u = NULL;
+    backing_addr y, z;
+    uint64_t n;
+    int i;
+    if (backing_open(&u, &c) != 0 || backing_sizeof(u, a) != got || !huge_same(u, a, got, 21))
+      _exit(2);
+    if (write(to_parent[1], "k", 1) != 1 || read(to_child[0], &x, 1) != 1) _exit(3);
+    n = backing_sizeof(u, a); /* grown meanwhile, in the parent */
+    if (n < 600 * KIB || !huge_same(u, a, n, 22)) _exit(4);
+    if (backing_free(u, a + n - 100) != 0 || backing_last_error() != BACKING_EBADADDR) _exit(5);
+    for (i = 0; i < 200; i++) { /* none inside the span; the store grows past it */
+      y = backing_alloc(u, 1000 + (uint64_t)i * 200);
+      if (!y || (y + 16 > a && y < a + n)) _exit(6);
+    }
+    z = backing_alloc(u, 120 * KIB);
+    if (!z || z < a + n) _exit(7);
+    _exit(backing_check(u) == 0 && backing_close(u) == 0 ? 0 : 8);
+  }
+  if (CHECK(read(to_parent[0], &x, 1) == 1)) {
+    CHECK_EQ(backing_realloc(s, a, 600 * KIB), a);
+    grown = backing_sizeof(s, a);
+    huge_fill(s, a, grown, 22);
+  }
+  CHECK(write(to_child[1], "g", 1) == 1);
+  st = wait_pid(pid);
+  CHECKF(exited_ok(st), "the process that knew the span before: %s", status_str(st));
+  CHECK(huge_same(s, a, backing_sizeof(s, a), 22));
+  CHECK_STORE(s);
+  close(to_child[0]), close(to_child[1]), close(to_parent[0]), close(to_parent[1]);
+out:
+  CHECK_CLOSE(s);
+}
