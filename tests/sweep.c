@@ -476,6 +476,43 @@ static int po_grow_arena(backing *s, struct sw_shadow *h, uint64_t r) {
            "block %llu, %llu arenas: want the block in a new arena 1", ULL(r), ULL(st.arena_count));
   return 0;
 }
+/* Huge blocks (every store here is opened with BACKING_HUGE): a new span, the store's
+   last span grown in place by realloc, a span's block freed. */
+static int su_alloc_huge(backing *s, struct sw_shadow *h) {
+  SU_OK(sw_plain(s, h, 5000));
+  sw_set_call(h, C_ALLOC, 0, 150000);
+  h->fresh = 1;
+  return 0;
+}
+static int po_alloc_huge(backing *s, struct sw_shadow *h, uint64_t r) {
+  PO_CHECK(r && r >> s->shift == 1 && backing_sizeof(s, r) >= h->size,
+           "block %llu (%llu bytes): want a span from arena 1", ULL(r), ULL(backing_sizeof(s, r)));
+  return 0;
+}
+static int su_realloc_huge_in_place(backing *s, struct sw_shadow *h) {
+  backing_addr x;
+  SU_OK(x = sw_plain(s, h, 150000));
+  sw_set_call(h, C_REALLOC, x, 300000);
+  return 0;
+}
+static int po_huge_in_place(backing *s, struct sw_shadow *h, uint64_t r) {
+  PO_CHECK(r == h->a && backing_sizeof(s, r) >= h->size,
+           "realloc gave %llu (size %llu), want in place at %llu with %llu bytes or more", ULL(r),
+           ULL(backing_sizeof(s, r)), ULL(h->a), ULL(h->size));
+  return 0;
+}
+static int su_free_huge(backing *s, struct sw_shadow *h) {
+  backing_addr x;
+  SU_OK(sw_plain(s, h, 5000) && (x = sw_plain(s, h, 150000)));
+  sw_set_call(h, C_FREE, x, 0);
+  sw_rule(h, x, SW_MAYBE, 0);
+  return 0;
+}
+static int po_free_huge(backing *s, struct sw_shadow *h, uint64_t r) {
+  PO_CHECK(r >= 150000 && backing_sizeof(s, h->a) == 0, "free gave %llu; sizeof after: %llu",
+           ULL(r), ULL(backing_sizeof(s, h->a)));
+  return 0;
+}
 static int su_root_set(backing *s, struct sw_shadow *h) {
   backing_addr x;
   SU_OK((x = sw_plain(s, h, 5000)) && sw_plain(s, h, 100));
@@ -1072,6 +1109,9 @@ static const struct sw_op sw_ops[] = {
     {"realloc_grow_top", su_realloc_grow_top, po_same_place},
     {"realloc_move", su_realloc_move, po_realloc_move},
     {"grow_arena", su_grow_arena, po_grow_arena},
+    {"alloc_huge", su_alloc_huge, po_alloc_huge},
+    {"realloc_huge_in_place", su_realloc_huge_in_place, po_huge_in_place},
+    {"free_huge", su_free_huge, po_free_huge},
     {"root_set", su_root_set, po_root},
     {"root_replace", su_root_replace, po_root},
     {"root_del", su_root_del, po_root},
@@ -1203,10 +1243,17 @@ static int sw_shadow_io(const char *dir, struct sw_shadow *h, int save) {
   return 0;
 }
 
+/* Every store of the sweep, opened with BACKING_HUGE (the huge scenarios need it). */
+static backing_config sw_cfg(const char *dir, uint64_t arena) {
+  backing_config c = mmap_cfg(dir, "sw", arena);
+  c.flags |= BACKING_HUGE;
+  return c;
+}
+
 /* The victim: builds the scenario, stops, makes the call; then (when not killed) checks
    that the call did what the scenario is for. */
 static int sw_victim(const struct sw_op *op, const char *dir) {
-  backing_config c = mmap_cfg(dir, "sw", SW_ARENA);
+  backing_config c = sw_cfg(dir, SW_ARENA);
   backing *s = NULL;
   static struct sw_shadow h;
   int rc;
@@ -1545,7 +1592,7 @@ static int sw_verify(backing *s, const char *dir, const char *who) {
 /* A new process: opens the store (the first since the death: it repairs), verifies it (or,
    after a survivor did that, only checks it), closes; the store is then clean. */
 static int sw_fresh(const char *dir, int full) {
-  backing_config c = mmap_cfg(dir, "sw", 0);
+  backing_config c = sw_cfg(dir, 0);
   backing *s = NULL;
   int rc;
   alarm(20); /* a hang is a failure */
@@ -1567,7 +1614,7 @@ static int sw_fresh(const char *dir, int full) {
 
 /* Attached before the call; verifies and works once told the victim is dead. */
 static int sw_survivor(const char *dir) {
-  backing_config c = mmap_cfg(dir, "sw", 0);
+  backing_config c = sw_cfg(dir, 0);
   backing *s = NULL;
   int rc = backing_open(&s, &c);
   if (rc != 0) return sw_err("survivor: backing_open: %s", err_name(rc)), 1;
@@ -1730,7 +1777,7 @@ static int sw_point(const struct sw_op *op, int attached, long k, long *n) {
   uint64_t pc = 0, t0;
   backing_config c;
   sw_paths(dir, sizeof dir, op, attached);
-  c = mmap_cfg(dir, "sw", 0);
+  c = sw_cfg(dir, 0);
   (void)backing_destroy(&c);
   G->err[0] = 0;
   G->ready = G->go = 0;
