@@ -256,6 +256,66 @@ TEST(huge_random_kills) {
   }
 }
 
+/* Killed at random while one rooted huge block grows in place, 64 KiB at a time (its span
+   is always the store's last), up to 16 arenas; the next process starts a new block after
+   it when it is that big. After every kill the store checks and the block has its first
+   bytes and at least the size it had. */
+TEST(huge_grow_in_place_random_kills) {
+  char dir[512];
+  backing_config base = mmap_cfg(test_path(dir, sizeof dir, "hgk"), "hgk", 64 * KIB);
+  backing_config c = huge_cfg(&base);
+  uint64_t rng = seed_from_env(0x9a0e) | 1;
+  backing *s;
+  int k, st, grew = 0, midway = 0;
+  pid_t pid;
+  s = OPEN(&c);
+  if (!s) return;
+  CLOSE(s);
+  for (k = 0; k < 24; k++) {
+    backing_addr a;
+    pid = fork();
+    if (pid == 0) {
+      backing *u = NULL;
+      uint64_t n;
+      if (backing_open(&u, &c) != 0) _exit(2);
+      a = backing_root_get(u, "g");
+      if (!a || backing_sizeof(u, a) > 15 * 64 * KIB) { /* a new block, after the old one */
+        backing_addr b = backing_alloc(u, 100 * KIB);
+        if (!b) _exit(3);
+        fill_pattern(backing_ptr(u, b), 4096, 99);
+        backing_root_set(u, "g", b); /* (a kill before this leaks b) */
+        if (a) backing_free(u, a);
+        a = b;
+      }
+      while ((n = backing_sizeof(u, a)) <= 15 * 64 * KIB)
+        if (backing_realloc(u, a, n + 64 * KIB) != a) _exit(4); /* the last span: in place */
+      for (;;) (void)backing_sizeof(u, a);                      /* then wait for the kill */
+    }
+    sleep_ns(50000 + rng_below(&rng, 550000));
+    kill(pid, SIGKILL);
+    st = wait_pid(pid);
+    if (!CHECKF(WIFSIGNALED(st), "round %d: the child ended by itself: %s", k, status_str(st)))
+      break;
+    s = OPEN(&c);
+    if (!s) break;
+    if (!CHECK_STORE(s)) {
+      CLOSE(s);
+      break;
+    }
+    a = backing_root_get(s, "g");
+    if (a) {
+      grew += backing_sizeof(s, a) > 100 * KIB + 64 * KIB;
+      midway += backing_sizeof(s, a) <= 15 * 64 * KIB;
+      CHECK_PATTERN(backing_ptr(s, a), 4096, 99);
+      CHECK(backing_sizeof(s, a) >= 100 * KIB);
+    }
+    CLOSE(s);
+  }
+  CHECKF(grew > 0, "in %d rounds the block never grew in place", k);
+  test_note("%d kills; the block had grown in place at %d of them, and was still growing at %d", k,
+            grew, midway);
+}
+
 /* gc_step takes the arenas in turn: a span's inner arenas pass theirs on (they have no GC
    list; their head has), so a huge store of few arenas with spans is stepped through as
    fast as its arenas with a header (they used to take a turn each and do nothing). */
