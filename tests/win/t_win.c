@@ -711,6 +711,17 @@ static void t_mmap_huge_block(void) {
   CHECK_EQ(b, a);
   CHECK_EQ(stat_of(s).arena_count, arenas);
   CHECK_STORE(s);
+  fill(backing_ptr(s, b), got, 10);
+  CHECK_EQ(backing_realloc(s, b, got + 200 * KIB), b); /* the last span grows in place */
+  CHECK(backing_sizeof(s, b) >= got + 200 * KIB);
+  CHECK_FILL(backing_ptr(s, b), got, 10);
+  CHECK_STORE(s);
+  CLOSE(s);
+  s = OPEN(&c);
+  if (!s) return;
+  CHECK(backing_sizeof(s, b) >= got + 200 * KIB);
+  CHECK_FILL(backing_ptr(s, b), got, 10);
+  CHECK_STORE(s);
   CLOSE(s);
 }
 
