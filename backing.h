@@ -1326,7 +1326,8 @@ typedef struct backing__store {
   uint64_t file_dev;   /* the file the store lived in when it was set dirty: another one */
   uint64_t file_ino;   /* means a copy, taken while the store was in use */
   uint64_t roots_ver;  /* odd while a root's name is written (readers look again) */
-  uint64_t reserved[24];
+  uint64_t growing;    /* a span growing in place: head | old span << 32 (0: none) */
+  uint64_t reserved[23];
   backing__root roots[BACKING_ROOT_MAX];
   struct {
     uint32_t gen;   /* claims of this process slot so far */
@@ -1387,6 +1388,7 @@ BACKING__AT(backing__store, boot_id, 24);
 BACKING__AT(backing__store, file_dev, 40);
 BACKING__AT(backing__store, file_ino, 48);
 BACKING__AT(backing__store, roots_ver, 56);
+BACKING__AT(backing__store, growing, 64);
 BACKING__AT(backing__store, roots, 256);
 BACKING__AT(backing__store, slots, 4096);
 BACKING__AT(backing__root, addr, 56);
@@ -3561,9 +3563,11 @@ static void backing__runlock(backing *s, backing__arena *ar) {
   if (!s->ro) backing__unlock(&ar->lock);
 }
 
+static void backing__growth_died(backing *s, uint64_t g);
 /* The store lock guards growth and the roots; both publish with one 8-byte store. A dead
    owner may have left the roots' sequence count odd (a name half written, >>roots): it is
-   made even again, and the entry stays free. */
+   made even again, and the entry stays free. Or it died growing a span in place
+   (`growing` still set): the span is trimmed to the count. */
 static int backing__lock_store(backing *s) {
   backing__store *st = backing__st(s);
   int r = backing__lock(s, &st->lock);
@@ -3571,6 +3575,8 @@ static int backing__lock_store(backing *s) {
                                            backing__reclaim_slot let the lock go) */
     uint64_t v = BACKING__ALOAD(&st->roots_ver, BACKING__RELAXED);
     if (v & 1) BACKING__ASTORE(&st->roots_ver, v + 1, BACKING__RELEASE);
+    v = BACKING__ALOAD(&st->growing, BACKING__RELAXED);
+    if (BACKING__UNLIKELY(v != 0)) backing__growth_died(s, v);
     r = 0;
   }
   return r;
@@ -3599,13 +3605,15 @@ static void backing__set_valid(backing *s, uint32_t n) {
    how many arenas the block covers; the others (inner arenas) have no header of their
    own. A span is made by growth and stays one: freed, its head is an empty arena that
    only a huge block may take again. Only the store's last span changes, and it only
-   grows (realloc in place), by arenas added at the end under the store lock: the head's
-   span first, then the store's count. So a handle learns inner arenas once, in order, as
-   it validates arenas: an arena past the span it knows last is inner if that head's span,
-   read again, covers it. A span past the store's count is a growth in place that died
-   before counting: the span ends at the count, and the next growth trims it. Inner
-   arenas are skipped wherever arenas are walked, and an address in one is EBADADDR (the
-   fast paths test the bit first). */
+   grows (realloc in place), by arenas added at the end under the store lock: the store's
+   `growing` names the head, then the head's span is raised, then the store's count, and
+   `growing` is cleared. So a handle learns inner arenas once, in order, as it validates
+   arenas: an arena past the span it knows last is inner if that head's span, read again,
+   covers it. A span past the store's count is a growth under way, or one that died (then
+   `growing` still names it: the next holder of the store lock trims the span to the
+   count); any other is damage (I13). A span ends at the count whatever its field says.
+   Inner arenas are skipped wherever arenas are walked, and an address in one is EBADADDR
+   (the fast paths test the bit first). */
 BACKING__INLINE int backing__inner(backing *s, uint64_t i) {
   /* (acquire: mark_inner publishes the bitmap, zeroed, while fast paths on other threads
      read it; one that read the old valid_limit has no other ordering with the memset) */
@@ -3613,16 +3621,17 @@ BACKING__INLINE int backing__inner(backing *s, uint64_t i) {
   return BACKING__UNLIKELY(b != NULL) &&
          (BACKING__ALOAD(&b[i >> 5], BACKING__RELAXED) >> (i & 31) & 1);
 }
-static uint64_t backing__span_reach(backing *s, uint32_t h, uint32_t n);
+static uint64_t backing__span_reach(backing *s, uint32_t h);
 /* The bytes a block of arena ar that ends at `end` (an arena offset) has beyond the
-   arena: the rest of its span, if ar is a head and the block runs to its end. */
+   arena: the rest of its span, if ar is a head and the block runs to its end. (`valid`
+   is read before the span: a span that a dead growth left past the count is trimmed
+   before any arena past that count is counted, so one below `valid` is whole.) */
 BACKING__INLINE uint64_t backing__span_tail(backing *s, backing__arena *ar, uint64_t end) {
-  uint32_t n = BACKING__ALOAD(&ar->span, BACKING__ACQUIRE), h;
+  uint32_t valid = BACKING__LD(s->valid), n = BACKING__ALOAD(&ar->span, BACKING__ACQUIRE), h;
   if (BACKING__LIKELY(n < 2) || end != ((uint64_t)1 << s->shift) || ar == backing__ar(s, 0))
     return 0;
   h = (uint32_t)(((const unsigned char *)ar - s->view.base) >> s->shift);
-  if (BACKING__UNLIKELY(h + (uint64_t)n > BACKING__LD(s->valid)))
-    return backing__span_reach(s, h, n);
+  if (BACKING__UNLIKELY(h + (uint64_t)n > valid)) return backing__span_reach(s, h);
   return (uint64_t)(n - 1) << s->shift;
 }
 /* Mark arenas [from, to) inner (the caller holds attach_lock; `valid` passes them next). */
@@ -3640,6 +3649,16 @@ static int backing__mark_inner(backing *s, uint32_t from, uint32_t to) {
     BACKING__ASTORE(&s->inner[j >> 5], w | 1u << (j & 31), BACKING__RELEASE);
   }
   return 0;
+}
+
+/* Span n of head v reaches past the count this handle read: a growth in place under way
+   or dead (`growing` names v, and its old span ends at that count), or one that ended
+   since (the count has moved past it). */
+static int backing__growing(backing *s, uint32_t v, uint32_t n) {
+  backing__store *st = backing__st(s);
+  uint64_t g = BACKING__ALOAD(&st->growing, BACKING__ACQUIRE);
+  return ((uint32_t)g == v && (g >> 32) == s->count - v) ||
+         n <= BACKING__ALOAD(&st->arena_count, BACKING__ACQUIRE) - v;
 }
 
 /* Make arena i usable by this handle: known and validated. Arenas are validated in order,
@@ -3667,15 +3686,18 @@ static int backing__arena_ready(backing *s, uint32_t i) {
       continue;
     }
     if ((r = backing__validate_arena(s, v)) != 0) break;
-    s->tail = 0;
     n = BACKING__ALOAD(&backing__ar(s, v)->span, BACKING__ACQUIRE);
-    if (n > 1) { /* a head (its span ends at the count, at most) */
-      s->tail = v;
+    if (n > 1 && n > s->count - v && !backing__growing(s, v, n))
+      r = backing__corrupt(s, v, 0, "I13 span out of the store");
+    else if (n > 1) { /* a head (its span ends at the count, at most) */
       n = n < s->count - v ? n : s->count - v;
       r = backing__mark_inner(s, v + 1, v + n);
     } else
       n = 1;
-    if (!r) backing__check_heads(s, v), backing__set_valid(s, v + n);
+    if (!r) {
+      s->tail = n > 1 ? v : 0;
+      backing__check_heads(s, v), backing__set_valid(s, v + n);
+    }
   }
   backing__spin_unlock(&s->attach_lock);
   return r;
@@ -3683,15 +3705,17 @@ static int backing__arena_ready(backing *s, uint32_t i) {
 
 /* A span that reaches past the arenas this handle has validated: it grew in place in
    another handle, or it is a growth that died before counting. Take up what the store
-   has of it; the bytes it has beyond its head's arena. */
-static uint64_t backing__span_reach(backing *s, uint32_t h, uint32_t n) {
+   has of it; the bytes it has beyond its head's arena. (The span is read again after
+   the count: a dead growth's span is trimmed before the count moves past it.) */
+static uint64_t backing__span_reach(backing *s, uint32_t h) {
   uint64_t end = BACKING__ALOAD(&backing__st(s)->arena_count, BACKING__ACQUIRE);
-  uint32_t valid;
+  uint32_t n = BACKING__ALOAD(&backing__ar(s, h)->span, BACKING__ACQUIRE), valid;
+  if (n < 2 || end <= h || end > 0xffffffffu) return 0;
   if (end > h + (uint64_t)n) end = h + (uint64_t)n;
-  if (end > BACKING__LD(s->valid) && end <= 0xffffffffu)
-    (void)backing__arena_ready(s, (uint32_t)end - 1); /* (what fails stays out) */
-  valid = BACKING__LD(s->valid);
+  if (end > BACKING__LD(s->valid)) (void)backing__arena_ready(s, (uint32_t)end - 1);
+  valid = BACKING__LD(s->valid); /* (what failed to validate stays out) */
   if (h >= valid) return 0;
+  if (n > end - h) n = (uint32_t)(end - h);
   if (n > valid - h) n = valid - h;
   return (uint64_t)(n - 1) << s->shift;
 }
@@ -3705,28 +3729,28 @@ static int backing__extend(backing *s, uint64_t old_size, uint64_t new_size) {
 /* Add n arenas at the end (the caller holds the store lock, and backing__ready_all has
    validated every arena): made, formatted, then counted with one store. With head 0 they
    are new arenas, the first the head of a span when n > 1; else they join the span at
-   head, which must be the store's last (it grows in place: its span first, then the
-   count). 0 or an error (ENOSPACE at max_size, an errno such as ENOSPC from the OS). */
+   head, which must be the store's last (it grows in place: `growing`, its span, the
+   count, `growing` cleared). 0 or an error (ENOSPACE at max_size, an errno such as
+   ENOSPC from the OS). */
 static int backing__add_arenas(backing *s, uint32_t n, uint32_t head) {
   uint64_t old, add = (uint64_t)n << s->shift;
-  uint32_t first, tail;
+  uint32_t first;
   int r;
   backing__spin_lock(&s->attach_lock);
   first = s->count;
   old = (uint64_t)first << s->shift;
-  tail = s->valid == first ? s->tail : 0; /* the store's last span */
-  if (head && head != tail)
+  if (head && (s->valid != first || s->tail != head)) /* (not the store's last span) */
     r = BACKING_EINVAL;
   else if (add > s->reserve || old + add > s->max_bytes || old + add > s->reserve)
     r = BACKING_ENOSPACE;
   else if ((r = backing__extend(s, old, old + add)) == 0) {
     BACKING__CRASH(BACKING__CP_GROW_EXTENDED);
     if (head) {
+      BACKING__ASTORE(&backing__st(s)->growing, (uint64_t)(first - head) << 32 | head,
+                      BACKING__RELEASE);
       BACKING__ASTORE(&backing__ar(s, head)->span, first + n - head, BACKING__RELEASE);
       BACKING__CRASH(BACKING__CP_SPAN_GROWN);
     } else {
-      if (tail && BACKING__GET(backing__ar(s, tail)->span) > first - tail)
-        BACKING__ASTORE(&backing__ar(s, tail)->span, first - tail, BACKING__RELAXED); /* trim */
       backing__format_arena(s, first, backing__ar(s, 0)->ident.id);
       if (n > 1) backing__ar(s, first)->span = n;
       BACKING__CRASH(BACKING__CP_GROW_FORMATTED);
@@ -3739,9 +3763,23 @@ static int backing__add_arenas(backing *s, uint32_t n, uint32_t head) {
       backing__set_valid(s, first + n);
     }
     BACKING__ASTORE(&backing__st(s)->arena_count, (uint64_t)first + n, BACKING__RELEASE);
+    if (head) BACKING__ASTORE(&backing__st(s)->growing, 0, BACKING__RELEASE);
   }
   backing__spin_unlock(&s->attach_lock);
   return r;
+}
+
+/* Under the store lock with `growing` set: its grower died after raising the head's span
+   (and maybe after counting the arenas). The span ends at the count. */
+static void backing__growth_died(backing *s, uint64_t g) {
+  uint64_t count = BACKING__ALOAD(&backing__st(s)->arena_count, BACKING__ACQUIRE);
+  uint32_t head = (uint32_t)g;
+  if (head && head < count && backing__arena_ready(s, head) == 0 && !backing__inner(s, head)) {
+    backing__arena *ar = backing__ar(s, head);
+    if (BACKING__GET(ar->span) > count - head)
+      BACKING__ASTORE(&ar->span, (uint32_t)(count - head), BACKING__RELEASE);
+  }
+  BACKING__ASTORE(&backing__st(s)->growing, 0, BACKING__RELEASE);
 }
 
 /* Under the store lock: attach and validate every arena the store has. 0, or the error
@@ -6636,10 +6674,10 @@ static int backing__names_map(backing *s, backing_addr a) {
      I11  the waiting list holds exactly the GC blocks at count <= 0 that no cycle is
           freeing, doubly linked; the doomed chain holds only blocks being freed
    Spans:
-     I13  a span's head is not arena 0 and holds one block or none; its inner arenas are
-          no arenas (skipped by every walk, EBADADDR to every lookup). A span past the
-          store's count ends at the count (a growth in place that died before counting;
-          the next growth trims it)
+     I13  a span's head is not arena 0 and holds one block or none; its span ends inside
+          the store unless the store's `growing` names it (a growth in place under way, or
+          dead: the next holder of the store lock trims it); its inner arenas are no
+          arenas (skipped by every walk, EBADADDR to every lookup)
    Locks:
      I12  an arena's lock word is 0 or names a live owner; a word naming a dead one means
           I6-I11 may be broken, and whoever takes the lock rebuilds them before any use;
