@@ -3443,6 +3443,7 @@ static uint32_t backing__tid(void) {
 
 static int backing__join_late(backing *s);
 static void backing__check_heads(backing *s, uint32_t i);
+BACKING__INLINE int backing__inner(backing *s, uint64_t i);
 
 static inline int backing__trylock(backing *s, uint64_t *w) {
   uint64_t v = 0;
@@ -3528,10 +3529,14 @@ static int backing__join_late(backing *s) {
     BACKING__ASTORE(&s->joiner, me, BACKING__RELEASE);
     r = s->ops->join(s);
     BACKING__ASTORE(&s->joiner, 0u, BACKING__RELEASE);
-    if (!r) {
-      backing__check_heads(s, 0);
+    if (!r) { /* the list heads of the arenas validated while it only read */
+      uint32_t i;
+      backing__spin_lock(&s->attach_lock);
+      for (i = 0; i < s->valid; i++)
+        if (!backing__inner(s, i)) backing__check_heads(s, i);
       BACKING__ASTORE(&s->slow, s->ro || s->forked, BACKING__RELEASE);
       BACKING__ASTORE(&s->lazy, 0, BACKING__RELEASE);
+      backing__spin_unlock(&s->attach_lock);
     }
   }
   backing__spin_unlock(&s->join_lock);
@@ -3696,7 +3701,9 @@ static int backing__arena_ready(backing *s, uint32_t i) {
       n = 1;
     if (!r) {
       s->tail = n > 1 ? v : 0;
-      backing__check_heads(s, v), backing__set_valid(s, v + n);
+      if (!BACKING__ALOAD(&s->lazy, BACKING__ACQUIRE)) /* (else at the join: a handle */
+        backing__check_heads(s, v);                    /* that only reads writes nothing) */
+      backing__set_valid(s, v + n);
     }
   }
   backing__spin_unlock(&s->attach_lock);

@@ -428,10 +428,12 @@ static void fo_step(unsigned op) {
     }
     break;
   }
-  case 3: { /* realloc: block, size u16 */
+  case 3: { /* realloc: block, size u16 (from 0xF000 up: (size - 0xF000) * 64, so that a
+               huge block grows past its span, in place when its span is the last) */
     int i = fo_pick(fo_byte(), 0);
     uint64_t size = fo_u16();
     fo_block b;
+    if (size >= 0xF000) size = (size - 0xF000) * 64;
     backing_addr n;
     unsigned j;
     if (i < 0) break;
