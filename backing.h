@@ -3760,6 +3760,11 @@ static int backing__add_arenas(backing *s, uint32_t n, uint32_t head) {
     } else {
       backing__format_arena(s, first, backing__ar(s, 0)->ident.id);
       if (n > 1) backing__ar(s, first)->span = n;
+#ifndef BACKING_NO_THREADS
+      if (n > 1) /* a span's head is locked for its grower, who carves its block first */
+        BACKING__ASTORE(&backing__ar(s, first)->lock, s->lock_id | backing__tid(),
+                        BACKING__RELAXED);
+#endif
       BACKING__CRASH(BACKING__CP_GROW_FORMATTED);
     }
     BACKING__ASTORE(&s->count, first + n, BACKING__RELEASE);
@@ -3771,6 +3776,7 @@ static int backing__add_arenas(backing *s, uint32_t n, uint32_t head) {
     }
     BACKING__ASTORE(&backing__st(s)->arena_count, (uint64_t)first + n, BACKING__RELEASE);
     if (head) BACKING__ASTORE(&backing__st(s)->growing, 0, BACKING__RELEASE);
+    if (r && !head && n > 1) backing__unlock(&backing__ar(s, first)->lock);
   }
   backing__spin_unlock(&s->attach_lock);
   return r;
@@ -3809,13 +3815,16 @@ static int backing__grow(backing *s) {
   return r;
 }
 
-/* Add a span of n arenas for a huge block, after the ones others added; its head in *head. */
-static int backing__grow_span(backing *s, uint32_t n, uint32_t *head) {
+/* Add a span of n arenas for a huge block, after the ones others added; its head in *head,
+   locked (0 returned), and in *zero whether its memory is known to read as zeros (new
+   memory or file space). */
+static int backing__grow_span(backing *s, uint32_t n, uint32_t *head, int *zero) {
   int picked, r = backing__lock_store(s);
   if (r) return r;
   r = backing__ready_all(s, &picked);
   *head = BACKING__LD(s->count);
   if (!r) r = backing__add_arenas(s, n, 0);
+  *zero = !r && s->fresh;
   backing__unlock(&backing__st(s)->lock);
   return r;
 }
@@ -4375,6 +4384,10 @@ static uint64_t backing__alloc_locked(backing *s, uint32_t i, uint64_t size, uin
    BACKING__SPREAD arenas), so threads stop queueing on one lock; a thread with one waits
    for it (whoever holds it is freeing a block into it, briefly). Only when its arena is
    full does a thread move on: to another with room, else to a new one. */
+/* The huge block this thread's last backing__alloc_huge made in a new span whose memory
+   reads as zeros (0: none), so that calloc need not write (and commit) every page. */
+static BACKING__TLS backing_addr backing__zeroed;
+
 /* A huge block (BACKING_HUGE): the one block of a span's head, which runs on through the
    span. A free span of n to 2n arenas is taken again, else the store grows by a new one.
    Aligned only to 16 (what its head's first block start gives). */
@@ -4383,7 +4396,9 @@ static backing_addr backing__alloc_huge(backing *s, uint64_t size, uint32_t kind
   uint64_t a = (uint64_t)1 << s->shift, off, n64;
   uint64_t room = a - s->hdr_size - BACKING__HDR - (kind ? 16u : 0u); /* its head's part */
   uint32_t n, i, head, tries;
-  int busy, r = 0;
+  int busy, zero, r = 0;
+  backing__gcinit g0;
+  backing__zeroed = 0;
   n64 = 1 + (size - room + a - 1) / a; /* (size > room) */
   if (n64 > (s->reserve >> s->shift)) return BACKING__FAIL(BACKING_ENOSPACE);
   n = (uint32_t)n64;
@@ -4402,8 +4417,18 @@ static backing_addr backing__alloc_huge(backing *s, uint64_t size, uint32_t kind
       off = backing__alloc_locked(s, i, room, 16, kind | BACKING__HUGEREQ, 1, gi, &busy);
       if (off) return ((uint64_t)i << s->shift) | off;
     }
-    if ((r = backing__grow_span(s, n, &head)) != 0) break;
-    off = backing__alloc_locked(s, head, room, 16, kind | BACKING__HUGEREQ, 1, gi, &busy);
+    if ((r = backing__grow_span(s, n, &head, &zero)) != 0) break;
+    { /* the new head is locked for us: no one else carves it, so zeros are still zeros */
+      backing__arena *ar = backing__ar(s, head);
+      off = head < BACKING__LD(s->valid) ? backing__alloc_in(s, head, room, 16, kind) : 0;
+      if (off && gi) { /* (gc_calloc need not zero it) */
+        g0 = *gi;
+        g0.zero = g0.zero && !zero;
+        backing__gc_init(s, ar, off, &g0);
+      }
+      backing__unlock(&ar->lock);
+    }
+    if (off && zero) backing__zeroed = ((uint64_t)head << s->shift) | off;
     if (off) return ((uint64_t)head << s->shift) | off;
   }
   BACKING__AADD(&s->alloc_failures, 1, BACKING__RELAXED);
@@ -4548,8 +4573,10 @@ BACKING_API backing_addr backing_alloc_aligned(backing *s, uint64_t size, uint64
 }
 
 BACKING_API backing_addr backing_calloc(backing *s, uint64_t size) {
-  backing_addr a = backing_alloc(s, size);
-  if (a) { /* ours now: its size cannot change under us, no lock needed to read it */
+  backing_addr a;
+  backing__zeroed = 0;
+  a = backing_alloc(s, size);
+  if (a && a != backing__zeroed) { /* ours now: its size cannot change, no lock to read it */
     backing__arena *ar = backing__ar(s, (uint32_t)(a >> s->shift));
     memset(s->view.base + a, 0, (size_t)backing__usable_at(s, ar, a & s->mask));
   }

@@ -266,10 +266,11 @@ TEST(huge_grow_in_place_random_kills) {
   backing_config c = huge_cfg(&base);
   uint64_t rng = seed_from_env(0x9a0e) | 1;
   backing *s;
-  int k, st, grew = 0, midway = 0;
+  int k, st, grew = 0, midway = 0, p[2];
+  char b;
   pid_t pid;
   s = OPEN(&c);
-  if (!s) return;
+  if (!s || !CHECK(pipe(p) == 0)) return;
   CLOSE(s);
   for (k = 0; k < 24; k++) {
     backing_addr a;
@@ -287,11 +288,15 @@ TEST(huge_grow_in_place_random_kills) {
         if (a) backing_free(u, a);
         a = b;
       }
-      while ((n = backing_sizeof(u, a)) <= 15 * 64 * KIB)
+      if (write(p[1], "g", 1) != 1) _exit(5); /* growing from here */
+      while ((n = backing_sizeof(u, a)) <= 15 * 64 * KIB) {
         if (backing_realloc(u, a, n + 64 * KIB) != a) _exit(4); /* the last span: in place */
-      for (;;) (void)backing_sizeof(u, a);                      /* then wait for the kill */
+        memset((char *)backing_ptr(u, a) + n, 0xab, 64 * KIB);  /* (the new bytes are its) */
+      }
+      for (;;) (void)backing_sizeof(u, a); /* then wait for the kill */
     }
-    sleep_ns(50000 + rng_below(&rng, 550000));
+    if (!CHECK(read(p[0], &b, 1) == 1)) break;
+    sleep_ns(rng_below(&rng, 120000));
     kill(pid, SIGKILL);
     st = wait_pid(pid);
     if (!CHECKF(WIFSIGNALED(st), "round %d: the child ended by itself: %s", k, status_str(st)))
@@ -311,6 +316,7 @@ TEST(huge_grow_in_place_random_kills) {
     }
     CLOSE(s);
   }
+  close(p[0]), close(p[1]);
   CHECKF(grew > 0, "in %d rounds the block never grew in place", k);
   test_note("%d kills; the block had grown in place at %d of them, and was still growing at %d", k,
             grew, midway);
@@ -444,6 +450,41 @@ TEST(huge_grown_in_place_seen_by_another_process) {
   CHECK(huge_same(s, a, backing_sizeof(s, a), 22));
   CHECK_STORE(s);
   close(to_child[0]), close(to_child[1]), close(to_parent[0]), close(to_parent[1]);
+out:
+  CHECK_CLOSE(s);
+}
+
+/* calloc and gc_calloc of a huge block in a span the store just grew by write nothing to
+   it: new memory reads as zeros already, and writing them would commit every page (and
+   on a file, make every page dirty). A reused span is zeroed like any block. */
+TEST(huge_calloc_of_a_new_span_touches_no_page) {
+  backing_config base = mem_cfg(1024 * KIB, 0), c = huge_cfg(&base);
+  backing *s = OPEN(&c);
+  backing_addr a, g;
+  uint64_t res = 0, total = 0, n = 16 * 1024 * KIB, k, nz = 0;
+  const unsigned char *p;
+  if (!s) return;
+  a = backing_calloc(s, n);
+  g = backing_gc_calloc(s, n, 9, 1);
+  if (!CHECK(a != 0 && g != 0)) goto out;
+  CHECK_OK(backing_incore(s, a, n, &res, &total));
+  CHECKF(res * 8 < total, "calloc: %llu of %llu pages resident", ULL(res), ULL(total));
+  CHECK_OK(backing_incore(s, g, n, &res, &total));
+  CHECKF(res * 8 < total, "gc_calloc: %llu of %llu pages resident", ULL(res), ULL(total));
+  p = (const unsigned char *)backing_ptr(s, a);
+  for (k = 0; k < n; k += 4093) nz += p[k] != 0;
+  p = (const unsigned char *)backing_ptr(s, g);
+  for (k = 0; k < n; k += 4093) nz += p[k] != 0;
+  CHECK_EQ(nz, 0);
+  huge_fill(s, a, n, 31); /* then freed and taken again: zeroed */
+  CHECK(backing_free(s, a) > 0);
+  a = backing_calloc(s, n);
+  if (CHECK(a != 0)) {
+    p = (const unsigned char *)backing_ptr(s, a);
+    for (k = 0, nz = 0; k < n; k++) nz += p[k] != 0;
+    CHECKF(nz == 0, "calloc of a reused span: %llu nonzero bytes", ULL(nz));
+  }
+  CHECK_STORE(s);
 out:
   CHECK_CLOSE(s);
 }
