@@ -4403,7 +4403,11 @@ static backing_addr backing__alloc_huge(backing *s, uint64_t size, uint32_t kind
   if (n64 > (s->reserve >> s->shift)) return BACKING__FAIL(BACKING_ENOSPACE);
   n = (uint32_t)n64;
   for (tries = 0; tries < 4; tries++) {
-    uint32_t count = BACKING__LD(s->count);
+    uint64_t shared = BACKING__ALOAD(&backing__st(s)->arena_count, BACKING__ACQUIRE);
+    uint32_t count;
+    if (shared > BACKING__LD(s->count) && shared <= 0xffffffffu) /* spans others added */
+      (void)backing__arena_ready(s, (uint32_t)shared - 1);
+    count = BACKING__LD(s->count);
     for (i = 1; i < count; i++) {
       backing__arena *ar;
       uint32_t span;

@@ -488,3 +488,38 @@ TEST(huge_calloc_of_a_new_span_touches_no_page) {
 out:
   CHECK_CLOSE(s);
 }
+
+/* A free span another process added is taken again by this handle's next huge block of
+   its size, though this handle never saw that span: the search looks at the store's count,
+   not at the arenas this handle knows (it grew the store by a new span before). */
+TEST(huge_takes_a_free_span_another_process_added) {
+  char dir[512];
+  backing_config base = mmap_cfg(test_path(dir, sizeof dir, "hf"), "hf", 64 * KIB);
+  backing_config c = huge_cfg(&base);
+  backing *s = OPEN(&c);
+  backing_addr a;
+  uint64_t arenas;
+  int st;
+  pid_t pid;
+  if (!s) return;
+  CHECK(backing_alloc(s, 100) != 0); /* (joined, on arena 0) */
+  pid = fork();
+  if (pid == 0) { /* another process: a span of its own, freed */
+    backing *u = NULL;
+    backing_addr h;
+    if (backing_open(&u, &c) != 0) _exit(2);
+    h = backing_alloc(u, 150 * KIB);
+    if (!h || backing_free(u, h) == 0) _exit(3);
+    _exit(backing_close(u) == 0 ? 0 : 4);
+  }
+  st = wait_pid(pid);
+  CHECKF(exited_ok(st), "the other process: %s", status_str(st));
+  arenas = BACKING__ALOAD(&backing__st(s)->arena_count, BACKING__ACQUIRE);
+  a = backing_alloc(s, 150 * KIB);
+  CHECK(a != 0 && a >> 16 == 1);
+  CHECKF(BACKING__ALOAD(&backing__st(s)->arena_count, BACKING__ACQUIRE) == arenas,
+         "the store grew from %llu to %llu arenas for a block the free span fits", ULL(arenas),
+         ULL(BACKING__ALOAD(&backing__st(s)->arena_count, BACKING__ACQUIRE)));
+  CHECK_STORE(s);
+  CHECK_CLOSE(s);
+}
