@@ -529,8 +529,9 @@ BACKING_API backing_addr backing_calloc(backing *s, uint64_t size);
 /* align: a power of two up to 4096, else EINVAL; the address and the pointer are both
    aligned (the store's base is page-aligned). */
 BACKING_API backing_addr backing_alloc_aligned(backing *s, uint64_t size, uint64_t align);
-/* Grow or shrink; in place when it can. On failure returns 0 and `a` is untouched.
-   a == 0 is alloc. Contents up to min(old, new) usable size are kept. */
+/* Grow or shrink; in place when it can (a huge block: when its span is the store's last,
+   by whole arenas). On failure returns 0 and `a` is untouched. a == 0 is alloc.
+   Contents up to min(old, new) usable size are kept. */
 BACKING_API backing_addr backing_realloc(backing *s, backing_addr a, uint64_t size);
 /* Returns the usable bytes freed, or 0 with EBADADDR (not a block: 0, out of range,
    interior, misaligned) or EFREED (already free). Never corrupts the store. */
