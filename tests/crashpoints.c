@@ -858,6 +858,17 @@ out:
    formatted, not counted; the head's block carved from the top; the block freed, not yet
    merged. The next open repairs, the store checks, and huge blocks work after it (a span
    left behind is taken again, not lost). */
+/* The child was to die at crash point `point`: that it did, then the store opened (the
+   open repairs) and checked. The handle, or NULL. */
+static backing *cp_reopen_after(pid_t pid, int point, const backing_config *c) {
+  backing *s;
+  int st = wait_pid(pid);
+  if (!CHECKF(cp_killed(st), "point %d: the child %s", point, status_str(st))) return NULL;
+  s = OPEN(c);
+  if (s) CHECK_STORE(s);
+  return s;
+}
+
 TEST(crash_huge_span_points) {
   static const int points[] = {BACKING__CP_GROW_EXTENDED, BACKING__CP_GROW_FORMATTED,
                                BACKING__CP_CARVE_TOP, BACKING__CP_RELEASE_MARKED};
@@ -869,7 +880,6 @@ TEST(crash_huge_span_points) {
     backing_addr a, b;
     uint64_t arenas;
     pid_t pid;
-    int st;
     snprintf(sub, sizeof sub, "huge%d", points[p]);
     c = mmap_cfg(test_path(dir, sizeof dir, sub), "hs", 64 * KIB);
     c.flags |= BACKING_HUGE;
@@ -893,11 +903,7 @@ TEST(crash_huge_span_points) {
         (void)backing_alloc(u, 200 * KIB);
       _exit(4); /* not reached: killed at the point */
     }
-    st = wait_pid(pid);
-    if (!CHECKF(cp_killed(st), "point %d: the child %s", points[p], status_str(st))) continue;
-    s = OPEN(&c);
-    if (!s) continue;
-    CHECK_STORE(s);
+    if ((s = cp_reopen_after(pid, points[p], &c)) == NULL) continue;
     arenas = stat_of(s).arena_count;
     a = backing_alloc(s, 150 * KIB);
     CHECKF(a != 0, "point %d: a huge block after the crash: %s", points[p],
@@ -928,7 +934,6 @@ TEST(crash_huge_grow_in_place_points) {
       backing_addr a, b;
       uint64_t got;
       pid_t pid;
-      int st;
       snprintf(sub, sizeof sub, "hgrow%d-%u", points[p], then);
       c = mmap_cfg(test_path(dir, sizeof dir, sub), "hg", 64 * KIB);
       c.flags |= BACKING_HUGE;
@@ -952,11 +957,7 @@ TEST(crash_huge_grow_in_place_points) {
         (void)backing_realloc(u, a, 400 * KIB);
         _exit(4); /* not reached: killed at the point */
       }
-      st = wait_pid(pid);
-      if (!CHECKF(cp_killed(st), "point %d: the child %s", points[p], status_str(st))) continue;
-      s = OPEN(&c);
-      if (!s) continue;
-      CHECK_STORE(s);
+      if ((s = cp_reopen_after(pid, points[p], &c)) == NULL) continue;
       CHECKF(backing_sizeof(s, a) == got, "point %d: sizeof %llu after the crash, was %llu",
              points[p], ULL(backing_sizeof(s, a)), ULL(got));
       CHECK_PATTERN(backing_ptr(s, a), got, 7);

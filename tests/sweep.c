@@ -277,12 +277,16 @@ static int po_free_slab(backing *s, struct sw_shadow *h, uint64_t r) {
            ULL(r), ULL(st.slabs));
   return 0;
 }
-static int su_free_slab_empty(backing *s, struct sw_shadow *h) {
+/* a block of 5000, then the call frees a block of len after it */
+static int su_free_second(backing *s, struct sw_shadow *h, uint32_t len) {
   backing_addr x;
-  SU_OK(sw_plain(s, h, 5000) && (x = sw_plain(s, h, 40)));
+  SU_OK(sw_plain(s, h, 5000) && (x = sw_plain(s, h, len)));
   sw_set_call(h, C_FREE, x, 0);
   sw_rule(h, x, SW_MAYBE, 0);
   return 0;
+}
+static int su_free_slab_empty(backing *s, struct sw_shadow *h) {
+  return su_free_second(s, h, 40); /* the slab's only slot */
 }
 static int po_free_slab_empty(backing *s, struct sw_shadow *h, uint64_t r) {
   backing_stats st = sw_stat(s);
@@ -502,11 +506,7 @@ static int po_huge_in_place(backing *s, struct sw_shadow *h, uint64_t r) {
   return 0;
 }
 static int su_free_huge(backing *s, struct sw_shadow *h) {
-  backing_addr x;
-  SU_OK(sw_plain(s, h, 5000) && (x = sw_plain(s, h, 150000)));
-  sw_set_call(h, C_FREE, x, 0);
-  sw_rule(h, x, SW_MAYBE, 0);
-  return 0;
+  return su_free_second(s, h, 150000);
 }
 static int po_free_huge(backing *s, struct sw_shadow *h, uint64_t r) {
   PO_CHECK(r >= 150000 && backing_sizeof(s, h->a) == 0, "free gave %llu; sizeof after: %llu",

@@ -194,6 +194,23 @@ TEST(huge_persists_and_is_shared) {
   CLOSE(t);
 }
 
+/* Kills the child, then opens the store (the open repairs) and checks it: the handle, or
+   NULL when the child had ended by itself or the store fails (the rounds stop there). */
+static backing *huge_after_kill(pid_t pid, int round, const backing_config *c) {
+  backing *s;
+  int st;
+  kill(pid, SIGKILL);
+  st = wait_pid(pid);
+  if (!CHECKF(WIFSIGNALED(st), "round %d: the child ended by itself: %s", round, status_str(st)))
+    return NULL;
+  s = OPEN(c);
+  if (s && !CHECK_STORE(s)) {
+    CLOSE(s);
+    return NULL;
+  }
+  return s;
+}
+
 /* Killed at random while making and freeing huge blocks (growth of a whole span, the
    head's carve, the free): the next open repairs, and the store checks. */
 TEST(huge_random_kills) {
@@ -202,7 +219,7 @@ TEST(huge_random_kills) {
   backing_config c = huge_cfg(&base);
   uint64_t rng = seed_from_env(0x4b16) | 1;
   backing *s;
-  int k, st;
+  int k;
   pid_t pid;
   c.max_size = 256 * 64 * KIB;
   s = OPEN(&c);
@@ -233,16 +250,7 @@ TEST(huge_random_kills) {
       }
     }
     sleep_ns(1000000 + rng_below(&rng, 6000000));
-    kill(pid, SIGKILL);
-    st = wait_pid(pid);
-    if (!CHECKF(WIFSIGNALED(st), "round %d: the child ended by itself: %s", k, status_str(st)))
-      break;
-    s = OPEN(&c);
-    if (!s) break;
-    if (!CHECK_STORE(s)) {
-      CLOSE(s);
-      break;
-    }
+    if ((s = huge_after_kill(pid, k, &c)) == NULL) break;
     CLOSE(s);
   }
   s = OPEN(&base);
@@ -266,7 +274,7 @@ TEST(huge_grow_in_place_random_kills) {
   backing_config c = huge_cfg(&base);
   uint64_t rng = seed_from_env(0x9a0e) | 1;
   backing *s;
-  int k, st, grew = 0, midway = 0, p[2];
+  int k, grew = 0, midway = 0, p[2];
   char b;
   pid_t pid;
   s = OPEN(&c);
@@ -297,16 +305,7 @@ TEST(huge_grow_in_place_random_kills) {
     }
     if (!CHECK(read(p[0], &b, 1) == 1)) break;
     sleep_ns(rng_below(&rng, 120000));
-    kill(pid, SIGKILL);
-    st = wait_pid(pid);
-    if (!CHECKF(WIFSIGNALED(st), "round %d: the child ended by itself: %s", k, status_str(st)))
-      break;
-    s = OPEN(&c);
-    if (!s) break;
-    if (!CHECK_STORE(s)) {
-      CLOSE(s);
-      break;
-    }
+    if ((s = huge_after_kill(pid, k, &c)) == NULL) break;
     a = backing_root_get(s, "g");
     if (a) {
       grew += backing_sizeof(s, a) > 100 * KIB + 64 * KIB;
