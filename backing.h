@@ -4380,11 +4380,6 @@ static uint64_t backing__alloc_locked(backing *s, uint32_t i, uint64_t size, uin
   return off;
 }
 
-/* Which arena a thread allocates in: its own, once it has one. A thread without one that
-   finds the shared first choice busy takes an arena of its own (growing the store, up to
-   BACKING__SPREAD arenas), so threads stop queueing on one lock; a thread with one waits
-   for it (whoever holds it is freeing a block into it, briefly). Only when its arena is
-   full does a thread move on: to another with room, else to a new one. */
 /* The huge block this thread's last backing__alloc_huge made in a new span whose memory
    reads as zeros (0: none), so that calloc need not write (and commit) every page. */
 static BACKING__TLS backing_addr backing__zeroed;
@@ -4440,6 +4435,11 @@ static backing_addr backing__alloc_huge(backing *s, uint64_t size, uint32_t kind
   return BACKING__FAIL(r ? r : BACKING_ENOSPACE);
 }
 
+/* Which arena a thread allocates in: its own, once it has one. A thread without one that
+   finds the shared first choice busy takes an arena of its own (growing the store, up to
+   BACKING__SPREAD arenas), so threads stop queueing on one lock; a thread with one waits
+   for it (whoever holds it is freeing a block into it, briefly). Only when its arena is
+   full does a thread move on: to another with room, else to a new one. */
 static backing_addr backing__alloc(backing *s, uint64_t size, uint64_t align, uint32_t kind,
                                    const backing__gcinit *gi) {
   uint32_t cur = backing__cur(s), n, pass, i;
