@@ -4384,38 +4384,58 @@ static uint64_t backing__alloc_locked(backing *s, uint32_t i, uint64_t size, uin
    reads as zeros (0: none), so that calloc need not write (and commit) every page. */
 static BACKING__TLS backing_addr backing__zeroed;
 
+/* The arenas a huge block of size bytes (kind: plain 0, else GC with its 16-byte header)
+   needs: its head's part, then whole arenas. */
+static uint64_t backing__span_need(backing *s, uint64_t size, uint32_t kind) {
+  uint64_t a = (uint64_t)1 << s->shift;
+  uint64_t room = a - s->hdr_size - BACKING__HDR - (kind ? 16u : 0u);
+  return size <= room ? 1 : 1 + (size - room + a - 1) / a;
+}
+
+/* The smallest free span of n to 2n arenas, up to the store's count (others' spans too);
+   0 if none. A look without the locks: alloc_locked decides. */
+static uint32_t backing__free_span(backing *s, uint32_t n) {
+  uint64_t shared = BACKING__ALOAD(&backing__st(s)->arena_count, BACKING__ACQUIRE);
+  uint32_t count, i, best = 0, best_span = 0xffffffffu;
+  if (shared > BACKING__LD(s->count) && shared <= 0xffffffffu) /* spans others added */
+    (void)backing__arena_ready(s, (uint32_t)shared - 1);
+  count = BACKING__LD(s->count);
+  for (i = 1; i < count; i++) {
+    backing__arena *ar;
+    uint32_t span;
+    if (i >= BACKING__LD(s->valid) && backing__arena_ready(s, i) != 0) break;
+    if (backing__inner(s, i)) continue;
+    ar = backing__ar(s, i);
+    span = BACKING__GET(ar->span); /* (past the count: a dead growth in place's) */
+    span = span < count - i ? span : count - i;
+    if (span < n || span / 2 > n || span >= best_span ||
+        BACKING__GET(ar->top) != backing__data_start(s, i))
+      continue;
+    best = i, best_span = span;
+    if (span == n) break;
+  }
+  return best;
+}
+
 /* A huge block (BACKING_HUGE): the one block of a span's head, which runs on through the
-   span. A free span of n to 2n arenas is taken again, else the store grows by a new one.
-   Aligned only to 16 (what its head's first block start gives). */
+   span. The smallest free span of n to 2n arenas is taken again, else the store grows by
+   a new one. (Taking any larger free span would pin it under a small block and make the
+   store grow for the next large one.) Aligned only to 16 (what its head's first block
+   start gives). */
 static backing_addr backing__alloc_huge(backing *s, uint64_t size, uint32_t kind,
                                         const backing__gcinit *gi) {
-  uint64_t a = (uint64_t)1 << s->shift, off, n64;
+  uint64_t a = (uint64_t)1 << s->shift, off, n64 = backing__span_need(s, size, kind);
   uint64_t room = a - s->hdr_size - BACKING__HDR - (kind ? 16u : 0u); /* its head's part */
-  uint32_t n, i, head, tries;
+  uint32_t n, head, best, tries;
   int busy, zero, r = 0;
   backing__gcinit g0;
   backing__zeroed = 0;
-  n64 = 1 + (size - room + a - 1) / a; /* (size > room) */
   if (n64 > (s->reserve >> s->shift)) return BACKING__FAIL(BACKING_ENOSPACE);
   n = (uint32_t)n64;
   for (tries = 0; tries < 4; tries++) {
-    uint64_t shared = BACKING__ALOAD(&backing__st(s)->arena_count, BACKING__ACQUIRE);
-    uint32_t count;
-    if (shared > BACKING__LD(s->count) && shared <= 0xffffffffu) /* spans others added */
-      (void)backing__arena_ready(s, (uint32_t)shared - 1);
-    count = BACKING__LD(s->count);
-    for (i = 1; i < count; i++) {
-      backing__arena *ar;
-      uint32_t span;
-      if (i >= BACKING__LD(s->valid) && backing__arena_ready(s, i) != 0) break;
-      if (backing__inner(s, i)) continue;
-      ar = backing__ar(s, i);
-      span = BACKING__GET(ar->span); /* (past the count: a dead growth in place's) */
-      span = span < count - i ? span : count - i;
-      if (span < n || span / 2 > n || BACKING__GET(ar->top) != backing__data_start(s, i))
-        continue; /* (a look without the lock: alloc_locked decides) */
-      off = backing__alloc_locked(s, i, room, 16, kind | BACKING__HUGEREQ, 1, gi, &busy);
-      if (off) return ((uint64_t)i << s->shift) | off;
+    if ((best = backing__free_span(s, n)) != 0) {
+      off = backing__alloc_locked(s, best, room, 16, kind | BACKING__HUGEREQ, 1, gi, &busy);
+      if (off) return ((uint64_t)best << s->shift) | off;
     }
     if ((r = backing__grow_span(s, n, &head, &zero)) != 0) break;
     { /* the new head is locked for us: no one else carves it, so zeros are still zeros */
@@ -4732,12 +4752,16 @@ static int backing__resize_in_place(backing *s, backing__loc *L, uint64_t size) 
 }
 
 /* A huge block in the store's last span grows in place: the store grows by the arenas
-   it lacks, and they join its span. 1 if done; 0: the caller moves it. */
+   it lacks, and they join its span. Not when a free span would take it: moving there
+   keeps the store from growing (a block rebuilt by growing, as a level's array is, goes
+   back to the spans it left). 1 if done; 0: the caller moves it. */
 static int backing__grow_in_place(backing *s, backing_addr a, uint64_t size) {
   uint32_t h = (uint32_t)(a >> s->shift);
+  uint64_t need = backing__span_need(s, size, 0);
   backing__arena *ar = backing__ar(s, h);
   backing__loc L;
   int picked, done = 0;
+  if (need <= 0xffffffffu && backing__free_span(s, (uint32_t)need) != 0) return 0;
   if (backing__lock_store(s) != 0) return 0; /* (the store lock, then the arena's) */
   if (backing__ready_all(s, &picked) == 0 && s->tail == h && backing__lock_arena(s, ar, h) == 0) {
     if (backing__plain_locate(s, a, &L) == 0) { /* (again, under the locks) */
