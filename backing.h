@@ -776,7 +776,8 @@ typedef struct backing_stats {
 BACKING_API int backing_stat(backing *s, backing_stats *st);
 /* 0 if every arena, free list and root is consistent, else BACKING_ECORRUPT (or EINVAL)
    with a description from backing_check_detail(). Never crashes or loops on a damaged
-   store. */
+   store. A read-only handle takes no locks: it lets a writer finish and looks again
+   before it reports an arena that a writer may be changing (also in backing_stat). */
 BACKING_API int backing_check(backing *s);
 /* What the last failed backing_check on this handle found ("" if it passed). */
 BACKING_API const char *backing_check_detail(backing *s);
@@ -7560,6 +7561,29 @@ static int backing__visit_arena(backing *s, uint32_t i, backing__visit *v) {
   return 0;
 }
 
+/* Visit arena i. A read-only handle takes no lock, so what looks damaged may be a change
+   a writer is making: it lets a writer that holds the arena's lock finish (briefly), and
+   check and stat (which call no user function) look again, a few times, before they say
+   so. */
+static int backing__visit_ro(backing *s, uint32_t i, backing__visit *v) {
+  backing__visit v0 = *v;
+  backing_stats st0;
+  unsigned tries, k;
+  int r;
+  if (v->st) st0 = *v->st;
+  for (tries = 0;; tries++) {
+    for (k = 0; s->ro && k < 64 && BACKING__ALOAD(&backing__ar(s, i)->lock, BACKING__ACQUIRE); k++)
+      backing__os_yield();
+    if (v->full) memset(v->freemap, 0, (size_t)((uint64_t)1 << s->shift >> 7));
+    r = backing__visit_arena(s, i, v);
+    if (r != BACKING_ECORRUPT || !s->ro || v->fn || tries >= 8) return r;
+    *v = v0;
+    if (v->st) *v->st = st0;
+    s->detail[0] = 0;
+    backing__os_yield();
+  }
+}
+
 static int backing__visit_all(backing *s, backing__visit *v) {
   uint32_t i;
   int r;
@@ -7581,9 +7605,8 @@ static int backing__visit_all(backing *s, backing__visit *v) {
       backing__runlock(s, ar);
       return r;
     }
-    if (v->full) memset(v->freemap, 0, (size_t)((uint64_t)1 << s->shift >> 7));
     backing__held++;
-    r = backing__visit_arena(s, i, v); /* under the arena's lock: fn must not call in */
+    r = backing__visit_ro(s, i, v); /* under the arena's lock: fn must not call in */
     backing__held--;
     backing__runlock(s, ar);
     if (r) return r;

@@ -778,3 +778,53 @@ TEST(share_writer_beside_reader_marks_dirty) {
     CLOSE(r);
   }
 }
+
+/* A read-only handle takes no locks, so it can read a change another process is making
+   half made. Its backing_check and backing_stat let a writer holding an arena's lock
+   finish and look again before they call anything damage: with a writer churning beside
+   it, a read-only check that says ECORRUPT is almost never a false alarm (before: about
+   a third of the checks and stats said so; now a few in a thousand at most). */
+TEST(share_rdonly_check_beside_a_writer) {
+  backing_config c = mmap_cfg(test_dir(), "roc", 64 * KIB), rc;
+  backing *s = OPEN(&c), *r;
+  volatile int *stop = (volatile int *)sh_shared_mem(sizeof(int));
+  backing_stats bs;
+  int i, st, bad = 0, rounds = 300;
+  pid_t pid;
+  if (!s || !CHECK(stop != NULL)) return;
+  CLOSE(s);
+  pid = fork();
+  if (pid == 0) { /* the writer: small and large blocks in and out, until told to stop */
+    backing *u = NULL;
+    backing_addr b[256] = {0};
+    uint64_t rng = 99;
+    if (backing_open(&u, &c) != 0) _exit(2);
+    while (!__atomic_load_n(stop, __ATOMIC_ACQUIRE)) {
+      unsigned k = (unsigned)rng_below(&rng, 256);
+      if (b[k]) {
+        backing_free(u, b[k]);
+        b[k] = 0;
+      } else
+        b[k] = backing_alloc(u, 16 + rng_below(&rng, 20000));
+    }
+    _exit(backing_close(u) == 0 ? 0 : 3);
+  }
+  sleep_ns(50000000);
+  rc = c;
+  rc.flags = BACKING_RDONLY;
+  r = OPEN(&rc);
+  for (i = 0; r && i < rounds; i++) {
+    bad += backing_check(r) != 0;
+    bad += backing_stat(r, &bs) != 0;
+  }
+  __atomic_store_n(stop, 1, __ATOMIC_RELEASE);
+  st = wait_pid(pid);
+  CHECKF(exited_ok(st), "the writer: %s", status_str(st));
+  CHECKF(bad <= rounds / 100, "%d of %d read-only checks and stats beside a writer said ECORRUPT",
+         bad, 2 * rounds);
+  test_note("%d of %d read-only checks and stats beside a writer said ECORRUPT", bad, 2 * rounds);
+  if (r) {
+    CHECK_OK(backing_check(r)); /* the writer closed: all quiet */
+    CLOSE(r);
+  }
+}
