@@ -4393,9 +4393,10 @@ static uint64_t backing__span_need(backing *s, uint64_t size, uint32_t kind) {
   return size <= room ? 1 : 1 + (size - room + a - 1) / a;
 }
 
-/* The smallest free span of n to 2n arenas, up to the store's count (others' spans too);
-   0 if none. A look without the locks: alloc_locked decides. */
-static uint32_t backing__free_span(backing *s, uint32_t n) {
+/* The smallest free span of n to 2n arenas, up to the store's count (others' spans too),
+   other than the nskip in skip (ones alloc_locked refused); 0 if none. A look without
+   the locks: alloc_locked decides. */
+static uint32_t backing__free_span(backing *s, uint32_t n, const uint32_t *skip, int nskip) {
   uint64_t shared = BACKING__ALOAD(&backing__st(s)->arena_count, BACKING__ACQUIRE);
   uint32_t count, i, best = 0, best_span = 0xffffffffu;
   if (shared > BACKING__LD(s->count) && shared <= 0xffffffffu) /* spans others added */
@@ -4404,14 +4405,18 @@ static uint32_t backing__free_span(backing *s, uint32_t n) {
   for (i = 1; i < count; i++) {
     backing__arena *ar;
     uint32_t span;
+    int k;
     if (i >= BACKING__LD(s->valid) && backing__arena_ready(s, i) != 0) break;
     if (backing__inner(s, i)) continue;
     ar = backing__ar(s, i);
     span = BACKING__GET(ar->span); /* (past the count: a dead growth in place's) */
     span = span < count - i ? span : count - i;
-    if (span < n || span / 2 > n || span >= best_span ||
+    if (span < n || span - n > n || span >= best_span || BACKING__GET(ar->quarantined) ||
         BACKING__GET(ar->top) != backing__data_start(s, i))
       continue;
+    for (k = 0; k < nskip && skip[k] != i; k++) {
+    }
+    if (k < nskip) continue;
     best = i, best_span = span;
     if (span == n) break;
   }
@@ -4427,16 +4432,17 @@ static backing_addr backing__alloc_huge(backing *s, uint64_t size, uint32_t kind
                                         const backing__gcinit *gi) {
   uint64_t a = (uint64_t)1 << s->shift, off, n64 = backing__span_need(s, size, kind);
   uint64_t room = a - s->hdr_size - BACKING__HDR - (kind ? 16u : 0u); /* its head's part */
-  uint32_t n, head, best, tries;
-  int busy, zero, r = 0;
+  uint32_t n, head, best, tries, refused[8];
+  int busy, zero, r = 0, nrefused = 0;
   backing__gcinit g0;
   backing__zeroed = 0;
   if (n64 > (s->reserve >> s->shift)) return BACKING__FAIL(BACKING_ENOSPACE);
   n = (uint32_t)n64;
   for (tries = 0; tries < 4; tries++) {
-    if ((best = backing__free_span(s, n)) != 0) {
+    while (nrefused < 8 && (best = backing__free_span(s, n, refused, nrefused)) != 0) {
       off = backing__alloc_locked(s, best, room, 16, kind | BACKING__HUGEREQ, 1, gi, &busy);
       if (off) return ((uint64_t)best << s->shift) | off;
+      refused[nrefused++] = best; /* (taken meanwhile, or damaged: the next best) */
     }
     if ((r = backing__grow_span(s, n, &head, &zero)) != 0) break;
     { /* the new head is locked for us: no one else carves it, so zeros are still zeros */
@@ -4755,14 +4761,15 @@ static int backing__resize_in_place(backing *s, backing__loc *L, uint64_t size) 
 /* A huge block in the store's last span grows in place: the store grows by the arenas
    it lacks, and they join its span. Not when a free span would take it: moving there
    keeps the store from growing (a block rebuilt by growing, as a level's array is, goes
-   back to the spans it left). 1 if done; 0: the caller moves it. */
-static int backing__grow_in_place(backing *s, backing_addr a, uint64_t size) {
+   back to the spans it left); `defer` 0 grows it anyway (the move failed). 1 if done;
+   0: the caller moves it. */
+static int backing__grow_in_place(backing *s, backing_addr a, uint64_t size, int defer) {
   uint32_t h = (uint32_t)(a >> s->shift);
   uint64_t need = backing__span_need(s, size, 0);
   backing__arena *ar = backing__ar(s, h);
   backing__loc L;
   int picked, done = 0;
-  if (need <= 0xffffffffu && backing__free_span(s, (uint32_t)need) != 0) return 0;
+  if (defer && need <= 0xffffffffu && backing__free_span(s, (uint32_t)need, NULL, 0) != 0) return 0;
   if (backing__lock_store(s) != 0) return 0; /* (the store lock, then the arena's) */
   if (backing__ready_all(s, &picked) == 0 && s->tail == h && backing__lock_arena(s, ar, h) == 0) {
     if (backing__plain_locate(s, a, &L) == 0) { /* (again, under the locks) */
@@ -4795,9 +4802,14 @@ BACKING_API backing_addr backing_realloc(backing *s, backing_addr a, uint64_t si
     huge = !L.sl && L.usable > backing__max_block(s);
     done = L.sl || huge ? size <= L.usable : backing__resize_in_place(s, &L, size);
     backing__unlock(&ar->lock);
-    if (done || (huge && backing__grow_in_place(s, a, size))) return a;
+    if (done || (huge && backing__grow_in_place(s, a, size, 1))) return a;
+    n = backing__alloc(s, size, 16, 0, NULL);
+    if (!n && huge && backing__grow_in_place(s, a, size, 0)) { /* (it could not move) */
+      BACKING__AADD(&s->alloc_failures, (uint64_t)-1, BACKING__RELAXED);
+      backing__last_err = 0;
+      return a;
+    }
   }
-  n = backing__alloc(s, size, 16, 0, NULL);
   if (!n) return 0;
   memcpy(s->view.base + n, s->view.base + a, (size_t)(L.usable < size ? L.usable : size));
   backing_free(s, a);

@@ -293,3 +293,43 @@ TEST(huge_span_past_the_end_without_a_growth_is_damage) {
          "check: %s (%s), want ECORRUPT for I13", err_name(rc), backing_check_detail(s));
   backing_close(s);
 }
+
+/* From a review of the free-span search: a free span that cannot be taken (its head
+   quarantined here; or taken by another thread between the look and the lock) must not
+   hide the others. It was the best fit every time, so each huge block of its size grew
+   the store by a new span; and a realloc that would move into it instead of growing in
+   place failed with ENOSPACE at max_size. */
+TEST(huge_refused_free_span_hides_no_other) {
+  backing_config base = mem_cfg(64 * KIB, 0);
+  backing *s;
+  backing_addr q, d, y, x;
+  uint64_t count;
+  int k;
+  base.flags |= BACKING_HUGE;
+  base.max_size = 12 * 64 * KIB;
+  s = OPEN(&base);
+  if (!s) return;
+  q = backing_alloc(s, 2 * 64 * KIB + 100); /* a span of 3 arenas */
+  d = backing_alloc(s, 3 * 64 * KIB + 100); /* and one of 4 */
+  if (!CHECK(q != 0 && d != 0)) goto out;
+  CHECK(backing_free(s, q) > 0 && backing_free(s, d) > 0);
+  BACKING__SET(backing__ar(s, (uint32_t)(q >> s->shift))->quarantined, 1); /* found damaged */
+  count = BACKING__LD(backing__st(s)->arena_count);
+  for (k = 0; k < 3; k++) { /* each takes the 4-arena span, the store stays */
+    y = backing_alloc(s, 2 * 64 * KIB + 300);
+    CHECK(y == d);
+    if (y) CHECK(backing_free(s, y) > 0);
+  }
+  CHECKF(BACKING__LD(backing__st(s)->arena_count) == count, "%llu arenas, %llu before",
+         ULL(BACKING__LD(backing__st(s)->arena_count)), ULL(count));
+  x = backing_alloc(s, 64 * KIB + 100); /* 2 arenas: the 4-arena span (n to 2n) */
+  y = backing_alloc(s, 64 * KIB + 100); /* 2 more: a new span at the end, the last */
+  if (!CHECK(x == d && y > d)) goto out;
+  memset(backing_ptr(s, y), 0x5a, 64 * KIB + 100);
+  /* y to 3 arenas: the quarantined span is no free span that would take it, so it grows
+     in place (12 arenas of room: 1 + 3 + 4 + 2 + 1); it was ENOSPACE */
+  CHECK_EQ(backing_realloc(s, y, 2 * 64 * KIB + 200), y);
+  CHECK(((unsigned char *)backing_ptr(s, y))[64 * KIB] == 0x5a);
+out:
+  backing_close(s);
+}
