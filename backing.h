@@ -6126,12 +6126,14 @@ static int backing__msplit(backing *s, backing__maph *h, backing_addr ga, backin
               : backing__mseg_new(s, h->seed, g, d + 1, g->prefix << 1, (int)d, 0);
   if (a && !rebuild &&
       !(b = backing__mseg_new(s, h->seed, g, d + 1, g->prefix << 1 | 1, (int)d, 1))) {
+    r = backing_last_error(); /* (the free below succeeds and clears it) */
     backing__obj_free(s, a);
     a = 0;
-  }
+  } else
+    r = a ? 0 : backing_last_error();
   if (!a) {
     backing__unlock(backing__mstripe(h, ga));
-    return backing_last_error() ? backing_last_error() : BACKING_ENOSPACE;
+    return r ? r : BACKING_ENOSPACE;
   }
   if (!rebuild) { /* the directory must tell the halves apart */
     uint32_t gd = 0;
@@ -6180,8 +6182,9 @@ BACKING_API backing_addr backing_map_new(backing *s, uint64_t expected_keys) {
   while (depth < 20 && ((uint64_t)BACKING__NSLOT << depth) / 2 < expected_keys) depth++;
   if ((m = backing__obj_new(s, sizeof *h, BACKING__T_MAP, 1)) == 0) return 0;
   if ((d = backing__obj_new(s, 8 + (8ull << depth), BACKING__T_DIR, 0)) == 0) {
+    int r = backing_last_error(); /* (the free below succeeds and clears it) */
     backing__obj_free(s, m);
-    return 0;
+    return BACKING__FAIL(r);
   }
   dir = (uint64_t *)(void *)(s->view.base + d);
   dir[0] = depth;
