@@ -4770,16 +4770,19 @@ static int backing__grow_in_place(backing *s, backing_addr a, uint64_t size, int
   backing__loc L;
   int picked, done = 0;
   if (defer && need <= 0xffffffffu && backing__free_span(s, (uint32_t)need, NULL, 0) != 0) return 0;
-  if (backing__lock_store(s) != 0) return 0; /* (the store lock, then the arena's) */
-  if (backing__ready_all(s, &picked) == 0 && s->tail == h && backing__lock_arena(s, ar, h) == 0) {
-    if (backing__plain_locate(s, a, &L) == 0) { /* (again, under the locks) */
+  /* the arena's lock, then the store's: the order everywhere (a walk's callback holds an
+     arena and may set a root; nothing waits for an arena's lock under the store's) */
+  if (backing__lock_arena(s, ar, h) != 0) return 0;
+  if (backing__lock_store(s) == 0) {
+    if (backing__ready_all(s, &picked) == 0 && s->tail == h &&
+        backing__plain_locate(s, a, &L) == 0) { /* (again, under the locks) */
       uint64_t more = size <= L.usable ? 0 : (size - L.usable + s->mask) >> s->shift;
       done = more == 0 ||
              (more <= (s->reserve >> s->shift) && backing__add_arenas(s, (uint32_t)more, h) == 0);
     }
-    backing__unlock(&ar->lock);
+    backing__unlock(&backing__st(s)->lock);
   }
-  backing__unlock(&backing__st(s)->lock);
+  backing__unlock(&ar->lock);
   return done;
 }
 

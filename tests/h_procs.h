@@ -53,5 +53,17 @@ static void sleep_ns(uint64_t ns) {
   while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
   }
 }
+/* wait_pid, but a child still running after `seconds` (a hang, a deadlock) is killed
+   and its status is that signal's. */
+static int wait_pid_for(pid_t pid, unsigned seconds) {
+  uint64_t end = now_ns() + (uint64_t)seconds * 1000000000ull;
+  int status = 0;
+  pid_t r;
+  while ((r = waitpid(pid, &status, WNOHANG)) == 0 && now_ns() < end) sleep_ns(10000000);
+  if (r == pid) return status;
+  if (r < 0 && errno != EINTR) return -1;
+  kill(pid, SIGKILL);
+  return wait_pid(pid);
+}
 
 #endif /* H_PROCS_H_INCLUDED */

@@ -561,3 +561,59 @@ TEST(huge_rebuilt_blocks_reuse_their_spans) {
 out:
   CHECK_CLOSE(s);
 }
+
+/* From a review: realloc growing a huge block in place took the store lock and then waited
+   for the block's arena, while a walk on another thread held that arena and its callback
+   set a root (which takes the store lock): both waited for good. The growth now takes the
+   arena's lock first, as every other path does. Run in a child, so that a deadlock is a
+   failure, not a hang. */
+struct huge_walker {
+  backing *s;
+  volatile backing_addr big;
+  volatile int stop;
+};
+static int huge_walker_cb(backing *s, backing_addr a, uint64_t size, int state, void *ctx) {
+  struct huge_walker *w = (struct huge_walker *)ctx;
+  (void)size, (void)state;
+  if (a == w->big) (void)backing_root_set(s, "x", a);
+  return 0;
+}
+static void *huge_walker_main(void *p) {
+  struct huge_walker *w = (struct huge_walker *)p;
+  while (!w->stop) (void)backing_walk(w->s, huge_walker_cb, w);
+  return NULL;
+}
+TEST(huge_grow_in_place_beside_a_walk_that_sets_roots) {
+  char dir[512];
+  backing_config base = mmap_cfg(test_path(dir, sizeof dir, "hw"), "hw", 64 * KIB);
+  backing_config c = huge_cfg(&base);
+  int st;
+  pid_t pid = fork();
+  if (pid == 0) {
+    struct huge_walker w;
+    pthread_t t;
+    int round, k;
+    memset(&w, 0, sizeof w);
+    if (backing_open(&w.s, &c) != 0) _exit(2);
+    if (pthread_create(&t, NULL, huge_walker_main, &w) != 0) _exit(3);
+    for (round = 0; round < 60; round++) {
+      backing_addr a = backing_alloc(w.s, 2 * 64 * KIB);
+      uint64_t n = 2 * 64 * KIB;
+      w.big = a;
+      for (k = 0; a && k < 12; k++) {
+        backing_addr b = backing_realloc(w.s, a, n += 64 * KIB);
+        if (!b) _exit(4);
+        w.big = a = b;
+      }
+      w.big = 0;
+      (void)backing_root_del(w.s, "x");
+      if (a) backing_free(w.s, a);
+    }
+    w.stop = 1;
+    pthread_join(t, NULL);
+    _exit(backing_close(w.s) == 0 ? 0 : 5);
+  }
+  st = wait_pid_for(pid, 60);
+  CHECKF(exited_ok(st), "the child (growing while another thread walks and sets roots): %s",
+         status_str(st));
+}
