@@ -3390,7 +3390,7 @@ static int backing__validate_arena(backing *s, uint32_t i) {
   if (ar->top < id->data_start || ar->top > ((uint64_t)1 << s->shift) || (ar->top & 15))
     return backing__corrupt(s, i, 0, "I1 top out of range");
   if (i == 0 && BACKING__GET(ar->span) > 1) /* (arena 0 is validated by attach, not by
-                                               arena_ready: span_seen never sees it) */
+                                               arena_ready, where spans are judged) */
     return backing__corrupt(s, 0, 0, "I13 span on arena 0");
   return 0;
 }
@@ -4385,11 +4385,13 @@ static uint64_t backing__alloc_locked(backing *s, uint32_t i, uint64_t size, uin
    reads as zeros (0: none), so that calloc need not write (and commit) every page. */
 static BACKING__TLS backing_addr backing__zeroed;
 
-/* The arenas a huge block of size bytes (kind: plain 0, else GC with its 16-byte header)
-   needs: its head's part, then whole arenas. */
+/* A huge block's part in its span's head (kind: plain 0, else GC with its 16-byte
+   header), and the arenas a block of size bytes needs: that part, then whole arenas. */
+static uint64_t backing__span_room(backing *s, uint32_t kind) {
+  return ((uint64_t)1 << s->shift) - s->hdr_size - BACKING__HDR - (kind ? 16u : 0u);
+}
 static uint64_t backing__span_need(backing *s, uint64_t size, uint32_t kind) {
-  uint64_t a = (uint64_t)1 << s->shift;
-  uint64_t room = a - s->hdr_size - BACKING__HDR - (kind ? 16u : 0u);
+  uint64_t a = (uint64_t)1 << s->shift, room = backing__span_room(s, kind);
   return size <= room ? 1 : 1 + (size - room + a - 1) / a;
 }
 
@@ -4430,8 +4432,7 @@ static uint32_t backing__free_span(backing *s, uint32_t n, const uint32_t *skip,
    start gives). */
 static backing_addr backing__alloc_huge(backing *s, uint64_t size, uint32_t kind,
                                         const backing__gcinit *gi) {
-  uint64_t a = (uint64_t)1 << s->shift, off, n64 = backing__span_need(s, size, kind);
-  uint64_t room = a - s->hdr_size - BACKING__HDR - (kind ? 16u : 0u); /* its head's part */
+  uint64_t off, n64 = backing__span_need(s, size, kind), room = backing__span_room(s, kind);
   uint32_t n, head, best, tries, refused[8];
   int busy, zero, r = 0, nrefused = 0;
   backing__gcinit g0;

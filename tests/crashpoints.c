@@ -581,9 +581,27 @@ static void cp_stall(int n) {
   if (cp_st.reused) memcpy(cp_st.before, backing_ptr(cp_st.s, cp_st.seg), 4096);
 }
 
+/* Ten keys settled in map m, then one more put ("late" = 42) while hook plays a stall at
+   the map's crash points. */
+static void cp_put_under_stall(backing *s, backing_addr m, void (*hook)(int)) {
+  backing_value v;
+  uint32_t i;
+  char key[32];
+  v.kind = BACKING_VALUE_I64;
+  for (i = 0; i < 10; i++) {
+    snprintf(key, sizeof key, "settled%u", i);
+    v.i64 = i;
+    CHECK_OK(backing_map_put(s, m, key, strlen(key), &v));
+  }
+  cp_on = hook;
+  v.i64 = 42;
+  CHECK_OK(backing_map_put(s, m, "late", 4, &v));
+  cp_on = NULL;
+}
+
 TEST(map_writer_stalled_past_the_gc_grace) {
   backing *s = OPEN_MEMORY(1 * MIB, 0);
-  backing_value v, got;
+  backing_value got;
   uint32_t i;
   char key[32];
   if (!s) return;
@@ -591,16 +609,7 @@ TEST(map_writer_stalled_past_the_gc_grace) {
   cp_st.s = s;
   cp_st.m = backing_map_new(s, 0);
   if (!CHECK(cp_st.m != 0)) goto out;
-  v.kind = BACKING_VALUE_I64;
-  for (i = 0; i < 10; i++) {
-    snprintf(key, sizeof key, "settled%u", i);
-    v.i64 = i;
-    CHECK_OK(backing_map_put(s, cp_st.m, key, strlen(key), &v));
-  }
-  cp_on = cp_stall;
-  v.i64 = 42;
-  CHECK_OK(backing_map_put(s, cp_st.m, "late", 4, &v));
-  cp_on = NULL;
+  cp_put_under_stall(s, cp_st.m, cp_stall);
   if (!CHECKF(cp_st.done && cp_st.reused,
               "setup: the segment's block was not reused as an entry (stall played: %d)",
               cp_st.done))
@@ -714,22 +723,13 @@ static void xr_run(int mode) {
   backing__gch *gh;
   uint32_t i;
   int r;
-  char key[32];
   if (!s) return;
   memset(&xr, 0, sizeof xr);
   xr.s = s;
   xr.mode = mode;
   xr.a = backing_map_new(s, 0);
   v.kind = BACKING_VALUE_I64;
-  for (i = 0; i < 10; i++) {
-    snprintf(key, sizeof key, "settled%u", i);
-    v.i64 = i;
-    CHECK_OK(backing_map_put(s, xr.a, key, strlen(key), &v));
-  }
-  cp_on = xr_stall;
-  v.i64 = 42;
-  CHECK_OK(backing_map_put(s, xr.a, "late", 4, &v));
-  cp_on = NULL;
+  cp_put_under_stall(s, xr.a, xr_stall);
   if (mode == 2) { /* the control: B's own next writer finished B's split */
     CHECKF(xr.done && xr.bput == 0, "control: B's next put: %s", err_name(xr.bput));
     CHECK_OK(backing_map_check(s, xr.b));

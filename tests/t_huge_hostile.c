@@ -92,7 +92,7 @@ TEST(huge_gc_alloc_after_growth_names_no_inner_arena) {
 }
 
 /* Arena 0 is validated by backing__attach, never by backing__arena_ready, so
-   backing__span_seen's "I13 span out of the store" never looks at arena 0's span; but
+   backing__arena_ready's "I13 span out of the store" never looks at arena 0's span; but
    backing__span_tail trusts it. A store file whose arena 0 says span = 2 opens (even with
    BACKING_VERIFY), and the block of arena 0 that runs to its end reports an arena more
    than the store has: realloc keeps it "in place" and the caller writes past the file. */
@@ -224,7 +224,7 @@ TEST(huge_map_directory_takes_a_span) {
 }
 
 /* (TSan) The first span a handle learns publishes s->inner with an atomic store
-   (backing__span_seen) while other threads' fast paths read it with a plain load
+   (backing__mark_inner) while other threads' fast paths read it with a plain load
    (backing__inner): a data race in C11 terms. Run under the TSan build. */
 struct huge_churn {
   backing *s;
